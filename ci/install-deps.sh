@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, whatever the build and tests need and the machine lacks.
+# Idempotent: when everything is present it changes nothing and does not touch the network.
+set -euo pipefail
+
+packages=(
+  g++ cmake make ninja-build pkg-config git ca-certificates
+  libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
+  nlohmann-json3-dev catch2 libbenchmark-dev libcli11-dev libssl-dev
+  python3 procps
+)
+# Extra sets, asked for by name: clang (sanitizer and clang presets), chromium (HTML render check).
+for extra in "$@"; do
+  case "$extra" in
+    clang) packages+=(clang-14 libclang-rt-14-dev) ;;
+    chromium) packages+=(chromium) ;;
+    *) echo "install-deps: unknown extra '$extra' (known: clang, chromium)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+else
+  sudo=
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

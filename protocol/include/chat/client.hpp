@@ -1,0 +1,124 @@
+// A WebSocket and HTTP client for judging a chat server through its sockets. Every operation
+// is a C++20 coroutine with a deadline: nothing here waits without bound. Optionally records
+// a wire transcript (HTTP exchanges and frames with timestamps) for reports.
+#pragma once
+
+#include "chat/url.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>      // steady_clock, milliseconds
+#include <cstddef>     // size_t
+#include <functional>  // function
+#include <memory>      // unique_ptr
+#include <string>      // string
+#include <string_view> // string_view
+#include <utility>     // pair
+#include <vector>      // vector
+
+namespace chat {
+
+namespace net = boost::asio;
+using std::chrono::milliseconds;
+
+// One line of a wire transcript.
+struct wire_event {
+    enum class kind { http_request, http_response, frame_sent, frame_received, control, note };
+    std::chrono::system_clock::time_point at;
+    kind type = kind::note;
+    std::string text; // printable, truncated for very large payloads
+};
+const char* to_string(wire_event::kind k) noexcept;
+using transcript_sink = std::function<void(const wire_event&)>;
+
+// Request decorations every HTTP and upgrade request carries.
+struct request_options {
+    std::vector<std::pair<std::string, std::string>> headers; // extra "Name: value" pairs
+    std::string origin;                                       // Origin header when non-empty
+};
+
+// The outcome of an HTTP exchange, or of an upgrade the server declined.
+struct http_result {
+    boost::system::error_code ec; // transport failure (status is then 0)
+    std::string error;            // ec in words, naming host, port and what to try
+    int status = 0;
+    std::string content_type;
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers; // as received, in order
+    bool ok() const noexcept { return !ec; }
+    // The first value of header `name` (case-insensitive), or "" when absent.
+    std::string header(std::string_view name) const;
+};
+
+// GET (or another method) of `target` on `base`, one connection per call.
+net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
+                                         std::string method, std::string target,
+                                         milliseconds timeout, const request_options& opts = {},
+                                         const transcript_sink& sink = {});
+
+// What a read on a WebSocket returns.
+struct ws_event {
+    enum class kind { text, binary, closed, timeout, error } type = kind::error;
+    std::string data;                   // the payload for text and binary
+    int close_code = 0;                 // for `closed`: the code the peer sent (1005 if none)
+    std::string close_reason;           // for `closed`
+    boost::system::error_code ec;       // for `error` and `timeout`
+    bool is_message() const noexcept { return type == kind::text || type == kind::binary; }
+};
+const char* to_string(ws_event::kind k) noexcept;
+
+struct ws_options {
+    request_options request;
+    int receive_buffer_bytes = 0;                      // SO_RCVBUF before connect; 0 = OS default
+    std::size_t max_message_bytes = 64 * 1024 * 1024;  // largest message this client accepts
+};
+
+// One WebSocket connection. One read and one write may be outstanding at a time; they share
+// the connection's deadline, and a deadline that expires closes the connection (the event
+// reports `timeout`).
+class ws_client {
+public:
+    ws_client(net::any_io_executor ex, base_url base, transcript_sink sink = {});
+    ~ws_client();
+    ws_client(const ws_client&) = delete;
+    ws_client& operator=(const ws_client&) = delete;
+
+    // Connects and upgrades on /ws?room=R&user=U. Returns status 101 on success, else the
+    // HTTP response the server gave (e.g. 400 with its body) or a transport error.
+    net::awaitable<http_result> connect(std::string_view room, std::string_view user,
+                                        milliseconds timeout, ws_options opts = {});
+    // The same for any raw target (to test malformed queries).
+    net::awaitable<http_result> connect_target(std::string target, milliseconds timeout,
+                                               ws_options opts = {});
+
+    net::awaitable<boost::system::error_code> send_text(std::string_view text,
+                                                        milliseconds timeout);
+    net::awaitable<boost::system::error_code> send_binary(std::string_view data,
+                                                          milliseconds timeout);
+    // Sends one text message as several frames (continuation frames).
+    net::awaitable<boost::system::error_code>
+    send_fragmented(const std::vector<std::string>& parts, milliseconds timeout);
+    net::awaitable<boost::system::error_code> ping(std::string_view payload, milliseconds timeout);
+
+    // Reads the next message (answering pings and recording pongs on the way).
+    net::awaitable<ws_event> read(milliseconds timeout);
+
+    // Starts the close handshake with `code` and waits for the peer's close frame.
+    // Returns `closed` with the peer's code, or `timeout`/`error`.
+    net::awaitable<ws_event> close(int code, milliseconds timeout);
+
+    // Drops the TCP connection without a close handshake.
+    void abort() noexcept;
+
+    bool is_open() const noexcept;
+    std::size_t pongs_received() const noexcept;
+    std::string last_pong_payload() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace chat

@@ -1,0 +1,61 @@
+// The wire codec: client frames, broadcast messages and REST bodies, as SPEC.md defines them.
+#pragma once
+
+#include "chat/message.hpp"
+
+#include <optional>    // optional
+#include <string>      // string
+#include <string_view> // string_view
+#include <vector>      // vector
+
+namespace chat {
+
+// Why a client text frame is not a chat message (SPEC.md MSG-4: such frames are ignored).
+enum class frame_error {
+    none,
+    not_json,           // the text does not parse as JSON
+    not_object,         // valid JSON, but not an object
+    content_missing,    // an object without "content"
+    content_not_string, // "content" is there but is not a string
+};
+
+const char* to_string(frame_error e) noexcept;
+
+struct client_frame {
+    std::string content;
+    frame_error error = frame_error::none;
+    bool ok() const noexcept { return error == frame_error::none; }
+};
+
+// Decodes the text of a client frame: a JSON object with a string "content".
+client_frame decode_client_frame(std::string_view text);
+
+// {"content":"..."}: what a client sends.
+std::string encode_client_frame(std::string_view content);
+
+// Appends `s` as a JSON string literal (quotes included). `s` must be valid UTF-8; control
+// characters, quotes and backslashes are escaped, everything else is copied byte for byte.
+void append_json_string(std::string& out, std::string_view s);
+
+// {"user":...,"room":...,"content":...,"timestamp":...} in that key order.
+std::string encode_message(const chat_message& m);
+
+// Strict decoding of a server message: an object with string user/room/content and an
+// integer timestamp. On failure returns nullopt and, if `why` is given, says what was wrong.
+std::optional<chat_message> decode_message(std::string_view text, std::string* why = nullptr);
+
+// {"error":"..."}
+std::string encode_error(std::string_view message);
+
+// Bodies of the REST endpoints, decoded strictly against SPEC.md's envelopes.
+std::optional<std::vector<room_entry>> decode_room_list(std::string_view body,
+                                                        std::string* why = nullptr);
+struct room_history {
+    std::string room;
+    std::vector<chat_message> messages;
+};
+std::optional<room_history> decode_history(std::string_view body, std::string* why = nullptr);
+// {"error": string} with a non-empty message.
+std::optional<std::string> decode_error(std::string_view body, std::string* why = nullptr);
+
+} // namespace chat

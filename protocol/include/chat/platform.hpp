@@ -1,0 +1,43 @@
+// What differs between operating systems, behind one small interface. Implemented for Linux;
+// elsewhere each call reports clearly that it is not supported on this platform.
+#pragma once
+
+#include <cstdint>  // uint64_t
+#include <optional> // optional
+#include <string>   // string
+
+namespace chat::platform {
+
+// Either a value or the reason there is none ("not supported on this platform", an errno text).
+template <class T> struct result {
+    std::optional<T> value;
+    std::string error;
+    explicit operator bool() const noexcept { return value.has_value(); }
+};
+
+// Resident set size of this process, in bytes.
+result<std::uint64_t> resident_memory_bytes();
+
+// Resident set size of another process, in bytes.
+result<std::uint64_t> resident_memory_bytes(int pid);
+
+struct open_file_limit {
+    std::uint64_t soft = 0;
+    std::uint64_t hard = 0;
+};
+result<open_file_limit> get_open_file_limit();
+// Raises the soft limit to `wanted` (or to the hard limit when `wanted` is 0 or above it).
+result<open_file_limit> raise_open_file_limit(std::uint64_t wanted = 0);
+
+// Number of file descriptors this process has open.
+result<std::uint64_t> open_file_count();
+
+struct port_range {
+    unsigned first = 0;
+    unsigned last = 0;
+    unsigned size() const noexcept { return last >= first ? last - first + 1 : 0; }
+};
+// The ephemeral (local) port range the OS assigns outgoing connections from.
+result<port_range> ephemeral_port_range();
+
+} // namespace chat::platform

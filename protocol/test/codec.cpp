@@ -1,0 +1,84 @@
+// Tests of chat/codec.hpp: client frames (every malformed kind), messages, REST bodies.
+#include "chat/codec.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace chat;
+
+TEST_CASE("codec: a client frame with a string content decodes", "[codec]") {
+    auto f = decode_client_frame(R"({"content":"Hello Bob"})");
+    REQUIRE(f.ok());
+    CHECK(f.content == "Hello Bob");
+    CHECK(decode_client_frame(R"({"content":"","extra":1})").ok());
+    CHECK(decode_client_frame(R"({"user":"mallory","content":"x"})").content == "x");
+}
+
+TEST_CASE("codec: every malformed client frame kind is named", "[codec]") {
+    CHECK(decode_client_frame("Hello Bob").error == frame_error::not_json);
+    CHECK(decode_client_frame("").error == frame_error::not_json);
+    CHECK(decode_client_frame(R"({"content":"x")").error == frame_error::not_json);
+    CHECK(decode_client_frame(R"(["content"])").error == frame_error::not_object);
+    CHECK(decode_client_frame(R"("content")").error == frame_error::not_object);
+    CHECK(decode_client_frame("42").error == frame_error::not_object);
+    CHECK(decode_client_frame("null").error == frame_error::not_object);
+    CHECK(decode_client_frame(R"({"text":"x"})").error == frame_error::content_missing);
+    CHECK(decode_client_frame(R"({"content":5})").error == frame_error::content_not_string);
+    CHECK(decode_client_frame(R"({"content":null})").error == frame_error::content_not_string);
+    CHECK(decode_client_frame(R"({"content":{"a":1}})").error == frame_error::content_not_string);
+    CHECK(std::string(to_string(frame_error::content_missing)).find("content") != std::string::npos);
+}
+
+TEST_CASE("codec: encoded messages round-trip any content", "[codec]") {
+    const std::string hard = "quote \" backslash \\ newline \n tab \t nul " + std::string(1, '\0') +
+                             " ctl \x01\x1f unicode caf\xC3\xA9 \xF0\x9F\x98\x80 </script>";
+    chat_message m{"Al\"ice", "caf\xC3\xA9", hard, 1719912345678};
+    const std::string wire = encode_message(m);
+    CHECK(wire.rfind(R"({"user":"Al\"ice","room":)", 0) == 0);
+    std::string why;
+    auto back = decode_message(wire, &why);
+    INFO(why);
+    REQUIRE(back);
+    CHECK(*back == m);
+
+    auto frame = decode_client_frame(encode_client_frame(hard));
+    REQUIRE(frame.ok());
+    CHECK(frame.content == hard);
+}
+
+TEST_CASE("codec: decode_message is strict about the four members", "[codec]") {
+    std::string why;
+    CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":"c"})", &why));
+    CHECK(why.find("timestamp") != std::string::npos);
+    CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":"c","timestamp":"1"})", &why));
+    CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":"c","timestamp":1.5})", &why));
+    CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":1,"timestamp":1})", &why));
+    CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":"c","timestamp":1,"x":2})", &why));
+    CHECK(why.find("exactly") != std::string::npos);
+    CHECK_FALSE(decode_message("not json", &why));
+    CHECK(decode_message(R"({"timestamp":1,"content":"c","room":"r","user":"a"})"));
+}
+
+TEST_CASE("codec: REST bodies decode against their envelopes", "[codec]") {
+    auto rooms = decode_room_list(R"({"data":{"rooms":[{"name":"general","clients":0},{"name":"x","clients":3}]}})");
+    REQUIRE(rooms);
+    REQUIRE(rooms->size() == 2);
+    CHECK((*rooms)[1] == room_entry{"x", 3});
+
+    std::string why;
+    CHECK_FALSE(decode_room_list(R"({"rooms":[]})", &why));
+    CHECK(why.find("data") != std::string::npos);
+    CHECK_FALSE(decode_room_list(R"({"data":{"rooms":[{"name":"a","clients":"1"}]}})", &why));
+
+    auto h = decode_history(
+        R"({"data":{"room":"r","messages":[{"user":"a","room":"r","content":"1","timestamp":5}]}})");
+    REQUIRE(h);
+    CHECK(h->room == "r");
+    REQUIRE(h->messages.size() == 1);
+    CHECK(h->messages[0].timestamp == 5);
+    CHECK_FALSE(decode_history(R"({"data":{"room":"r","messages":[{"user":"a"}]}})", &why));
+    CHECK(why.find("messages[0]") != std::string::npos);
+
+    CHECK(decode_error(encode_error("room not found")) == std::optional<std::string>("room not found"));
+    CHECK_FALSE(decode_error(R"({"error":""})"));
+    CHECK_FALSE(decode_error("room not found"));
+}

@@ -1,0 +1,68 @@
+// The report model: what a tool hands `reports/` to render. It knows nothing of the runner
+// or the load generator; each fills a document with its cases, tables and charts.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>  // string
+#include <utility> // pair
+#include <vector>  // vector
+
+namespace chat::reports {
+
+// Outcome of one case (a conformance check, a threshold).
+enum class outcome { pass, fail, warn, skip, error, timeout, flaky };
+const char* to_string(outcome o) noexcept; // "PASS", "FAIL", ...
+
+struct transcript_line {
+    double t_ms = 0;       // milliseconds since the case started
+    std::string direction; // "->", "<-", "..", free text such as "http>" is fine
+    std::string text;
+};
+
+struct test_case {
+    std::string id;          // e.g. "hist.cap-rest"
+    std::string group;       // e.g. clause IDs "HIST-2, HIST-3"
+    std::string title;       // one line
+    std::string level;       // "MUST", "SHOULD", "MAY" or ""
+    std::string requirement; // the quoted clause text
+    outcome result = outcome::pass;
+    std::string expected;
+    std::string actual;
+    std::string message; // free text (figures such as "dropped after 212 messages, 0.4 s")
+    double duration_ms = 0;
+    std::vector<transcript_line> transcript;
+};
+
+struct table {
+    std::string title;
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> rows;
+};
+
+struct series {
+    std::string name;
+    std::vector<std::pair<double, double>> points; // (x, y)
+};
+
+struct chart {
+    std::string title;
+    std::string x_label;
+    std::string y_label;
+    bool log_x = false;
+    bool log_y = false;
+    std::vector<series> lines;
+};
+
+struct document {
+    std::string tool;  // "chat-conform", "chat-load"
+    std::string title; // heading of the report
+    std::string verdict; // one line: "PASS: 41 of 41 checks passed", "FAIL: ..."
+    std::vector<std::pair<std::string, std::string>> meta; // run metadata, in display order
+    std::vector<table> tables;
+    std::vector<chart> charts;
+    std::vector<test_case> cases;
+    nlohmann::json data; // the tool's own versioned JSON result; written as-is by to_json
+};
+
+} // namespace chat::reports
