@@ -27,6 +27,16 @@ void say(std::string* why, std::string text) {
     if (why) *why = std::move(text);
 }
 
+// 'text', built by appending (operator+ on a fresh string trips GCC 12's -Wrestrict).
+std::string quoted(std::string_view text) {
+    std::string q;
+    q.reserve(text.size() + 2);
+    q += '\'';
+    q.append(text);
+    q += '\'';
+    return q;
+}
+
 } // namespace
 
 std::string percent_encode(std::string_view s) {
@@ -83,8 +93,8 @@ std::string base_url::to_string() const {
 std::optional<base_url> parse_base_url(std::string_view text, std::string* why) {
     auto parsed = boost::urls::parse_uri(text);
     if (!parsed) {
-        say(why, "'" + std::string(text) +
-                     "' is not a URL; expected e.g. http://127.0.0.1:8082 or https://host/base");
+        say(why, quoted(text) +
+                     " is not a URL; expected e.g. http://127.0.0.1:8082 or https://host/base");
         return std::nullopt;
     }
     const boost::urls::url_view& u = *parsed;
@@ -95,17 +105,17 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string* why) 
     if (scheme == "ws") scheme = "http";
     if (scheme == "wss") scheme = "https";
     if (scheme != "http" && scheme != "https") {
-        say(why, "unsupported scheme '" + std::string(u.scheme()) + "' in '" + std::string(text) +
-                     "'; use http://, https://, ws:// or wss://");
+        say(why, "unsupported scheme '" + std::string(u.scheme()) + "' in " + quoted(text) +
+                     "; use http://, https://, ws:// or wss://");
         return std::nullopt;
     }
     out.scheme = scheme;
     if (!u.has_authority() || u.encoded_host().empty()) {
-        say(why, "no host in '" + std::string(text) + "'");
+        say(why, "no host in " + quoted(text));
         return std::nullopt;
     }
     if (u.has_userinfo()) {
-        say(why, "user information in '" + std::string(text) + "' is not supported");
+        say(why, "user information in " + quoted(text) + " is not supported");
         return std::nullopt;
     }
     if (u.host_type() == boost::urls::host_type::ipv6) {
@@ -117,7 +127,7 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string* why) 
         const auto p = u.port();
         if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
             p.size() > 5 || std::stoul(std::string(p)) == 0 || std::stoul(std::string(p)) > 65535) {
-            say(why, "bad port '" + std::string(p) + "' in '" + std::string(text) + "'");
+            say(why, "bad port " + quoted(p) + " in " + quoted(text));
             return std::nullopt;
         }
         out.port = std::string(p);
@@ -125,7 +135,7 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string* why) 
         out.port = out.tls() ? "443" : "80";
     }
     if (u.has_query() || u.has_fragment()) {
-        say(why, "a base URL takes no query or fragment: '" + std::string(text) + "'");
+        say(why, "a base URL takes no query or fragment: " + quoted(text));
         return std::nullopt;
     }
     std::string path(u.encoded_path());

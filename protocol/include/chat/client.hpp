@@ -33,10 +33,12 @@ struct wire_event {
 const char* to_string(wire_event::kind k) noexcept;
 using transcript_sink = std::function<void(const wire_event&)>;
 
-// Request decorations every HTTP and upgrade request carries.
+// What every HTTP and upgrade request carries, and how TLS (https://, wss://) is verified.
 struct request_options {
     std::vector<std::pair<std::string, std::string>> headers; // extra "Name: value" pairs
     std::string origin;                                       // Origin header when non-empty
+    std::string ca_file;   // PEM file of trusted CAs; "" uses the system's store
+    bool insecure = false; // skip certificate verification (the tools warn when set)
 };
 
 // The outcome of an HTTP exchange, or of an upgrade the server declined.

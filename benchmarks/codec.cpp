@@ -1,0 +1,66 @@
+// Codec hot paths: decoding a client frame and encoding a broadcast message, with
+// nlohmann/json (what protocol/ uses to decode) against Boost.JSON, and our hand encoder.
+#include "chat/codec.hpp"
+
+#include <benchmark/benchmark.h>
+#include <boost/json.hpp>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+const std::string frame = R"({"content":"Hello Bob, this is a typical chat line \u00e9 with \"quotes\"."})";
+const chat::chat_message message{"Alice", "general",
+                                 "Hello Bob, this is a typical chat line \xC3\xA9 with \"quotes\".",
+                                 1719912345678};
+
+void decode_frame_protocol(benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(chat::decode_client_frame(frame));
+}
+BENCHMARK(decode_frame_protocol);
+
+void decode_frame_nlohmann(benchmark::State& state) {
+    for (auto _ : state) {
+        auto doc = nlohmann::json::parse(frame, nullptr, false);
+        benchmark::DoNotOptimize(doc["content"].get_ref<const std::string&>());
+    }
+}
+BENCHMARK(decode_frame_nlohmann);
+
+void decode_frame_boost_json(benchmark::State& state) {
+    boost::json::monotonic_resource mr;
+    for (auto _ : state) {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(frame, ec);
+        benchmark::DoNotOptimize(v.as_object().at("content").as_string().c_str());
+    }
+}
+BENCHMARK(decode_frame_boost_json);
+
+void encode_message_protocol(benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(chat::encode_message(message));
+}
+BENCHMARK(encode_message_protocol);
+
+void encode_message_nlohmann(benchmark::State& state) {
+    for (auto _ : state) {
+        nlohmann::json j{{"user", message.user},
+                         {"room", message.room},
+                         {"content", message.content},
+                         {"timestamp", message.timestamp}};
+        benchmark::DoNotOptimize(j.dump());
+    }
+}
+BENCHMARK(encode_message_nlohmann);
+
+void encode_message_boost_json(benchmark::State& state) {
+    for (auto _ : state) {
+        boost::json::object o{{"user", message.user},
+                              {"room", message.room},
+                              {"content", message.content},
+                              {"timestamp", message.timestamp}};
+        benchmark::DoNotOptimize(boost::json::serialize(o));
+    }
+}
+BENCHMARK(encode_message_boost_json);
+
+} // namespace
