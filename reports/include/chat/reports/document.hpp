@@ -52,11 +52,16 @@ struct chart {
     bool log_x = false;
     bool log_y = false;
     std::vector<series> lines;
+    // Optional x ticks at fixed positions with their own labels, e.g. a latency distribution
+    // with x = 100 / (100 - percentile) on a log axis labelled "50%", "99%", "99.9%". Empty:
+    // round ticks chosen from the data. (The `{}` keeps positional aggregate init of the fields
+    // above free of -Wmissing-field-initializers.)
+    std::vector<std::pair<double, std::string>> x_ticks{};
 };
 
 struct document {
-    std::string tool;  // "chat-conform", "chat-load"
-    std::string title; // heading of the report
+    std::string tool;    // "chat-conform", "chat-load"
+    std::string title;   // heading of the report
     std::string verdict; // one line: "PASS: 41 of 41 checks passed", "FAIL: ..."
     std::vector<std::pair<std::string, std::string>> meta; // run metadata, in display order
     std::vector<table> tables;

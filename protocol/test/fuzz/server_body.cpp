@@ -1,0 +1,20 @@
+// libFuzzer target: what the runner and the load generator parse from a server: broadcast
+// messages and REST bodies. Invariant: a decoded message re-encodes to an equal message.
+#include "chat/codec.hpp"
+
+#include <cstddef> // size_t
+#include <cstdint> // uint8_t
+#include <cstdlib> // abort
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    std::string why;
+    if (auto m = chat::decode_message(text, &why)) {
+        auto back = chat::decode_message(chat::encode_message(*m));
+        if (!back || !(*back == *m)) std::abort();
+    }
+    (void)chat::decode_room_list(text, &why);
+    (void)chat::decode_history(text, &why);
+    (void)chat::decode_error(text, &why);
+    return 0;
+}
