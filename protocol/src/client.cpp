@@ -257,8 +257,9 @@ net::awaitable<std::string> open_stream(beast::ssl_stream<beast::tcp_stream>& st
 }
 
 template <class Stream>
-net::awaitable<http_result> exchange(Stream& stream, const base_url& base, std::string method,
-                                     std::string target, milliseconds timeout,
+net::awaitable<http_result> exchange(Stream& stream, const base_url& base,
+                                     const std::string& method, const std::string& target,
+                                     milliseconds timeout,
                                      const request_options& opts, const transcript_sink& sink) {
     http_result out;
     beast::get_lowest_layer(stream).expires_after(timeout);
@@ -306,13 +307,14 @@ net::awaitable<http_result> exchange(Stream& stream, const base_url& base, std::
 } // namespace
 
 net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
-                                         std::string method, std::string target,
+                                         std::string_view method_view, std::string_view target_view,
                                          milliseconds timeout, const request_options& opts,
                                          const transcript_sink& sink) {
+    std::string method(method_view);
+    std::string target(target_view);
     if (!base.tls()) {
         beast::tcp_stream stream(ex);
-        co_return co_await exchange(stream, base, std::move(method), std::move(target), timeout,
-                                    opts, sink);
+        co_return co_await exchange(stream, base, method, target, timeout, opts, sink);
     }
     http_result out;
     auto ctx = tls_context(opts, out.error);
@@ -322,8 +324,22 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
         co_return out;
     }
     beast::ssl_stream<beast::tcp_stream> stream(ex, *ctx);
-    co_return co_await exchange(stream, base, std::move(method), std::move(target), timeout, opts,
-                                sink);
+    co_return co_await exchange(stream, base, method, target, timeout, opts, sink);
+}
+
+net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
+                                         std::string_view method, std::string_view target,
+                                         milliseconds timeout, const request_options& opts) {
+    const transcript_sink sink;
+    co_return co_await http_request(ex, base, method, target, timeout, opts, sink);
+}
+
+net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
+                                         std::string_view method, std::string_view target,
+                                         milliseconds timeout) {
+    const request_options opts;
+    const transcript_sink sink;
+    co_return co_await http_request(ex, base, method, target, timeout, opts, sink);
 }
 
 struct ws_client::impl {
@@ -384,7 +400,7 @@ struct ws_client::impl {
     }
 
     template <class WS>
-    net::awaitable<http_result> upgrade(WS& ws, std::string target, milliseconds timeout,
+    net::awaitable<http_result> upgrade(WS& ws, const std::string& target, milliseconds timeout,
                                         const ws_options& opts) {
         http_result out;
         beast::get_lowest_layer(ws).expires_after(timeout);
@@ -429,18 +445,34 @@ ws_client::ws_client(net::any_io_executor ex, base_url base, transcript_sink sin
 ws_client::~ws_client() = default;
 
 net::awaitable<http_result> ws_client::connect(std::string_view room, std::string_view user,
-                                               milliseconds timeout, ws_options opts) {
-    co_return co_await connect_target(ws_target(impl_->base, room, user), timeout, std::move(opts));
+                                               milliseconds timeout, const ws_options& opts) {
+    const std::string target = ws_target(impl_->base, room, user);
+    co_return co_await connect_target(target, timeout, opts);
 }
 
-net::awaitable<http_result> ws_client::connect_target(std::string target, milliseconds timeout,
-                                                      ws_options opts) {
+net::awaitable<http_result> ws_client::connect(std::string_view room, std::string_view user,
+                                               milliseconds timeout) {
+    const ws_options opts;
+    const std::string target = ws_target(impl_->base, room, user);
+    co_return co_await connect_target(target, timeout, opts);
+}
+
+net::awaitable<http_result> ws_client::connect_target(std::string_view target,
+                                                      milliseconds timeout) {
+    const ws_options opts;
+    co_return co_await connect_target(target, timeout, opts);
+}
+
+net::awaitable<http_result> ws_client::connect_target(std::string_view target_view,
+                                                      milliseconds timeout,
+                                                      const ws_options& opts) {
     impl& d = *impl_;
+    const std::string target(target_view);
     d.plain.reset();
     d.tls.reset();
     if (!d.base.tls()) {
         d.plain.emplace(d.ex);
-        co_return co_await d.upgrade(*d.plain, std::move(target), timeout, opts);
+        co_return co_await d.upgrade(*d.plain, target, timeout, opts);
     }
     http_result out;
     d.ctx = tls_context(opts.request, out.error);
@@ -450,7 +482,7 @@ net::awaitable<http_result> ws_client::connect_target(std::string target, millis
         co_return out;
     }
     d.tls.emplace(d.ex, *d.ctx);
-    co_return co_await d.upgrade(*d.tls, std::move(target), timeout, opts);
+    co_return co_await d.upgrade(*d.tls, target, timeout, opts);
 }
 
 namespace {

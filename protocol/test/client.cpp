@@ -116,6 +116,39 @@ TEST_CASE("client: a declined upgrade returns the server's response", "[client]"
     CHECK_FALSE(c.is_open());
 }
 
+TEST_CASE("client: connect with and without options builds the /ws target", "[client]") {
+    // Also guards against GCC 12 destroying defaulted coroutine arguments twice.
+    for (bool with_options : {false, true}) {
+        net::io_context io;
+        scripted_peer peer(io, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        std::vector<wire_event> transcript;
+        ws_client c(io.get_executor(), peer.url(),
+                    [&](const wire_event& e) { transcript.push_back(e); });
+        ws_options opts;
+        opts.request.headers.emplace_back("X-Test", "1");
+        auto r = with_options ? run(io, c.connect("caf\xC3\xA9", "a b", 2000ms, opts))
+                              : run(io, c.connect("caf\xC3\xA9", "a b", 2000ms));
+        REQUIRE(r.ok());
+        CHECK(r.status == 400);
+        REQUIRE_FALSE(transcript.empty());
+        CHECK(transcript[0].text.rfind("GET /ws?room=caf%C3%A9&user=a%20b", 0) == 0);
+    }
+}
+
+TEST_CASE("client: option temporaries inside a co_await expression are safe", "[client]") {
+    // GCC 12 frees brace-initialised aggregate temporaries in co_await expressions twice;
+    // the option types are not aggregates, so this must neither crash nor corrupt the result.
+    net::io_context io;
+    scripted_peer peer(io, "HTTP/1.1 403 Forbidden\r\nX-A: 1\r\nX-B: 2\r\nContent-Length: 2\r\n\r\nno");
+    ws_client c(io.get_executor(), peer.url());
+    auto r = run(io, [&]() -> net::awaitable<http_result> {
+        co_return co_await c.connect("r", "u", 2000ms, ws_options{});
+    }());
+    CHECK(r.status == 403);
+    CHECK(r.header("x-b") == "2");
+    CHECK(r.body == "no");
+}
+
 TEST_CASE("client: garbage instead of HTTP is an error, not a hang", "[client]") {
     net::io_context io;
     scripted_peer peer(io, "\x16\x03\x01 garbage garbage\r\n\r\n");

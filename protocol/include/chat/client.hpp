@@ -35,6 +35,7 @@ using transcript_sink = std::function<void(const wire_event&)>;
 
 // What every HTTP and upgrade request carries, and how TLS (https://, wss://) is verified.
 struct request_options {
+    request_options() {} // not an aggregate: see the GCC 12 note above
     std::vector<std::pair<std::string, std::string>> headers; // extra "Name: value" pairs
     std::string origin;                                       // Origin header when non-empty
     std::string ca_file;   // PEM file of trusted CAs; "" uses the system's store
@@ -54,11 +55,24 @@ struct http_result {
     std::string header(std::string_view name) const;
 };
 
+// Every coroutine here takes its arguments by reference or view, so they must outlive the
+// co_await: make them in the co_await expression itself or as named locals.
+// GCC 12 miscompiles a brace-initialised *aggregate* temporary (`T{}`) in a co_await
+// expression: it is freed twice. The option structs below therefore have a user-provided
+// constructor (so `ws_options{}` is safe), and nothing here has defaulted arguments. Keep the
+// same rule for any aggregate passed to a coroutine.
+
 // GET (or another method) of `target` on `base`, one connection per call.
 net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
-                                         std::string method, std::string target,
-                                         milliseconds timeout, const request_options& opts = {},
-                                         const transcript_sink& sink = {});
+                                         std::string_view method, std::string_view target,
+                                         milliseconds timeout, const request_options& opts,
+                                         const transcript_sink& sink);
+net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
+                                         std::string_view method, std::string_view target,
+                                         milliseconds timeout, const request_options& opts);
+net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
+                                         std::string_view method, std::string_view target,
+                                         milliseconds timeout);
 
 // What a read on a WebSocket returns.
 struct ws_event {
@@ -72,6 +86,7 @@ struct ws_event {
 const char* to_string(ws_event::kind k) noexcept;
 
 struct ws_options {
+    ws_options() {} // not an aggregate: see the GCC 12 note above
     request_options request;
     int receive_buffer_bytes = 0;                      // SO_RCVBUF before connect; 0 = OS default
     std::size_t max_message_bytes = 64 * 1024 * 1024;  // largest message this client accepts
@@ -90,10 +105,13 @@ public:
     // Connects and upgrades on /ws?room=R&user=U. Returns status 101 on success, else the
     // HTTP response the server gave (e.g. 400 with its body) or a transport error.
     net::awaitable<http_result> connect(std::string_view room, std::string_view user,
-                                        milliseconds timeout, ws_options opts = {});
+                                        milliseconds timeout, const ws_options& opts);
+    net::awaitable<http_result> connect(std::string_view room, std::string_view user,
+                                        milliseconds timeout);
     // The same for any raw target (to test malformed queries).
-    net::awaitable<http_result> connect_target(std::string target, milliseconds timeout,
-                                               ws_options opts = {});
+    net::awaitable<http_result> connect_target(std::string_view target, milliseconds timeout,
+                                               const ws_options& opts);
+    net::awaitable<http_result> connect_target(std::string_view target, milliseconds timeout);
 
     net::awaitable<boost::system::error_code> send_text(std::string_view text,
                                                         milliseconds timeout);
