@@ -1,0 +1,223 @@
+// HTTP: routing, the REST endpoints' bodies, error responses, and the hand-off to WebSocket.
+#include "http_session.hpp"
+
+#include "routes.hpp"
+#include "server_state.hpp"
+#include "websocket_session.hpp"
+
+#include "chat/codec.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <algorithm> // reverse
+#include <chrono>    // milliseconds
+#include <optional>  // optional
+#include <string>    // string
+#include <utility>   // move
+#include <vector>    // vector
+
+namespace chat_server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+    http_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
+        : stream_(std::move(socket)), state_(std::move(state)) {}
+
+    void run() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+    }
+
+private:
+    void do_read() {
+        // A fresh parser per request keeps the limits per request.
+        parser_.emplace();
+        parser_->header_limit(8 * 1024);
+        parser_->body_limit(64 * 1024);
+        stream_.expires_after(std::chrono::milliseconds(state_->config.http_timeout_ms));
+        http::async_read(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (ec == http::error::end_of_stream)
+            return do_close();
+        if (ec) {
+            if (ec != net::error::operation_aborted && state_->log.enabled(log_level::debug))
+                state_->log.write(log_level::debug, "http connection ended: " + ec.message());
+            return;
+        }
+        handle(parser_->release());
+    }
+
+    void handle(request&& req) {
+        version_ = req.version();
+        keep_alive_ = req.keep_alive();
+        head_ = req.method() == http::verb::head;
+        const auto& config = state_->config;
+        route r = classify(req.target(), config.max_name_bytes);
+
+        if (r.what == route::endpoint::unknown)
+            return send_error(http::status::not_found, "not found: " + std::string(req.target()));
+        if (req.method() != http::verb::get) {
+            if (config.defect == mutant::wrong_method_404)
+                return send_error(http::status::not_found, "not found");
+            return send_error(http::status::method_not_allowed,
+                              "method " + std::string(req.method_string()) +
+                                  " not allowed; use GET");
+        }
+        if (r.malformed)
+            return send_error(http::status::bad_request,
+                              "malformed percent-escape in request target");
+
+        switch (r.what) {
+        case route::endpoint::health:
+            return send_json(http::status::ok, R"({"data":{"status":"ok"}})");
+        case route::endpoint::rooms:
+            return send_json(http::status::ok, rooms_body());
+        case route::endpoint::history:
+            return send_history(std::move(r.room));
+        case route::endpoint::ws:
+            if (!r.query_error.empty())
+                return send_error(http::status::bad_request, r.query_error);
+            if (!beast::websocket::is_upgrade(req))
+                return send_error(http::status::bad_request, "websocket upgrade required");
+            // The connection now belongs to the WebSocket session.
+            stream_.expires_never();
+            return run_websocket_session(stream_.release_socket(), std::move(req),
+                                         state_->rooms.get_or_create(r.join_room),
+                                         std::move(r.join_user), state_);
+        case route::endpoint::unknown:
+            break;
+        }
+    }
+
+    std::string rooms_body() const {
+        const bool bare = state_->config.defect == mutant::wrong_rest_envelope;
+        std::string body = bare ? R"({"rooms":[)" : R"({"data":{"rooms":[)";
+        bool first = true;
+        for (const auto& e : state_->rooms.list()) {
+            if (!first)
+                body += ',';
+            first = false;
+            body += R"({"name":)";
+            chat::append_json_string(body, e.name);
+            body += R"(,"clients":)";
+            body += std::to_string(e.clients);
+            body += '}';
+        }
+        body += bare ? "]}" : "]}}";
+        return body;
+    }
+
+    void send_history(std::string name) {
+        const auto& config = state_->config;
+        auto r = state_->rooms.find(name);
+        if (!r) {
+            if (config.defect == mutant::unknown_room_200)
+                return send_json(http::status::ok, history_body(name, {}));
+            return send_error(http::status::not_found, "room not found");
+        }
+        // The room's strand takes the snapshot; the body is built back on this session's.
+        r->read_history([self = shared_from_this(),
+                         name = std::move(name)](std::vector<message_ptr> messages) mutable {
+            net::post(self->stream_.get_executor(), [self, name = std::move(name),
+                                                     messages = std::move(messages)]() mutable {
+                self->send_json(http::status::ok, self->history_body(name, std::move(messages)));
+            });
+        });
+    }
+
+    std::string history_body(const std::string& name, std::vector<message_ptr> messages) const {
+        const auto& config = state_->config;
+        if (config.defect == mutant::history_newest_first)
+            std::reverse(messages.begin(), messages.end());
+        const bool bare = config.defect == mutant::wrong_rest_envelope;
+        std::size_t size = 64 + name.size();
+        for (const auto& m : messages)
+            size += m->size() + 1;
+        std::string body;
+        body.reserve(size);
+        body += bare ? R"({"room":)" : R"({"data":{"room":)";
+        chat::append_json_string(body, name);
+        body += R"(,"messages":[)";
+        for (std::size_t i = 0; i < messages.size(); ++i) {
+            if (i != 0)
+                body += ',';
+            body += *messages[i];
+        }
+        body += bare ? "]}" : "]}}";
+        return body;
+    }
+
+    void send_error(http::status status, std::string_view message) {
+        if (status == http::status::bad_request && state_->config.defect == mutant::plain_400)
+            return send(status, std::string(message), "text/plain; charset=utf-8");
+        send(status, chat::encode_error(message), "application/json");
+    }
+
+    void send_json(http::status status, std::string body) {
+        send(status, std::move(body), "application/json");
+    }
+
+    void send(http::status status, std::string body, const char* content_type) {
+        res_.emplace(status, version_);
+        res_->set(http::field::server, "chat-server");
+        res_->set(http::field::content_type, content_type);
+        if (status == http::status::method_not_allowed)
+            res_->set(http::field::allow, "GET");
+        res_->keep_alive(keep_alive_);
+        res_->body() = std::move(body);
+        res_->prepare_payload();
+        if (head_)
+            res_->body().clear(); // HEAD: the headers say the length, no body follows
+        http::async_write(
+            stream_, *res_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+    }
+
+    void on_write(beast::error_code ec) {
+        if (ec)
+            return;
+        res_.reset();
+        if (!keep_alive_)
+            return do_close();
+        do_read();
+    }
+
+    void do_close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::shared_ptr<server_state> state_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<response> res_;
+    unsigned version_ = 11;
+    bool keep_alive_ = false;
+    bool head_ = false;
+};
+
+} // namespace
+
+void run_http_session(tcp::socket socket, std::shared_ptr<server_state> state) {
+    std::make_shared<http_session>(std::move(socket), std::move(state))->run();
+}
+
+} // namespace chat_server

@@ -1,0 +1,138 @@
+// chat-server: the reference implementation of SPEC.md. Parses the command line, listens,
+// prints the address it listens on, and runs until SIGINT or SIGTERM.
+#include "server.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>  // from_chars
+#include <cstdint>   // uint64_t
+#include <cstdio>    // fflush
+#include <iostream>  // cout, cerr
+#include <limits>    // numeric_limits
+#include <stdexcept> // runtime_error
+#include <string>    // string
+#include <thread>    // hardware_concurrency
+
+namespace {
+
+// Thrown for a flag value that parses but makes no sense; its text names flag and value.
+struct bad_flag : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::uint64_t parse_number(const std::string& flag, const std::string& text, std::uint64_t min,
+                           std::uint64_t max) {
+    std::uint64_t value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max)
+        throw bad_flag(flag + " must be an integer from " + std::to_string(min) + " to " +
+                       std::to_string(max) + " (got '" + text + "')");
+    return value;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using chat_server::server_config;
+    server_config config;
+    std::string port = std::to_string(config.port);
+    std::string threads = std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+    std::string history_limit = std::to_string(config.history_limit);
+    std::string send_queue = std::to_string(config.send_queue);
+    std::string max_message = std::to_string(config.max_message_bytes);
+    std::string max_name = std::to_string(config.max_name_bytes);
+    std::string log_level = to_string(config.log);
+
+    CLI::App app{"chat-server: the reference chat server of SPEC.md (WebSocket rooms with "
+                 "history, REST listing), on Boost.Beast."};
+    app.option_defaults()->always_capture_default();
+    app.add_option("--address", config.address, "IPv4 or IPv6 address to listen on")
+        ->type_name("ADDRESS")
+        ->capture_default_str();
+    app.add_option("--port", port,
+                   "TCP port; 0 picks a free port (the line printed on start "
+                   "says which)")
+        ->type_name("INT")
+        ->capture_default_str();
+    app.add_option("--threads", threads, "threads running the io_context (default: cores)")
+        ->type_name("INT")
+        ->capture_default_str();
+    app.add_option("--history-limit", history_limit, "messages kept per room (HISTORY_LIMIT)")
+        ->type_name("INT")
+        ->capture_default_str();
+    app.add_option("--send-queue", send_queue,
+                   "messages a client's queue holds before the client is dropped (SEND_QUEUE)")
+        ->type_name("INT")
+        ->capture_default_str();
+    app.add_option("--max-message-bytes", max_message,
+                   "largest WebSocket message a client may send; larger closes with 1009 "
+                   "(MAX_MESSAGE_BYTES)")
+        ->type_name("INT")
+        ->capture_default_str();
+    app.add_option("--max-name-bytes", max_name,
+                   "longest room or user name after decoding; longer is answered 400 "
+                   "(MAX_NAME_BYTES)")
+        ->type_name("INT")
+        ->capture_default_str();
+    app.add_option("--log-level", log_level,
+                   "error|warn|info|debug; info logs one line per connection open/close/drop "
+                   "on stderr")
+        ->type_name("LEVEL")
+        ->capture_default_str();
+#if CHAT_MUTANTS
+    std::string mutant = "none";
+    std::string mutant_help = "TEST ONLY: break one SPEC.md clause on purpose. One of:";
+    for (const auto& name : chat_server::mutant_names())
+        mutant_help += " " + name;
+    app.add_option("--mutant", mutant, mutant_help)->type_name("NAME")->capture_default_str();
+#endif
+
+    try {
+        app.parse(argc, argv);
+        config.port = static_cast<std::uint16_t>(parse_number("--port", port, 0, 65535));
+        config.threads = static_cast<unsigned>(parse_number("--threads", threads, 1, 1024));
+        config.history_limit = parse_number("--history-limit", history_limit, 0, 1'000'000);
+        config.send_queue = parse_number("--send-queue", send_queue, 1, 1'000'000);
+        config.max_message_bytes =
+            parse_number("--max-message-bytes", max_message, 1, std::uint64_t{1} << 32);
+        config.max_name_bytes = parse_number("--max-name-bytes", max_name, 1, 1'000'000);
+        auto level = chat_server::parse_log_level(log_level);
+        if (!level)
+            throw bad_flag("--log-level must be one of error, warn, info, debug (got '" +
+                           log_level + "')");
+        config.log = *level;
+#if CHAT_MUTANTS
+        auto defect = chat_server::parse_mutant(mutant);
+        if (!defect)
+            throw bad_flag("--mutant must be one of the names --help lists (got '" + mutant + "')");
+        config.defect = *defect;
+#endif
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "chat-server: " << e.what() << " (see --help)\n";
+        return 2;
+    } catch (const bad_flag& e) {
+        std::cerr << "chat-server: " << e.what() << '\n';
+        return 2;
+    }
+
+    chat_server::server s(config);
+    if (auto error = s.listen(); !error.empty()) {
+        std::cerr << "chat-server: " << error << '\n';
+        return 2;
+    }
+    const bool v6 = config.address.find(':') != std::string::npos;
+    std::cout << "chat-server listening on http://" << (v6 ? "[" : "") << config.address
+              << (v6 ? "]" : "") << ':' << s.port();
+#if CHAT_MUTANTS
+    if (config.defect != chat_server::mutant::none)
+        std::cout << " (mutant " << to_string(config.defect) << ")";
+#endif
+    std::cout << std::endl;
+    s.handle_signals();
+    s.start();
+    s.wait();
+    return 0;
+}

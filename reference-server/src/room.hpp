@@ -1,0 +1,113 @@
+// A chat room as an actor: a strand serialises its members and history, so a broadcast,
+// a join with its history replay, and a leave are each one indivisible step (SPEC.md ORD-1,
+// HIST-5, HIST-6). The room never touches a socket: it hands members shared buffers.
+#pragma once
+
+#include "history.hpp"
+#include "server_config.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>     // atomic
+#include <chrono>     // steady_clock
+#include <cstdint>    // int64_t, uint64_t
+#include <deque>      // deque
+#include <functional> // function
+#include <memory>     // shared_ptr, enable_shared_from_this
+#include <string>     // string
+#include <vector>     // vector
+
+namespace chat_server {
+
+namespace net = boost::asio;
+
+class room_registry;
+
+// One encoded message {"user","room","content","timestamp"}, built once and shared by every
+// recipient's queue and by the history.
+using message_ptr = std::shared_ptr<const std::string>;
+
+// A room member as the room sees it. Every call is made on the room's strand.
+class member {
+public:
+    virtual ~member() = default;
+    // Queues a live message; false when the queue already holds SEND_QUEUE messages.
+    virtual bool offer(const message_ptr& m) = 0;
+    // Queues a history message regardless of the bound.
+    virtual void replay(const message_ptr& m) = 0;
+    virtual bool queue_full() const = 0;
+    // The room has removed this member because its queue overflowed: cut the connection.
+    virtual void drop(const std::string& reason) = 0;
+    // The server is shutting down: close with 1001.
+    virtual void going_away() = 0;
+};
+
+class room : public std::enable_shared_from_this<room> {
+public:
+    room(net::io_context& ioc, std::string name, const server_config& config, room_registry& rooms,
+         bool stopping);
+
+    const std::string& name() const noexcept { return name_; }
+    // Number of clients; updated on the strand, readable from anywhere (SPEC.md ROOM-4).
+    std::int64_t clients() const noexcept { return clients_.load(std::memory_order_relaxed); }
+
+    // Adds `m` and queues the history for it in the same step.
+    void join(std::shared_ptr<member> m);
+    // Removes `m` if it is still a member (a dropped member already is not).
+    void leave(std::shared_ptr<member> m);
+    // Stores `msg` in the history and queues it for every member.
+    void broadcast(message_ptr msg, const member* sender);
+    // Calls done(history, oldest first) on the room's strand.
+    void read_history(std::function<void(std::vector<message_ptr>)> done);
+    // Sends every member away (1001); members joining later are sent away at once.
+    void shut_down();
+    // Forgets every member; only when no thread runs the io_context any more.
+    void clear_members() { members_.clear(); }
+
+    // The cross-room-leak mutant: queue `msg` for this room's members without storing it.
+    void leak(message_ptr msg);
+
+private:
+    struct entry {
+        std::shared_ptr<member> who;
+        std::uint64_t live = 0; // live messages offered (drop-every-100th mutant)
+    };
+
+    void do_broadcast(const message_ptr& msg, const member* sender);
+    void fan_out(const message_ptr& msg, const member* sender);
+    void remove_at(std::size_t i);
+    // Mutants that hold messages back.
+    void resume_stalled();
+    void release_delayed();
+
+    net::strand<net::io_context::executor_type> strand_;
+    std::string name_;
+    const server_config& config_;
+    room_registry& rooms_;
+    std::vector<entry> members_;
+    history<message_ptr> history_;
+    std::atomic<std::int64_t> clients_{0};
+    bool stopping_;
+    std::uint64_t broadcasts_ = 0;
+
+    // slow-blocks-others: messages waiting for a full queue to drain, and where the first
+    // one's fan-out stopped.
+    struct stalled_message {
+        message_ptr msg;
+        const member* sender;
+    };
+    std::deque<stalled_message> stalled_;
+    std::size_t stalled_index_ = 0;
+    // broadcast-delay-20ms: messages held until their release time.
+    struct delayed_message {
+        std::chrono::steady_clock::time_point due;
+        message_ptr msg;
+        const member* sender;
+    };
+    std::deque<delayed_message> delayed_;
+    std::unique_ptr<net::steady_timer> timer_; // only the holding mutants create it
+};
+
+} // namespace chat_server

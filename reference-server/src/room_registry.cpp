@@ -1,0 +1,63 @@
+// Rooms by name, behind a reader-writer lock held only for the map itself.
+#include "room_registry.hpp"
+
+#include <mutex> // unique_lock, shared_lock
+
+namespace chat_server {
+
+room_registry::room_registry(net::io_context& ioc, const server_config& config)
+    : ioc_(ioc), config_(config) {
+    if (config.defect != mutant::no_general)
+        get_or_create("general");
+}
+
+std::shared_ptr<room> room_registry::find(std::string_view name) const {
+    std::shared_lock lock(mutex_);
+    auto it = rooms_.find(name);
+    return it == rooms_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<room> room_registry::get_or_create(const std::string& name) {
+    if (auto r = find(name))
+        return r;
+    std::unique_lock lock(mutex_);
+    auto& slot = rooms_[name];
+    if (!slot)
+        slot = std::make_shared<room>(ioc_, name, config_, *this, stopping_);
+    return slot;
+}
+
+std::vector<room_registry::listing_entry> room_registry::list() const {
+    std::shared_lock lock(mutex_);
+    std::vector<listing_entry> out;
+    out.reserve(rooms_.size());
+    for (const auto& [name, r] : rooms_)
+        out.push_back({name, r->clients()});
+    return out;
+}
+
+std::shared_ptr<room> room_registry::other_than(const room& r) const {
+    std::shared_lock lock(mutex_);
+    auto general = rooms_.find(std::string_view("general"));
+    if (general != rooms_.end() && general->second.get() != &r)
+        return general->second;
+    for (const auto& [name, other] : rooms_)
+        if (other.get() != &r && other->clients() > 0)
+            return other;
+    return nullptr;
+}
+
+void room_registry::shut_down() {
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
+    for (const auto& [name, r] : rooms_)
+        r->shut_down();
+}
+
+void room_registry::clear_members() {
+    std::unique_lock lock(mutex_);
+    for (const auto& [name, r] : rooms_)
+        r->clear_members();
+}
+
+} // namespace chat_server

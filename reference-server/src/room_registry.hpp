@@ -1,0 +1,46 @@
+// Every room by name: `general` from start-up, others created by the first join, none ever
+// removed (SPEC.md ROOM-1, ROOM-2, ROOM-5, HIST-7).
+#pragma once
+
+#include "room.hpp"
+
+#include <cstdint>      // int64_t
+#include <map>          // map
+#include <memory>       // shared_ptr
+#include <shared_mutex> // shared_mutex
+#include <string>       // string
+#include <string_view>  // string_view
+#include <vector>       // vector
+
+namespace chat_server {
+
+class room_registry {
+public:
+    room_registry(net::io_context& ioc, const server_config& config);
+
+    std::shared_ptr<room> find(std::string_view name) const;
+    std::shared_ptr<room> get_or_create(const std::string& name);
+
+    struct listing_entry {
+        std::string name;
+        std::int64_t clients = 0;
+    };
+    std::vector<listing_entry> list() const;
+
+    // The cross-room-leak mutant: `general` if that is not `r`, else another room with clients.
+    std::shared_ptr<room> other_than(const room& r) const;
+
+    // Shutdown: every room sends its members away, and rooms created from now on start so.
+    void shut_down();
+    // Breaks the room -> member references once the io_context no longer runs.
+    void clear_members();
+
+private:
+    net::io_context& ioc_;
+    const server_config& config_;
+    mutable std::shared_mutex mutex_;
+    std::map<std::string, std::shared_ptr<room>, std::less<>> rooms_;
+    bool stopping_ = false;
+};
+
+} // namespace chat_server

@@ -1,0 +1,121 @@
+// Request-target rules: endpoint by decoded path segments, /ws query validation.
+#include "routes.hpp"
+
+#include "chat/url.hpp"
+
+#include <vector> // vector
+
+namespace chat_server {
+
+namespace {
+
+route::endpoint endpoint_of(const std::vector<std::string>& seg) {
+    if (seg.size() == 1 && seg[0] == "health")
+        return route::endpoint::health;
+    if (seg.size() == 1 && seg[0] == "ws")
+        return route::endpoint::ws;
+    if (seg.size() == 2 && seg[0] == "api" && seg[1] == "rooms")
+        return route::endpoint::rooms;
+    if (seg.size() == 4 && seg[0] == "api" && seg[1] == "rooms" && seg[3] == "messages")
+        return route::endpoint::history;
+    return route::endpoint::unknown;
+}
+
+// Splits the path of a target without decoding, for targets whose escapes are malformed.
+std::vector<std::string> raw_segments(std::string_view target) {
+    std::vector<std::string> seg;
+    std::string_view path = target.substr(0, target.find('?'));
+    if (path.empty() || path[0] != '/')
+        return seg;
+    path.remove_prefix(1);
+    while (true) {
+        auto slash = path.find('/');
+        seg.emplace_back(path.substr(0, slash));
+        if (slash == std::string_view::npos)
+            break;
+        path.remove_prefix(slash + 1);
+    }
+    return seg;
+}
+
+// Why `name` cannot be this query parameter, or "" if it can.
+std::string check_parameter(const chat::request_target& t, std::string_view name,
+                            std::size_t max_bytes, std::string& value) {
+    auto values = t.values(name);
+    const std::string quoted = "query parameter '" + std::string(name) + "'";
+    if (values.empty())
+        return quoted + " is required: use /ws?room=ROOM&user=USER";
+    if (values.size() > 1)
+        return quoted + " is given " + std::to_string(values.size()) + " times; give it once";
+    if (values[0].empty())
+        return quoted + " must not be empty";
+    if (values[0].size() > max_bytes)
+        return quoted + " is " + std::to_string(values[0].size()) + " bytes; the limit is " +
+               std::to_string(max_bytes);
+    if (!is_valid_utf8(values[0]))
+        return quoted + " is not valid UTF-8 after decoding";
+    value = std::move(values[0]);
+    return {};
+}
+
+} // namespace
+
+route classify(std::string_view target, std::size_t max_name_bytes) {
+    route r;
+    auto parsed = chat::parse_request_target(target);
+    if (!parsed) {
+        r.malformed = true;
+        r.what = endpoint_of(raw_segments(target));
+        return r;
+    }
+    r.what = endpoint_of(parsed->segments);
+    if (r.what == route::endpoint::history) {
+        r.room = parsed->segments[2];
+    } else if (r.what == route::endpoint::ws) {
+        r.query_error = check_parameter(*parsed, "room", max_name_bytes, r.join_room);
+        if (r.query_error.empty())
+            r.query_error = check_parameter(*parsed, "user", max_name_bytes, r.join_user);
+    }
+    return r;
+}
+
+bool is_valid_utf8(std::string_view s) noexcept {
+    std::size_t i = 0;
+    const std::size_t n = s.size();
+    while (i < n) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        unsigned cp = 0;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1Fu;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0Fu;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (i + len > n)
+            return false;
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0u) != 0x80u)
+                return false;
+            cp = (cp << 6) | (cc & 0x3Fu);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+} // namespace chat_server

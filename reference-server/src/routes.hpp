@@ -1,0 +1,32 @@
+// How the server reads a request target: which endpoint it names (SPEC.md section 7) and,
+// for /ws, whether its query is a valid join (SPEC.md CONN-2, CONN-4, CONN-5). Pure functions,
+// so the rules are unit-tested without sockets.
+#pragma once
+
+#include <cstddef>     // size_t
+#include <optional>    // optional
+#include <string>      // string
+#include <string_view> // string_view
+
+namespace chat {
+struct request_target;
+}
+
+namespace chat_server {
+
+struct route {
+    enum class endpoint { health, rooms, history, ws, unknown } what = endpoint::unknown;
+    bool malformed = false;  // a percent-escape somewhere in the target is bad
+    std::string room;        // for `history`: the decoded room name
+    std::string query_error; // for `ws`: why the query is not a valid join ("" when it is)
+    std::string join_room;   // for `ws` with a valid query: decoded `room` and `user`
+    std::string join_user;
+};
+
+// Classifies `target` ("/api/rooms/caf%C3%A9/messages", "/ws?room=a&user=b").
+route classify(std::string_view target, std::size_t max_name_bytes);
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool is_valid_utf8(std::string_view s) noexcept;
+
+} // namespace chat_server

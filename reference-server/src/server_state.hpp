@@ -1,0 +1,26 @@
+// What every session of one server shares: settings, log, rooms, and shutdown state.
+#pragma once
+
+#include "logger.hpp"
+#include "room_registry.hpp"
+#include "server_config.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>  // atomic
+#include <cstdint> // int64_t
+
+namespace chat_server {
+
+struct server_state {
+    server_state(net::io_context& ioc, const server_config& c)
+        : config(c), log(c.log), rooms(ioc, config) {}
+
+    const server_config config;
+    logger log;
+    room_registry rooms;
+    std::atomic<bool> stopping{false};
+    std::atomic<std::int64_t> websocket_sessions{0}; // alive, for shutdown to wait on
+};
+
+} // namespace chat_server

@@ -1,0 +1,22 @@
+// A chat client: one WebSocket connection, a member of one room.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory> // shared_ptr
+#include <string> // string
+
+namespace chat_server {
+
+struct server_state;
+class room;
+
+// Completes the upgrade `request` on `socket` and makes the connection a client of `r`.
+void run_websocket_session(boost::asio::ip::tcp::socket socket,
+                           boost::beast::http::request<boost::beast::http::string_body> request,
+                           std::shared_ptr<room> r, std::string user,
+                           std::shared_ptr<server_state> state);
+
+} // namespace chat_server
