@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The conformance gate: judges a chat server with chat-conform and exits with its verdict, for
+# any CI. Either point it at a running server (--url) or give it the command that starts one
+# (--server-cmd): it starts it, waits until GET /health answers 200 (bounded), runs the checks
+# (SHUT-1 included: the last check stops the server with SIGTERM), writes the reports and stops
+# the server if it still runs.
+#
+#   ci/conform-gate.sh --url http://127.0.0.1:8082 [options] [-- chat-conform run options]
+#   ci/conform-gate.sh --server-cmd './my-server --port 9000' --port 9000 [options] [-- ...]
+#
+# Exit code: chat-conform's (0 conforms, 1 violations, 2 incomplete), or 2 when the server
+# could not be started or never became healthy.
+set -euo pipefail
+
+usage() {
+    cat <<'USAGE'
+Usage: conform-gate.sh (--url URL | --server-cmd 'COMMAND') [options] [-- chat-conform run options]
+
+  --url URL             base URL of a running server (with --server-cmd: where it will listen)
+  --server-cmd 'CMD'    start the server with CMD (run with `exec` in bash, so the gate can
+                        signal it); its output goes to REPORT_DIR/server.log
+  --port PORT           with --server-cmd: the server listens on 127.0.0.1:PORT. Without --port
+                        or --url the gate reads the URL from the server's output (a line such as
+                        "listening on http://HOST:PORT", as chat-server --port 0 prints)
+  --health-timeout S    seconds to wait for GET /health = 200 (default 30)
+  --conform PATH        the chat-conform binary (default: $CHAT_CONFORM, else chat-conform on
+                        PATH, else build/release/conformance/chat-conform)
+  --report-dir DIR      where reports go (default: conformance-report)
+  --no-shutdown-check   do not pass --server-pid (SHUT-1 is then SKIP; the gate stops the server)
+  -h, --help            this text
+Everything after -- goes to `chat-conform run` (e.g. --history-limit 50 --strict --jobs 2).
+USAGE
+}
+
+say() { echo "conform-gate: $*" >&2; }
+
+url="" server_cmd="" port="" health_timeout=30 report_dir="conformance-report" shutdown_check=1
+conform="${CHAT_CONFORM:-}"
+extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --url) url="${2:?--url needs a value}"; shift 2 ;;
+        --server-cmd) server_cmd="${2:?--server-cmd needs a value}"; shift 2 ;;
+        --port) port="${2:?--port needs a value}"; shift 2 ;;
+        --health-timeout) health_timeout="${2:?--health-timeout needs a value}"; shift 2 ;;
+        --conform) conform="${2:?--conform needs a value}"; shift 2 ;;
+        --report-dir) report_dir="${2:?--report-dir needs a value}"; shift 2 ;;
+        --no-shutdown-check) shutdown_check=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        --) shift; extra=("$@"); break ;;
+        *) say "unknown argument '$1' (see --help)"; exit 2 ;;
+    esac
+done
+
+if [ -z "$url" ] && [ -z "$server_cmd" ]; then
+    say "give --url URL or --server-cmd 'COMMAND' (see --help)"
+    exit 2
+fi
+case "$health_timeout" in
+    ''|*[!0-9]*) say "--health-timeout must be a whole number of seconds (got '$health_timeout')"; exit 2 ;;
+esac
+if [ -n "$port" ]; then
+    case "$port" in
+        ''|*[!0-9]*) say "--port must be a port number (got '$port')"; exit 2 ;;
+    esac
+    [ -z "$url" ] && url="http://127.0.0.1:$port"
+fi
+if [ -z "$conform" ]; then
+    if command -v chat-conform > /dev/null 2>&1; then
+        conform="$(command -v chat-conform)"
+    else
+        conform="$(cd "$(dirname "$0")/.." && pwd)/build/release/conformance/chat-conform"
+    fi
+fi
+if [ ! -x "$conform" ]; then
+    say "chat-conform not found at '$conform'; build it or pass --conform PATH"
+    exit 2
+fi
+mkdir -p "$report_dir"
+
+# GET /health = 200? (curl when present, else bash's /dev/tcp for plain http)
+healthy() {
+    local base="${1%/}"
+    if command -v curl > /dev/null 2>&1; then
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/health" 2>/dev/null)" = "200" ]
+        return
+    fi
+    local hostport="${base#http://}" host port
+    hostport="${hostport%%/*}"
+    host="${hostport%:*}"
+    port="${hostport##*:}"
+    exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
+    printf 'GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hostport" >&3
+    local status
+    status="$(timeout 2 head -n1 <&3 2>/dev/null || true)"
+    exec 3>&-
+    case "$status" in *" 200 "*) return 0 ;; *) return 1 ;; esac
+}
+
+server_pid=""
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        say "stopping the server (pid $server_pid)"
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$server_pid" 2>/dev/null; then
+            say "the server ignored SIGTERM for 10 s; killing it"
+            kill -KILL "$server_pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+trap stop_server EXIT
+
+if [ -n "$server_cmd" ]; then
+    log="$report_dir/server.log"
+    say "starting: $server_cmd (output in $log)"
+    bash -c "exec $server_cmd" > "$log" 2>&1 &
+    server_pid=$!
+    deadline=$((SECONDS + health_timeout))
+    while :; do
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            say "the server exited before becoming healthy; last lines of $log:"
+            tail -n 20 "$log" >&2 || true
+            exit 2
+        fi
+        if [ -z "$url" ]; then
+            found="$(grep -Eo 'https?://[^ ]+:[0-9]+' "$log" | head -n1 || true)"
+            if [ -n "$found" ]; then
+                # A wildcard address is reached through loopback
+                url="$(echo "$found" | sed -E 's#//(0\.0\.0\.0|\[::\])#//127.0.0.1#')"
+                say "the server says it listens on $found; using $url"
+            fi
+        fi
+        if [ -n "$url" ] && healthy "$url"; then
+            break
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            say "GET ${url:-<unknown URL>}/health did not answer 200 within ${health_timeout} s; last lines of $log:"
+            tail -n 20 "$log" >&2 || true
+            [ -z "$url" ] && say "no URL found in the server's output: pass --port or --url"
+            exit 2
+        fi
+        sleep 0.1
+    done
+    say "server healthy at $url (pid $server_pid)"
+    if [ "$shutdown_check" = 1 ]; then
+        extra=(--server-pid "$server_pid" "${extra[@]}")
+    fi
+else
+    if ! healthy "$url"; then
+        say "warning: GET $url/health does not answer 200; running anyway (chat-conform will judge)"
+    fi
+fi
+
+say "running: $conform run $url --report-dir $report_dir ${extra[*]}"
+set +e
+"$conform" run "$url" --report-dir "$report_dir" "${extra[@]}"
+code=$?
+set -e
+stop_server
+case "$code" in
+    0) say "PASS: the server conforms (exit 0); reports in $report_dir" ;;
+    1) say "FAIL: the server violates the spec (exit 1); see $report_dir/chat-conform.md" ;;
+    *) say "INCOMPLETE: no full verdict (exit $code): target or harness problem; see $report_dir" ;;
+esac
+exit "$code"

@@ -1,0 +1,320 @@
+// The report: chat-conform/report v1 JSON plus the generic document the renderers use.
+#include "report.hpp"
+
+#include "catalogue.hpp"
+
+#include <cmath>  // round
+#include <cstdio> // snprintf
+#include <ctime>  // gmtime_r
+#include <map>    // map
+
+namespace chat::conformance {
+
+using json = nlohmann::json;
+
+namespace {
+
+json null_if_empty(const std::string& s) {
+    return s.empty() ? json(nullptr) : json(s);
+}
+
+json transcript_json(const std::vector<reports::transcript_line>& lines) {
+    json out = json::array();
+    for (const auto& l : lines)
+        out.push_back(
+            {{"t_ms", std::round(l.t_ms * 1000) / 1000}, {"dir", l.direction}, {"text", l.text}});
+    return out;
+}
+
+json findings_json(const std::vector<finding>& fs) {
+    json out = json::array();
+    for (const auto& f : fs)
+        out.push_back({{"clause", f.clause},
+                       {"level", to_string(f.strength)},
+                       {"expected", f.expected},
+                       {"actual", f.actual}});
+    return out;
+}
+
+std::map<std::string, int> counts_of(const run_outcome& run) {
+    std::map<std::string, int> counts;
+    for (const char* o : {"PASS", "FAIL", "WARN", "SKIP", "ERROR", "TIMEOUT", "FLAKY"})
+        counts[o] = 0;
+    for (const auto& r : run.results)
+        ++counts[name_of(r.combined)];
+    return counts;
+}
+
+std::string fixed(double v, int decimals) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+} // namespace
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+    auto secs = std::chrono::system_clock::to_time_t(t);
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+#ifdef _WIN32
+    gmtime_s(&tm, &secs);
+#else
+    gmtime_r(&secs, &tm);
+#endif
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms));
+    return buf;
+}
+
+std::string clause_outcome(std::string_view id, const run_outcome& run) {
+    bool covered = false, any_selected = false, all_pass = true;
+    bool fail = false, warn = false, error = false, timeout = false, flaky = false, skip = false;
+    for (const auto& r : run.results) {
+        bool covers = false;
+        for (auto c : r.definition->clauses)
+            covers = covers || c == id;
+        if (!covers)
+            continue;
+        covered = true;
+        if (!r.selected)
+            continue;
+        any_selected = true;
+        for (const auto& run_ : r.runs)
+            for (const auto& f : run_.findings)
+                if (f.clause == id)
+                    (f.strength == level::must ? fail : warn) = true;
+        error |= r.combined == outcome::error;
+        timeout |= r.combined == outcome::timeout;
+        flaky |= r.combined == outcome::flaky;
+        skip |= r.combined == outcome::skip;
+        all_pass = all_pass && (r.combined == outcome::pass || r.combined == outcome::warn);
+    }
+    if (!covered)
+        return "UNCOVERED";
+    if (fail)
+        return "FAIL";
+    if (!any_selected)
+        return "SKIP";
+    if (error)
+        return "ERROR";
+    if (timeout)
+        return "TIMEOUT";
+    if (flaky)
+        return "FLAKY";
+    if (warn)
+        return "WARN";
+    if (all_pass)
+        return "PASS";
+    if (skip)
+        return "SKIP";
+    return "UNJUDGED";
+}
+
+std::string verdict_line(const run_outcome& run, const run_settings& settings) {
+    auto counts = counts_of(run);
+    int selected = 0;
+    std::string broken;
+    for (const auto& r : run.results) {
+        selected += r.selected;
+        for (const auto& x : r.runs)
+            if ((x.result == outcome::fail || x.result == outcome::warn) && !x.clause.empty() &&
+                broken.find(x.clause) == std::string::npos)
+                broken += (broken.empty() ? "" : ", ") + x.clause;
+    }
+    auto tallies = std::to_string(counts["PASS"]) + " passed, " + std::to_string(counts["FAIL"]) +
+                   " failed, " + std::to_string(counts["WARN"]) + " warned, " +
+                   std::to_string(counts["ERROR"] + counts["TIMEOUT"]) + " errors/timeouts, " +
+                   std::to_string(counts["FLAKY"]) + " flaky, of " + std::to_string(selected) +
+                   " checks run";
+    switch (run.exit_code) {
+    case exit_pass:
+        return "PASS: every " + std::string(settings.strict ? "MUST and SHOULD" : "MUST") +
+               " requirement checked was met (" + tallies + ")";
+    case exit_violations:
+        return "FAIL: the server violates " + broken + " (" + tallies + ")";
+    default:
+        if (!run.target_problem.empty())
+            return "INCOMPLETE: " + run.target_problem +
+                   (broken.empty() ? "" : "; violations found before that: " + broken) + " (" +
+                   tallies + ")";
+        return "INCOMPLETE: some checks could not judge the server (" + tallies + ")";
+    }
+}
+
+json report_json(const run_outcome& run, const run_settings& s, const std::string& tool_version) {
+    json j;
+    j["schema"] = report_schema;
+    j["schema_version"] = report_schema_version;
+    j["tool"] = {{"name", "chat-conform"}, {"version", tool_version}};
+    j["spec_version"] = std::string(spec_version);
+    j["run"] = {
+        {"id", s.run_id},
+        {"target", s.target.to_string()},
+        {"started_at", iso8601(run.started)},
+        {"finished_at", iso8601(run.finished)},
+        {"duration_ms",
+         std::chrono::duration_cast<std::chrono::milliseconds>(run.finished - run.started).count()},
+        {"jobs", s.jobs},
+        {"repeat", s.repeat},
+        {"strict", s.strict},
+        {"timeout_scale", s.timeout_scale},
+        {"clock_skew_ms", s.clock_skew_ms},
+        {"overall_deadline_s", run.overall_deadline_s},
+        {"only", s.only},
+        {"exclude", s.exclude},
+        {"server_pid", s.server_pid > 0 ? json(s.server_pid) : json(nullptr)},
+        {"constants",
+         {{"HISTORY_LIMIT", s.constants.history_limit},
+          {"SEND_QUEUE", s.constants.send_queue},
+          {"MAX_MESSAGE_BYTES", s.constants.max_message_bytes},
+          {"MAX_NAME_BYTES", s.constants.max_name_bytes},
+          {"SETTLE_MS", s.constants.settle_ms},
+          {"SHUTDOWN_MS", s.constants.shutdown_ms}}},
+    };
+    std::string result = run.exit_code == exit_pass         ? "pass"
+                         : run.exit_code == exit_violations ? "violations"
+                                                            : "incomplete";
+    j["verdict"] = {{"exit_code", run.exit_code},
+                    {"result", result},
+                    {"summary", verdict_line(run, s)},
+                    {"target_problem", null_if_empty(run.target_problem)},
+                    {"target_unreachable", run.target_unreachable},
+                    {"counts", counts_of(run)}};
+    json checks = json::array();
+    for (const auto& r : run.results) {
+        const auto& c = *r.definition;
+        json requirement = json::array();
+        json ids = json::array();
+        for (auto id : c.clauses) {
+            const auto* cl = find_clause(id);
+            ids.push_back(std::string(id));
+            requirement.push_back({{"clause", std::string(id)},
+                                   {"level", cl ? to_string(cl->strength) : "?"},
+                                   {"text", cl ? std::string(cl->text) : ""}});
+        }
+        json item = {{"id", std::string(c.id)},
+                     {"title", std::string(c.title)},
+                     {"clauses", ids},
+                     {"level", to_string(c.strength())},
+                     {"requirement", requirement},
+                     {"selected", r.selected},
+                     {"outcome", name_of(r.combined)},
+                     {"summary", null_if_empty(r.summary)}};
+        const auto* rep = r.representative();
+        double total_ms = 0;
+        json runs = json::array();
+        json findings = json::array();
+        for (const auto& x : r.runs) {
+            total_ms += x.duration_ms;
+            runs.push_back({{"repetition", x.repetition},
+                            {"outcome", name_of(x.result)},
+                            {"clause_broken", null_if_empty(x.clause)},
+                            {"expected", null_if_empty(x.expected)},
+                            {"actual", null_if_empty(x.actual)},
+                            {"message", null_if_empty(x.message)},
+                            {"duration_ms", std::round(x.duration_ms * 1000) / 1000}});
+            for (auto& f : findings_json(x.findings))
+                findings.push_back(f);
+        }
+        item["clause_broken"] = rep ? null_if_empty(rep->clause) : json(nullptr);
+        item["expected"] = rep ? null_if_empty(rep->expected) : json(nullptr);
+        item["actual"] = rep ? null_if_empty(rep->actual) : json(nullptr);
+        item["message"] = rep ? null_if_empty(rep->message) : json(nullptr);
+        item["duration_ms"] = std::round(total_ms * 1000) / 1000;
+        item["findings"] = findings;
+        item["runs"] = runs;
+        item["transcript"] = rep ? transcript_json(rep->transcript) : json::array();
+        checks.push_back(std::move(item));
+    }
+    j["checks"] = checks;
+    json clause_list = json::array();
+    json uncovered = json::array();
+    for (const auto& cl : clauses()) {
+        json ids = json::array();
+        for (const auto* c : checks_covering(cl.id))
+            ids.push_back(std::string(c->id));
+        if (ids.empty())
+            uncovered.push_back(std::string(cl.id));
+        clause_list.push_back({{"id", std::string(cl.id)},
+                               {"level", to_string(cl.strength)},
+                               {"text", std::string(cl.text)},
+                               {"checks", ids},
+                               {"outcome", clause_outcome(cl.id, run)}});
+    }
+    j["clauses"] = clause_list;
+    j["uncovered_clauses"] = uncovered;
+    return j;
+}
+
+reports::document report_document(const run_outcome& run, const run_settings& s,
+                                  const std::string& tool_version) {
+    reports::document doc;
+    doc.tool = "chat-conform";
+    doc.title = "Conformance of " + s.target.to_string() + " to the chat protocol (SPEC.md " +
+                std::string(spec_version) + ")";
+    doc.verdict = verdict_line(run, s);
+    auto seconds = std::chrono::duration<double>(run.finished - run.started).count();
+    doc.meta = {
+        {"target", s.target.to_string()},
+        {"run ID", s.run_id},
+        {"tool", "chat-conform " + tool_version},
+        {"started", iso8601(run.started)},
+        {"duration", fixed(seconds, 2) + " s"},
+        {"exit code", std::to_string(run.exit_code)},
+        {"jobs / repeat", std::to_string(s.jobs) + " / " + std::to_string(s.repeat)},
+        {"timeout scale", fixed(s.timeout_scale, 2)},
+        {"constants", "HISTORY_LIMIT=" + std::to_string(s.constants.history_limit) +
+                          " SEND_QUEUE=" + std::to_string(s.constants.send_queue) +
+                          " MAX_MESSAGE_BYTES=" + std::to_string(s.constants.max_message_bytes) +
+                          " MAX_NAME_BYTES=" + std::to_string(s.constants.max_name_bytes) +
+                          " SETTLE_MS=" + std::to_string(s.constants.settle_ms) +
+                          " SHUTDOWN_MS=" + std::to_string(s.constants.shutdown_ms)}};
+    if (!run.target_problem.empty())
+        doc.meta.emplace_back("target problem", run.target_problem);
+
+    reports::table by_clause;
+    by_clause.title = "Clauses";
+    by_clause.header = {"clause", "level", "outcome", "checks"};
+    std::string uncovered;
+    for (const auto& cl : clauses()) {
+        std::string ids;
+        for (const auto* c : checks_covering(cl.id))
+            ids += (ids.empty() ? "" : ", ") + std::string(c->id);
+        if (ids.empty())
+            uncovered += (uncovered.empty() ? "" : ", ") + std::string(cl.id);
+        by_clause.rows.push_back({std::string(cl.id), to_string(cl.strength),
+                                  clause_outcome(cl.id, run), ids.empty() ? "(no check)" : ids});
+    }
+    doc.tables.push_back(std::move(by_clause));
+    doc.meta.emplace_back("clauses without a check", uncovered.empty() ? "none" : uncovered);
+
+    for (const auto& r : run.results) {
+        const auto& c = *r.definition;
+        reports::test_case tc;
+        tc.id = std::string(c.id);
+        tc.group = c.clause_list();
+        tc.title = std::string(c.title);
+        tc.level = to_string(c.strength());
+        tc.requirement = c.requirement();
+        tc.result = r.combined;
+        if (const auto* rep = r.representative()) {
+            tc.expected = rep->clause.empty() ? rep->expected : rep->clause + ": " + rep->expected;
+            tc.actual = rep->actual;
+            tc.message = rep->message;
+            tc.transcript = rep->transcript;
+            for (const auto& x : r.runs)
+                tc.duration_ms += x.duration_ms;
+        }
+        if (!r.summary.empty())
+            tc.message = r.summary + (tc.message.empty() ? "" : "; " + tc.message);
+        doc.cases.push_back(std::move(tc));
+    }
+    doc.data = report_json(run, s, tool_version);
+    return doc;
+}
+
+} // namespace chat::conformance
