@@ -1,0 +1,196 @@
+// One generator thread: its io_context, its share of the clients, and what it measured.
+// Nothing here is shared between threads except the published seconds (under a mutex) and a
+// few atomics the coordinator reads.
+#pragma once
+
+#include "chat/url.hpp"
+#include "clock.hpp"
+#include "plan.hpp"
+#include "stats.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>  // atomic
+#include <cstdint> // int64_t, uint32_t
+#include <limits>  // numeric_limits
+#include <memory>  // unique_ptr
+#include <mutex>   // mutex
+#include <string>  // string
+#include <unordered_map>
+#include <vector> // vector
+
+namespace chat::load {
+
+namespace net = boost::asio;
+class load_client;
+
+constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+
+// Read-only after the run starts, except the phase times, which the coordinator sets before it
+// posts the phase change to the loops (the post orders the writes before the reads).
+struct run_context {
+    const scenario* s = nullptr;
+    const plan* p = nullptr;
+    run_clock clock;
+    std::string run_tag;
+    std::string host_header;
+    std::vector<net::ip::tcp::endpoint> servers; // the resolved server address (first used)
+    std::vector<net::ip::address> sources;       // --source-address, round-robin
+    chat::base_url base;
+    std::int64_t timeline_start_us = 0;
+    std::int64_t send_start_us = never;
+    std::int64_t measure_start_us = never;
+    std::int64_t send_end_us = never;
+    std::atomic<bool> ending{false}; // closing everything: disconnects are not drops
+};
+
+// A session: one membership of one client in its room, for the expected-delivery count.
+struct session_record {
+    std::uint32_t room = 0;
+    std::int64_t joined_us = 0;
+    std::int64_t planned_leave_us = never;
+};
+
+// A measured message as its sender sent it.
+struct sent_record {
+    std::uint32_t room = 0;
+    std::int64_t sent_us = 0;
+};
+
+struct published_second {
+    long second = 0;
+    counters c;
+    nlohmann::json latency; // compact histogram
+    long connected = 0;
+    std::int64_t loop_lag_max_us = 0;
+};
+
+class event_loop {
+public:
+    event_loop(unsigned index, run_context& ctx);
+    ~event_loop();
+
+    unsigned index() const noexcept { return index_; }
+    net::io_context& io() noexcept { return ioc_; }
+    run_context& ctx() noexcept { return ctx_; }
+    std::int64_t now_us() const noexcept { return ctx_.clock.now_us(); }
+    std::uint32_t mask() noexcept { return static_cast<std::uint32_t>(rng_.next()); }
+    rng& random() noexcept { return rng_; }
+    char* read_buffer() noexcept { return read_buffer_.get(); }
+    static constexpr std::size_t read_buffer_size = 64 * 1024;
+
+    // Phase changes, posted by the coordinator.
+    void add_client(load_client* c) { clients_.push_back(c); }
+    void add_churn(const churn_event& e) { churn_.push_back(e); }
+    void add_poller(long global_index) { pollers_.push_back(global_index); }
+    void start_ticking(); // the 10 ms self-watch tick, second slots, deadline sweeps
+    void start_connecting();
+    void start_sending(); // senders, slow readers stop, churn, pollers
+    void drain_slow_readers();
+    void close_all();
+    void publish_final(); // publishes the current (partial) second
+
+    // Called by clients.
+    void count(std::uint64_t counters::*field, std::uint64_t n = 1) noexcept {
+        total_.*field += n;
+        slot_.c.*field += n;
+    }
+    void error(error_kind k) noexcept {
+        ++total_.errors[static_cast<std::size_t>(k)];
+        ++slot_.c.errors[static_cast<std::size_t>(k)];
+    }
+    void record_delivery(std::int64_t from_intended_us, std::int64_t from_sent_us) noexcept;
+    void record_connect(std::int64_t us) noexcept { connect_.record(us); }
+    void record_schedule_lag(std::int64_t us) noexcept { schedule_lag_.record(us); }
+    void connect_attempt_done();
+    void client_opened() noexcept { connected_.fetch_add(1, std::memory_order_relaxed); }
+    void client_closed() noexcept { connected_.fetch_sub(1, std::memory_order_relaxed); }
+    void slow_drain_started() noexcept { slow_draining_.fetch_add(1, std::memory_order_relaxed); }
+    void slow_drain_done() noexcept { slow_draining_.fetch_sub(1, std::memory_order_relaxed); }
+    long slow_draining() const noexcept { return slow_draining_.load(std::memory_order_relaxed); }
+    void message_seen() noexcept { activity_.fetch_add(1, std::memory_order_relaxed); }
+    std::uint32_t add_session(const session_record& r) {
+        sessions_.push_back(r);
+        return static_cast<std::uint32_t>(sessions_.size() - 1);
+    }
+    void set_planned_leave(std::uint32_t session, std::int64_t at) {
+        sessions_[session].planned_leave_us = at;
+    }
+    void add_sent(const sent_record& r) { sent_.push_back(r); }
+    std::int64_t planned_leave_after(std::uint32_t client, std::int64_t t) const;
+
+    // Read by the coordinator (atomics) or after the threads stopped (the rest).
+    long connected() const noexcept { return connected_.load(std::memory_order_relaxed); }
+    long attempts_done() const noexcept { return attempts_done_.load(std::memory_order_relaxed); }
+    long attempts_planned() const noexcept { return static_cast<long>(clients_.size()); }
+    std::uint64_t activity() const noexcept { return activity_.load(std::memory_order_relaxed); }
+    long closing_or_open() const noexcept {
+        return open_or_closing_.load(std::memory_order_relaxed);
+    }
+    std::vector<published_second> published_copy();
+    // The published seconds from position `from` on (for the live progress).
+    std::vector<published_second> published_from(std::size_t from);
+
+    const counters& totals() const noexcept { return total_; }
+    const histogram& latency() const noexcept { return latency_; }
+    const histogram& latency_actual() const noexcept { return latency_actual_; }
+    const histogram& connect() const noexcept { return connect_; }
+    const histogram& rest() const noexcept { return rest_; }
+    const histogram& loop_lag() const noexcept { return loop_lag_; }
+    const histogram& schedule_lag() const noexcept { return schedule_lag_; }
+    const std::vector<session_record>& sessions() const noexcept { return sessions_; }
+    const std::vector<sent_record>& sent() const noexcept { return sent_; }
+
+    std::atomic<long> open_or_closing_{0}; // sockets not yet closed
+
+private:
+    void tick();
+    void publish(long second);
+    void pump_connects();
+    void churn_next();
+    void run_poller(long global_index);
+
+    unsigned index_;
+    run_context& ctx_;
+    net::io_context ioc_{1};
+    std::unique_ptr<char[]> read_buffer_;
+    rng rng_;
+    std::vector<load_client*> clients_;
+
+    counters total_;
+    second_slot slot_;
+    histogram latency_, latency_actual_, connect_, rest_, loop_lag_, schedule_lag_;
+    std::vector<session_record> sessions_;
+    std::vector<sent_record> sent_;
+
+    std::mutex published_mutex_;
+    std::vector<published_second> published_;
+
+    net::steady_timer tick_timer_{ioc_};
+    std::int64_t next_tick_us_ = 0;
+    long tick_count_ = 0;
+
+    // Connecting.
+    std::size_t next_connect_ = 0;
+    long in_flight_ = 0;
+    std::int64_t ramp_start_us_ = 0;
+    net::steady_timer ramp_timer_{ioc_};
+    bool ramp_waiting_ = false;
+
+    // Churn.
+    std::vector<churn_event> churn_;
+    std::size_t next_churn_ = 0;
+    net::steady_timer churn_timer_{ioc_};
+    std::unordered_map<std::uint32_t, std::vector<std::int64_t>> churn_times_; // absolute us
+
+    std::vector<long> pollers_;
+
+    std::atomic<long> connected_{0};
+    std::atomic<long> slow_draining_{0};
+    std::atomic<long> attempts_done_{0};
+    std::atomic<std::uint64_t> activity_{0};
+};
+
+} // namespace chat::load

@@ -1,0 +1,662 @@
+// The client's life: connect, upgrade, read frames from the loop's shared buffer, send on
+// schedule, leave and rejoin, close. Every completion checks the generation it was started in.
+#include "load_client.hpp"
+
+#include "chat/codec.hpp"
+#include "chat/url.hpp"
+#include "wire.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/beast/core/detail/sha1.hpp>
+
+#include <algorithm> // search
+#include <cctype>    // tolower
+#include <cmath>     // fmod, log
+#include <cstring>   // memcpy
+
+#ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/tcp.h> // TCP_INFO
+#include <sys/socket.h>
+#endif
+
+namespace chat::load {
+
+namespace {
+
+std::string websocket_accept(std::string_view key) {
+    namespace detail = boost::beast::detail;
+    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    detail::sha1_context ctx;
+    detail::init(ctx);
+    detail::update(ctx, key.data(), key.size());
+    detail::update(ctx, guid.data(), guid.size());
+    unsigned char digest[detail::sha1_context::digest_size];
+    detail::finish(ctx, digest);
+    char out[64];
+    const auto n = detail::base64::encode(out, digest, sizeof digest);
+    return std::string(out, n);
+}
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (auto& c : r)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return r;
+}
+
+// The value of header `name` (lower case) in a response head, or "".
+std::string header_value(const std::string& head_lower, const std::string& head,
+                         std::string_view name) {
+    const auto key = "\r\n" + std::string(name) + ":";
+    const auto at = head_lower.find(key);
+    if (at == std::string::npos)
+        return {};
+    auto b = at + key.size();
+    const auto e = head.find("\r\n", b);
+    while (b < e && (head[b] == ' ' || head[b] == '\t'))
+        ++b;
+    auto end = e;
+    while (end > b && (head[end - 1] == ' ' || head[end - 1] == '\t'))
+        --end;
+    return head.substr(b, end - b);
+}
+
+} // namespace
+
+seq_tracker::verdict seq_tracker::add(std::uint64_t seq) noexcept {
+    if (highest == 0 || seq > highest) {
+        const auto shift = highest == 0 ? 64 : seq - highest;
+        seen = shift >= 64 ? 1 : (seen << shift) | 1;
+        highest = seq;
+        return verdict::fresh;
+    }
+    const auto d = highest - seq;
+    if (d >= 64)
+        return verdict::too_old;
+    const auto bit = std::uint64_t{1} << d;
+    if (seen & bit)
+        return verdict::duplicate;
+    seen |= bit;
+    return verdict::late;
+}
+
+// A sender's schedule: intended send times fixed in advance (open loop), whatever the server does.
+struct load_client::sender {
+    explicit sender(net::io_context& io, std::uint64_t seed) : timer(io), r(seed) {}
+    net::steady_timer timer;
+    rng r;
+    std::uint64_t seq = 0;
+    std::int64_t next_us = 0;
+    double gap_us = 0;
+    std::vector<std::pair<std::uint64_t, std::int64_t>> pending; // (seq, intended_us)
+    std::string content;
+    bool missed_reported = false;
+};
+
+load_client::load_client(event_loop& loop, std::uint32_t index, const client_plan& plan)
+    : loop_(loop), plan_(plan), socket_(loop.io()), index_(index) {
+    const auto& room = loop_.ctx().p->rooms[plan_.room];
+    if (room.senders > 0)
+        trackers_ = std::make_unique<seq_tracker[]>(static_cast<std::size_t>(room.senders));
+    if (plan_.sender)
+        sender_ = std::make_unique<sender>(loop_.io(),
+                                           loop_.ctx().s->seed * 1000003 +
+                                               static_cast<std::uint64_t>(plan_.global_index));
+}
+
+load_client::~load_client() = default;
+
+void load_client::connect() {
+    auto& ctx = loop_.ctx();
+    boost::system::error_code ec;
+    ++gen_;
+    state_ = state::connecting;
+    close_sent_ = writing_ = reading_stopped_ = false;
+    in_.clear();
+    out_.clear();
+    wbuf_.clear();
+    frag_.clear();
+    join_start_us_ = loop_.now_us();
+    deadline_us_ = join_start_us_ + ctx.s->connect_timeout_ms * 1000;
+    const auto& server = ctx.servers.front();
+    // Open, optionally shrink the receive buffer (slow readers fill it sooner) and bind.
+    socket_.open(server.protocol(), ec);
+    if (ec)
+        return fail_connect(error_kind::connect_failed);
+    loop_.open_or_closing_.fetch_add(1, std::memory_order_relaxed);
+    if (plan_.slow)
+        socket_.set_option(net::socket_base::receive_buffer_size(4096), ec);
+    if (!ctx.sources.empty()) {
+        const auto& src =
+            ctx.sources[static_cast<std::size_t>(plan_.global_index) % ctx.sources.size()];
+#if defined(__linux__) && defined(IP_BIND_ADDRESS_NO_PORT)
+        // Let connect() pick the port per destination, not bind() per source address.
+        int one = 1;
+        ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                     sizeof one);
+#endif
+        socket_.bind(net::ip::tcp::endpoint(src, 0), ec);
+        if (ec)
+            return fail_connect(error_kind::connect_failed);
+    }
+    socket_.set_option(net::ip::tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);
+    socket_.async_connect(
+        server, [this, g = gen_](const boost::system::error_code& e) { on_connected(g, e); });
+}
+
+void load_client::on_connected(std::uint32_t gen, const boost::system::error_code& ec) {
+    if (gen != gen_)
+        return;
+    if (ec)
+        return fail_connect(ec == net::error::connection_refused ? error_kind::connect_refused
+                                                                 : error_kind::connect_failed);
+    // Send the upgrade request; keep the expected accept value until the response.
+    unsigned char nonce[16];
+    for (int i = 0; i < 16; i += 8) {
+        const auto v = loop_.random().next();
+        std::memcpy(nonce + i, &v, 8);
+    }
+    char key[32];
+    const auto key_len = boost::beast::detail::base64::encode(key, nonce, sizeof nonce);
+    const std::string_view key_view(key, key_len);
+    frag_ = websocket_accept(key_view);
+    auto& ctx = loop_.ctx();
+    const auto& room = ctx.p->rooms[plan_.room];
+    wbuf_ = "GET " + chat::ws_target(ctx.base, room.name, plan_.user) +
+            " HTTP/1.1\r\nHost: " + ctx.host_header +
+            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
+    wbuf_.append(key_view);
+    wbuf_ += "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: chat-load\r\n\r\n";
+    state_ = state::upgrading;
+    writing_ = true;
+    net::async_write(
+        socket_, net::buffer(wbuf_),
+        [this, g = gen_](const boost::system::error_code& e, std::size_t) { on_written(g, e); });
+    wait_readable();
+}
+
+void load_client::wait_readable() {
+    socket_.async_wait(net::socket_base::wait_read,
+                       [this, g = gen_](const boost::system::error_code& e) { on_readable(g, e); });
+}
+
+void load_client::on_readable(std::uint32_t gen, const boost::system::error_code& ec) {
+    if (gen != gen_ || reading_stopped_)
+        return;
+    if (ec)
+        return peer_gone(true, error_kind::read_failed);
+    if (slow_draining_)
+        deadline_us_ = loop_.now_us() + 300'000;
+    // Drain what the kernel holds into the loop's buffer; keep only an unfinished frame.
+    char* buf = loop_.read_buffer();
+    std::size_t total = 0;
+    for (;;) {
+        boost::system::error_code rec;
+        const auto n = socket_.read_some(net::buffer(buf, event_loop::read_buffer_size), rec);
+        if (rec == net::error::would_block || rec == net::error::try_again)
+            break;
+        if (rec) {
+            const bool eof = rec == net::error::eof || rec == net::error::connection_reset;
+            return peer_gone(!eof, eof ? error_kind::closed_by_server : error_kind::read_failed);
+        }
+        if (!consume(buf, n))
+            return;
+        total += n;
+        if (n < event_loop::read_buffer_size)
+            break;
+        if (total >= 1024 * 1024) { // let the other clients of this loop have a turn
+            net::post(loop_.io(), [this, g = gen_] { on_readable(g, {}); });
+            return;
+        }
+    }
+    if (!reading_stopped_ && gen == gen_ && state_ != state::closed)
+        wait_readable();
+}
+
+bool load_client::consume(const char* data, std::size_t n) {
+    const auto gen = gen_;
+    if (state_ == state::upgrading || !in_.empty()) {
+        in_.append(data, n);
+        if (state_ == state::upgrading) {
+            if (!parse_upgrade())
+                return false;
+            if (in_.empty())
+                return true;
+        }
+        std::size_t used = 0;
+        const std::string pending = std::move(in_);
+        in_.clear();
+        const bool alive = parse_frames(pending, used);
+        if (alive && gen == gen_ && used < pending.size())
+            in_.assign(pending, used, std::string::npos);
+        return alive && gen == gen_;
+    }
+    std::size_t used = 0;
+    const bool alive = parse_frames(std::string_view(data, n), used);
+    if (alive && gen == gen_ && used < n)
+        in_.assign(data + used, n - used);
+    return alive && gen == gen_;
+}
+
+bool load_client::parse_upgrade() {
+    const auto end = in_.find("\r\n\r\n");
+    if (end == std::string::npos) {
+        if (in_.size() > 16 * 1024) {
+            fail_connect(error_kind::upgrade_invalid);
+            return false;
+        }
+        return true;
+    }
+    const std::string head = in_.substr(0, end + 2);
+    const auto head_lower = lower(head);
+    if (head.compare(0, 12, "HTTP/1.1 101") != 0) {
+        fail_connect(head.compare(0, 5, "HTTP/") == 0 ? error_kind::upgrade_rejected
+                                                      : error_kind::upgrade_invalid);
+        return false;
+    }
+    if (header_value(head_lower, head, "sec-websocket-accept") != frag_) {
+        fail_connect(error_kind::upgrade_invalid);
+        return false;
+    }
+    // Joined: from now on every message of the room must reach this client.
+    in_.erase(0, end + 4);
+    std::string().swap(frag_);
+    state_ = state::open;
+    deadline_us_ = never;
+    joined_us_ = loop_.now_us();
+    loop_.record_connect(joined_us_ - join_start_us_);
+    loop_.count(&counters::connects);
+    loop_.client_opened();
+    if (rejoin_) {
+        loop_.count(&counters::churn_rejoins);
+        rejoin_ = false;
+    } else {
+        loop_.connect_attempt_done();
+    }
+    planned_leave_us_ = loop_.planned_leave_after(index_, joined_us_);
+    if (!plan_.slow)
+        session_ = loop_.add_session({plan_.room, joined_us_, planned_leave_us_});
+    if (trackers_)
+        std::fill_n(trackers_.get(), loop_.ctx().p->rooms[plan_.room].senders, seq_tracker{});
+    if (in_.empty())
+        std::string().swap(in_);
+    // Slow readers that join after sending started stop at once.
+    if (plan_.slow && loop_.now_us() >= loop_.ctx().send_start_us)
+        reading_stopped_ = true;
+    flush();
+    return true;
+}
+
+bool load_client::parse_frames(std::string_view data, std::size_t& used) {
+    const auto gen = gen_;
+    const auto limit = std::size_t{16} * 1024 * 1024;
+    while (used < data.size()) {
+        frame f;
+        std::size_t n = 0;
+        const auto st = parse_frame(data.substr(used), f, n, limit);
+        if (st == parse_status::need_more)
+            return true;
+        if (st == parse_status::protocol_error) {
+            loop_.error(error_kind::protocol_violation);
+            begin_close(1002);
+            return false;
+        }
+        used += n;
+        switch (f.op) {
+        case opcode::text:
+        case opcode::binary:
+            if (f.fin) {
+                if (f.op == opcode::binary)
+                    loop_.error(error_kind::bad_message);
+                else
+                    on_message(f.payload);
+            } else {
+                frag_.assign(f.payload);
+                frag_binary_ = f.op == opcode::binary;
+            }
+            break;
+        case opcode::continuation:
+            frag_.append(f.payload);
+            if (f.fin) {
+                if (frag_binary_)
+                    loop_.error(error_kind::bad_message);
+                else
+                    on_message(frag_);
+                std::string().swap(frag_);
+            }
+            break;
+        case opcode::ping:
+            append_frame(out_, opcode::pong, f.payload, loop_.mask());
+            flush();
+            break;
+        case opcode::pong:
+            break;
+        case opcode::close:
+            if (close_sent_) {
+                finish();
+            } else {
+                // The server closed on us: answer, then count the drop.
+                const int code = f.payload.size() >= 2
+                                     ? (static_cast<unsigned char>(f.payload[0]) << 8) |
+                                           static_cast<unsigned char>(f.payload[1])
+                                     : 1005;
+                (void)code;
+                peer_gone(false, error_kind::closed_by_server);
+            }
+            return false;
+        }
+        if (gen != gen_ || state_ == state::closed)
+            return false;
+    }
+    return true;
+}
+
+void load_client::on_message(std::string_view text) {
+    auto& ctx = loop_.ctx();
+    const auto now = loop_.now_us();
+    loop_.message_seen();
+    std::string_view content;
+    payload p;
+    if (!find_content(text, content) || !decode_payload(content, p)) {
+        // Not ours: a well-formed chat message from someone else, or garbage.
+        if (chat::decode_message(text))
+            loop_.count(&counters::foreign);
+        else
+            loop_.error(error_kind::bad_message);
+        return;
+    }
+    if (p.run != ctx.run_tag) {
+        loop_.count(&counters::foreign);
+        return;
+    }
+    const auto& room = ctx.p->rooms[plan_.room];
+    const auto first = static_cast<std::uint64_t>(room.first_client);
+    if (p.sender < first || p.sender >= first + static_cast<std::uint64_t>(room.senders)) {
+        loop_.error(error_kind::misrouted);
+        return;
+    }
+    const auto verdict = trackers_[p.sender - first].add(p.seq);
+    if (plan_.slow) {
+        loop_.count(&counters::slow_deliveries);
+        return;
+    }
+    if (verdict == seq_tracker::verdict::duplicate) {
+        loop_.count(&counters::duplicates);
+        return;
+    }
+    const bool late = verdict != seq_tracker::verdict::fresh;
+    // Classify by when the message was sent relative to this membership (README: delivery rule).
+    if (p.sent_us < join_start_us_)
+        loop_.count(&counters::history);
+    else if (p.sent_us <= joined_us_)
+        loop_.count(&counters::join_window);
+    else if (p.intended_us < ctx.measure_start_us)
+        loop_.count(&counters::warmup_deliveries);
+    else if (planned_leave_us_ != never &&
+             p.sent_us > planned_leave_us_ - ctx.s->lifetime_ms * 1000)
+        loop_.count(&counters::outside_window);
+    else {
+        loop_.count(&counters::delivered);
+        if (late)
+            loop_.count(&counters::out_of_order);
+        loop_.record_delivery(now - p.intended_us, now - p.sent_us);
+    }
+}
+
+void load_client::start_sending() {
+    if (!sender_)
+        return;
+    auto& ctx = loop_.ctx();
+    sender_->gap_us = 1e6 / ctx.s->rate;
+    // Spread the senders' first messages over one gap so they do not all fire together.
+    const double phase = std::fmod(static_cast<double>(plan_.global_index) * 0.6180339887, 1.0);
+    sender_->next_us = ctx.send_start_us + static_cast<std::int64_t>(phase * sender_->gap_us);
+    arm_send_timer();
+}
+
+void load_client::arm_send_timer() {
+    auto& ctx = loop_.ctx();
+    if (sender_->next_us >= ctx.send_end_us)
+        return;
+    sender_->timer.expires_at(ctx.clock.to_steady(sender_->next_us));
+    sender_->timer.async_wait([this](const boost::system::error_code& ec) { on_send_timer(ec); });
+}
+
+void load_client::on_send_timer(const boost::system::error_code& ec) {
+    if (ec)
+        return;
+    auto& ctx = loop_.ctx();
+    auto& s = *sender_;
+    const auto now = loop_.now_us();
+    // Everything due by now goes out, late ones included: the schedule never waits.
+    while (s.next_us <= now && s.next_us < ctx.send_end_us) {
+        const bool measured = s.next_us >= ctx.measure_start_us;
+        if (measured)
+            loop_.record_schedule_lag(now - s.next_us);
+        if (state_ == state::open) {
+            s.pending.emplace_back(++s.seq, s.next_us);
+        } else if (measured) {
+            loop_.error(error_kind::sender_disconnected);
+        }
+        const double gap = ctx.s->poisson ? -std::log(1.0 - s.r.uniform()) * s.gap_us : s.gap_us;
+        s.next_us += std::max<std::int64_t>(1, static_cast<std::int64_t>(gap));
+    }
+    flush();
+    arm_send_timer();
+}
+
+void load_client::flush() {
+    if (writing_ || (state_ != state::open && state_ != state::closing))
+        return;
+    wbuf_.clear();
+    wbuf_.swap(out_);
+    if (sender_ && !sender_->pending.empty() && state_ == state::open) {
+        auto& ctx = loop_.ctx();
+        const auto now = loop_.now_us();
+        for (const auto& [seq, intended] : sender_->pending) {
+            payload p;
+            p.run = ctx.run_tag;
+            p.sender = static_cast<std::uint64_t>(plan_.global_index);
+            p.seq = seq;
+            p.intended_us = intended;
+            p.sent_us = now;
+            encode_payload(sender_->content, p, static_cast<std::size_t>(ctx.s->message_size));
+            append_content_frame(wbuf_, sender_->content, loop_.mask());
+            if (intended >= ctx.measure_start_us) {
+                loop_.count(&counters::sent);
+                loop_.add_sent({plan_.room, now});
+            } else {
+                loop_.count(&counters::sent_warmup);
+            }
+        }
+        sender_->pending.clear();
+    }
+    if (wbuf_.empty())
+        return;
+    writing_ = true;
+    net::async_write(
+        socket_, net::buffer(wbuf_),
+        [this, g = gen_](const boost::system::error_code& e, std::size_t) { on_written(g, e); });
+}
+
+void load_client::on_written(std::uint32_t gen, const boost::system::error_code& ec) {
+    if (gen != gen_)
+        return;
+    writing_ = false;
+    if (ec) {
+        if (state_ == state::connecting || state_ == state::upgrading)
+            return fail_connect(error_kind::connect_failed);
+        return peer_gone(true, error_kind::write_failed);
+    }
+    if (state_ == state::upgrading || !sender_)
+        std::string().swap(wbuf_); // idle clients keep no write buffer
+    flush();
+}
+
+void load_client::stop_reading() {
+    if (plan_.slow)
+        reading_stopped_ = true;
+}
+
+void load_client::churn(std::int64_t planned_leave_us) {
+    if (state_ != state::open || planned_leave_us != planned_leave_us_) {
+        loop_.count(&counters::churn_skipped);
+        return;
+    }
+    loop_.count(&counters::churn_leaves);
+    rejoin_ = true;
+    begin_close(1000);
+}
+
+void load_client::plan_leave() {
+    if (state_ != state::open || plan_.slow)
+        return;
+    planned_leave_us_ = loop_.planned_leave_after(index_, joined_us_);
+    loop_.set_planned_leave(session_, planned_leave_us_);
+}
+
+void load_client::drain_slow() {
+    if (!plan_.slow || state_ != state::open || !reading_stopped_)
+        return;
+    sweep(loop_.now_us()); // a reset connection shows in the TCP state already
+    if (state_ != state::open)
+        return;
+    reading_stopped_ = false;
+    slow_draining_ = true;
+    loop_.slow_drain_started();
+    deadline_us_ = loop_.now_us() + 300'000;
+    net::post(loop_.io(), [this, g = gen_] { on_readable(g, {}); });
+}
+
+void load_client::end_slow_drain() {
+    if (!slow_draining_)
+        return;
+    slow_draining_ = false;
+    loop_.slow_drain_done();
+}
+
+void load_client::close() {
+    rejoin_ = false;
+    if (sender_)
+        sender_->timer.cancel();
+    if (state_ == state::open) {
+        sweep(loop_.now_us()); // a slow reader's drop may not have been noticed yet
+        if (state_ != state::open)
+            return;
+        if (reading_stopped_) { // a slow reader cannot hear the handshake: just go
+            finish();
+            return;
+        }
+        begin_close(1000);
+    } else if (state_ == state::connecting || state_ == state::upgrading) {
+        fail_connect(error_kind::connect_timeout);
+    }
+}
+
+void load_client::begin_close(int code) {
+    if (state_ != state::open) {
+        finish();
+        return;
+    }
+    state_ = state::closing;
+    close_sent_ = true;
+    deadline_us_ = loop_.now_us() + 2'000'000;
+    append_frame(out_, opcode::close, close_payload(code), loop_.mask());
+    flush();
+}
+
+void load_client::peer_gone(bool error, error_kind kind) {
+    auto& ctx = loop_.ctx();
+    if (state_ == state::closing || ctx.ending.load(std::memory_order_relaxed)) {
+        finish();
+        return;
+    }
+    if (state_ == state::connecting || state_ == state::upgrading)
+        return fail_connect(error ? kind : error_kind::upgrade_invalid);
+    // The server disconnected a client: a designed drop if it was a slow reader.
+    if (plan_.slow) {
+        loop_.count(&counters::dropped_slow);
+    } else {
+        loop_.count(&counters::dropped);
+        loop_.error(kind);
+    }
+    rejoin_ = false;
+    finish();
+}
+
+void load_client::finish() {
+    end_slow_drain();
+    if (state_ == state::closed || state_ == state::idle)
+        return;
+    const bool was_joined = state_ == state::open || state_ == state::closing;
+    ++gen_;
+    boost::system::error_code ec;
+    socket_.close(ec);
+    loop_.open_or_closing_.fetch_sub(1, std::memory_order_relaxed);
+    state_ = state::closed;
+    writing_ = false;
+    deadline_us_ = never;
+    std::string().swap(in_);
+    std::string().swap(out_);
+    std::string().swap(frag_);
+    if (!sender_)
+        std::string().swap(wbuf_);
+    if (was_joined)
+        loop_.client_closed();
+    if (rejoin_ && !loop_.ctx().ending.load(std::memory_order_relaxed))
+        connect();
+}
+
+void load_client::fail_connect(error_kind kind) {
+    loop_.error(kind);
+    loop_.count(&counters::connect_failures);
+    const bool rejoin = rejoin_;
+    rejoin_ = false;
+    if (state_ != state::idle && state_ != state::closed) {
+        ++gen_;
+        boost::system::error_code ec;
+        if (socket_.is_open()) {
+            socket_.close(ec);
+            loop_.open_or_closing_.fetch_sub(1, std::memory_order_relaxed);
+        }
+    }
+    state_ = state::closed;
+    writing_ = false;
+    deadline_us_ = never;
+    std::string().swap(in_);
+    std::string().swap(frag_);
+    std::string().swap(wbuf_);
+    if (!rejoin)
+        loop_.connect_attempt_done();
+}
+
+void load_client::sweep(std::int64_t now_us) {
+    if (slow_draining_ && now_us > deadline_us_) {
+        deadline_us_ = never; // still connected after reading everything: not dropped
+        end_slow_drain();
+        return;
+    }
+    if (now_us > deadline_us_) {
+        if (state_ == state::connecting || state_ == state::upgrading)
+            return fail_connect(error_kind::connect_timeout);
+        if (state_ == state::closing)
+            return finish(); // the server never answered our close: give up waiting
+    }
+#ifdef __linux__
+    // A slow reader does not read, so it learns of its drop from the TCP state instead.
+    if (plan_.slow && reading_stopped_ && state_ == state::open) {
+        tcp_info info{};
+        socklen_t len = sizeof info;
+        if (::getsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+            (info.tcpi_state == TCP_CLOSE_WAIT || info.tcpi_state == TCP_CLOSE))
+            peer_gone(false, error_kind::closed_by_server);
+    }
+#endif
+}
+
+} // namespace chat::load

@@ -1,0 +1,93 @@
+// A load scenario: what to run against a server, from flags or a CLI11 config file, with
+// validation that names the flag and the value it rejects.
+#pragma once
+
+#include "threshold.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>   // int64_t, uint64_t
+#include <stdexcept> // invalid_argument
+#include <string>    // string
+#include <vector>    // vector
+
+namespace chat::load {
+
+struct scenario {
+    // Target and shape.
+    std::string url;
+    std::string config; // --config FILE
+    long clients = 100;
+    long rooms = 10;
+    std::string distribution = "even"; // even | zipf (alias: skewed)
+    double zipf_exponent = 1.0;
+    long senders_per_room = 1;
+    double rate = 1.0;                // messages per second per sender
+    std::string arrival = "constant"; // constant | poisson
+    long message_size = 128;          // bytes of `content`
+    std::string room_prefix;          // default: "load-<run tag>"
+
+    // Time (durations as written, e.g. "30s"; parsed into the *_ms fields by validate()).
+    std::string duration = "10s";
+    std::string warm_up = "1s";
+    std::string ramp_up = "0";   // "0" (as fast as allowed), "500/s" or "10s"
+    std::string lifetime = "2s"; // how long a message may take to count as delivered
+    std::string connect_timeout = "10s";
+    long connect_concurrency = 256; // connection attempts in flight at once
+
+    // Mixed-in behaviours.
+    double slow_readers = 0.0; // fraction of clients that stop reading
+    double churn = 0.0;        // leave+rejoin per second (whole scenario)
+    long rest_pollers = 0;
+    double rest_rate = 1.0; // requests per second per poller
+
+    // Where and how.
+    std::vector<std::string> source_addresses; // local addresses to bind, round-robin
+    std::string worker = "0/1";                // I/N
+    std::string start_at;                      // Unix ms or ISO 8601 UTC ("2024-05-01T12:00:00Z")
+    long threads = 1;
+    std::vector<std::string> thresholds;
+    std::string report_dir; // empty: write no files
+    std::vector<std::string> formats = {"json", "md", "html"};
+    std::string report_name = "chat-load";
+    bool quiet = false;
+    std::uint64_t seed = 1;
+
+    // Self-watching: past these the run is INVALID (the generator, not the server, is slow).
+    std::string max_loop_lag = "50ms";     // p99 of event-loop lag
+    std::string max_schedule_lag = "50ms"; // p99 of senders' lateness against their schedule
+    double max_cpu = 0.95;                 // share of the generator's threads kept busy
+
+    // Parsed by validate().
+    std::int64_t duration_ms = 0, warm_up_ms = 0, lifetime_ms = 0, connect_timeout_ms = 0;
+    double ramp_per_second = 0; // 0: unlimited
+    std::int64_t max_loop_lag_us = 0, max_schedule_lag_us = 0;
+    long worker_index = 0, worker_count = 1;
+    std::int64_t start_at_unix_ms = 0; // 0: start now
+    std::vector<threshold> parsed_thresholds;
+    bool zipf = false, poisson = false;
+
+    nlohmann::json to_json() const; // the parameters as given, plus the parsed values
+};
+
+// Registers every scenario flag on `app` (the `run` subcommand), bound to `s`.
+void add_options(CLI::App& app, scenario& s);
+
+// Reads a CLI11 config file (INI or TOML: `key = value`, `threshold = ["p99<20ms", ...]`) into
+// the options of `app` that the command line left unset (the command line wins). Call after
+// parsing. Throws std::invalid_argument naming the file and an unknown key or unreadable file.
+void apply_config_file(CLI::App& app, const std::string& path);
+
+// Checks every value and fills the parsed fields; throws std::invalid_argument with a message
+// naming the flag and the value, e.g. "--rate must be > 0 (got -5)".
+void validate(scenario& s);
+
+// "30s", "1.5s", "250ms", "100us", "2m", "1h"; a bare number means seconds. Throws
+// std::invalid_argument naming `flag` and the text when it is not a duration.
+std::int64_t parse_duration_us(const std::string& flag, const std::string& text);
+
+// Unix milliseconds or ISO 8601 UTC ("2024-05-01T12:00:00Z", optional .mmm).
+std::int64_t parse_start_at(const std::string& text);
+
+} // namespace chat::load

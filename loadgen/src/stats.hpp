@@ -1,0 +1,78 @@
+// What one event loop counts: totals for the run and the slot of the current second.
+#pragma once
+
+#include "histogram.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>   // array
+#include <cstddef> // size_t
+#include <cstdint> // uint64_t
+
+namespace chat::load {
+
+enum class error_kind : std::uint8_t {
+    connect_refused,     // TCP connect refused
+    connect_timeout,     // TCP connect + upgrade did not finish within --connect-timeout
+    connect_failed,      // any other connect error (unreachable, no ports, bind)
+    upgrade_rejected,    // the server answered the upgrade with a status other than 101
+    upgrade_invalid,     // 101 without a valid Sec-WebSocket-Accept, or an unreadable response
+    read_failed,         // a read error other than the peer closing
+    write_failed,        // a write error
+    closed_by_server,    // a client that keeps reading was disconnected by the server
+    protocol_violation,  // a malformed WebSocket frame from the server
+    bad_message,         // a text message that is not a chat message
+    misrouted,           // a message of another room arrived (MSG-7)
+    sender_disconnected, // a scheduled message could not be sent: its sender is not connected
+    rest_failed,         // a REST request failed on the transport (refused, timeout)
+    rest_status,         // a REST request answered with a status other than 200
+    rest_skipped,        // a REST poller had too many requests outstanding to send on time
+    count_
+};
+constexpr std::size_t error_kinds = static_cast<std::size_t>(error_kind::count_);
+const char* to_string(error_kind k) noexcept;
+
+struct counters {
+    std::uint64_t sent = 0;              // measured messages handed to the socket
+    std::uint64_t sent_warmup = 0;       // messages sent during warm-up (not counted)
+    std::uint64_t delivered = 0;         // live deliveries that count (see README: delivery rule)
+    std::uint64_t duplicates = 0;        // a message a client had already received
+    std::uint64_t out_of_order = 0;      // a message older than one already received
+    std::uint64_t history = 0;           // replayed history: sent before the client asked to join
+    std::uint64_t join_window = 0;       // sent while the client was joining: neither counted
+    std::uint64_t warmup_deliveries = 0; // deliveries of warm-up messages
+    std::uint64_t outside_window = 0;    // sent less than --lifetime before a planned leave
+    std::uint64_t slow_deliveries = 0;   // messages slow readers read before they stopped
+    std::uint64_t foreign = 0;           // chat messages not from this run
+    std::uint64_t connects = 0;          // successful upgrades (including churn rejoins)
+    std::uint64_t connect_failures = 0;
+    std::uint64_t dropped_slow = 0; // designated slow readers the server disconnected
+    std::uint64_t dropped = 0;      // other clients the server disconnected
+    std::uint64_t churn_leaves = 0;
+    std::uint64_t churn_rejoins = 0;
+    std::uint64_t churn_skipped = 0; // the chosen client was not connected at the time
+    std::uint64_t rest_requests = 0;
+    std::uint64_t rest_errors = 0;
+    std::array<std::uint64_t, error_kinds> errors{};
+
+    std::uint64_t error_total() const noexcept {
+        std::uint64_t n = 0;
+        for (auto e : errors)
+            n += e;
+        return n;
+    }
+    void add(const counters& o) noexcept;
+    nlohmann::json to_json() const;
+    static counters from_json(const nlohmann::json& j);
+};
+
+// One second of the timeline as one loop saw it.
+struct second_slot {
+    long second = 0; // since the timeline start
+    counters c;
+    histogram latency; // from intended send time, counted deliveries only
+    long connected = 0;
+    std::int64_t loop_lag_max_us = 0;
+};
+
+} // namespace chat::load

@@ -1,0 +1,166 @@
+// Thresholds name a metric of the result's "summary" (latencies) or "totals" (counts, ratios).
+#include "threshold.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>     // array
+#include <cmath>     // isfinite
+#include <cstdio>    // snprintf
+#include <stdexcept> // invalid_argument
+#include <utility>   // pair
+
+namespace chat::load {
+namespace {
+
+// Latency metric prefix -> histogram name in the result.
+constexpr std::array<std::pair<const char*, const char*>, 6> latency_families{{
+    {"", "latency_us"},
+    {"actual_", "latency_actual_us"},
+    {"connect_", "connect_us"},
+    {"rest_", "rest_us"},
+    {"loop_lag_", "loop_lag_us"},
+    {"schedule_lag_", "schedule_lag_us"},
+}};
+constexpr std::array<const char*, 7> statistics{"p50", "p90", "p99", "p99.9", "max", "min", "mean"};
+// Plain metrics -> member of "totals".
+constexpr std::array<const char*, 12> plain_metrics{
+    "delivery",     "errors",           "lost", "duplicates", "out_of_order",    "dropped",
+    "dropped_slow", "connect_failures", "sent", "delivered",  "delivered_per_s", "rest_errors"};
+
+bool is_latency_metric(const std::string& m, std::string* histogram, std::string* stat) {
+    for (const auto& [prefix, name] : latency_families) {
+        const std::string p = prefix;
+        if (m.compare(0, p.size(), p) != 0)
+            continue;
+        const auto rest = m.substr(p.size());
+        for (const auto* s : statistics)
+            if (rest == s) {
+                *histogram = name;
+                *stat = s;
+                return true;
+            }
+    }
+    return false;
+}
+
+bool is_plain_metric(const std::string& m) {
+    for (const auto* p : plain_metrics)
+        if (m == p)
+            return true;
+    return false;
+}
+
+} // namespace
+
+std::string threshold_metrics_help() {
+    return "latency (from intended send time): p50 p90 p99 p99.9 max min mean; the same with "
+           "prefix actual_ (from actual send time), connect_, rest_, loop_lag_, schedule_lag_; "
+           "plain: delivery (ratio 0..1) errors lost duplicates out_of_order dropped "
+           "dropped_slow connect_failures sent delivered delivered_per_s rest_errors";
+}
+
+threshold parse_threshold(const std::string& text) {
+    auto fail = [&](const std::string& why) {
+        return std::invalid_argument("--threshold '" + text + "': " + why);
+    };
+    std::string compact;
+    for (char c : text)
+        if (c != ' ')
+            compact += c;
+    const auto at = compact.find_first_of("<>=!");
+    if (at == std::string::npos || at == 0)
+        throw fail("expected METRIC OP VALUE, e.g. 'p99<20ms' or 'delivery>=0.9999'");
+    threshold t;
+    t.text = text;
+    t.metric = compact.substr(0, at);
+    auto op_end = at + 1;
+    if (op_end < compact.size() && compact[op_end] == '=')
+        ++op_end;
+    t.op = compact.substr(at, op_end - at);
+    if (t.op != "<" && t.op != "<=" && t.op != ">" && t.op != ">=" && t.op != "==" && t.op != "!=")
+        throw fail("unknown operator '" + t.op + "' (use <, <=, >, >=, ==, !=)");
+    const auto value = compact.substr(op_end);
+    if (value.empty())
+        throw fail("no value after '" + t.op + "'");
+
+    std::string hist, stat;
+    t.is_latency = is_latency_metric(t.metric, &hist, &stat);
+    if (!t.is_latency && !is_plain_metric(t.metric))
+        throw fail("unknown metric '" + t.metric + "' (" + threshold_metrics_help() + ")");
+
+    std::size_t used = 0;
+    double number = 0;
+    try {
+        number = std::stod(value, &used);
+    } catch (const std::exception&) {
+        throw fail("'" + value + "' is not a number");
+    }
+    const auto unit = value.substr(used);
+    if (!std::isfinite(number))
+        throw fail("'" + value + "' is not a finite number");
+    if (t.is_latency) {
+        if (unit == "us")
+            t.limit = number;
+        else if (unit == "ms")
+            t.limit = number * 1e3;
+        else if (unit == "s")
+            t.limit = number * 1e6;
+        else
+            throw fail("latency '" + value + "' needs a unit: us, ms or s (e.g. 20ms)");
+    } else {
+        if (!unit.empty())
+            throw fail("'" + t.metric + "' takes a plain number, not '" + value + "'");
+        t.limit = number;
+    }
+    return t;
+}
+
+threshold_outcome evaluate(const threshold& rule, const nlohmann::json& result) {
+    threshold_outcome out;
+    out.rule = rule;
+    const nlohmann::json* v = nullptr;
+    std::string hist, stat;
+    if (is_latency_metric(rule.metric, &hist, &stat)) {
+        const auto& s = result.at("summary");
+        if (s.contains(hist) && s[hist].contains(stat))
+            v = &s[hist][stat];
+        // An empty histogram has no percentile: the threshold cannot pass.
+        if (v && s[hist].value("count", 0) == 0)
+            v = nullptr;
+    } else if (result.contains("totals") && result["totals"].contains(rule.metric)) {
+        v = &result["totals"][rule.metric];
+    }
+    if (!v || !v->is_number())
+        return out;
+    out.known = true;
+    out.actual = v->get<double>();
+    const double a = out.actual, l = rule.limit;
+    if (rule.op == "<")
+        out.pass = a < l;
+    else if (rule.op == "<=")
+        out.pass = a <= l;
+    else if (rule.op == ">")
+        out.pass = a > l;
+    else if (rule.op == ">=")
+        out.pass = a >= l;
+    else if (rule.op == "==")
+        out.pass = a == l;
+    else
+        out.pass = a != l;
+    return out;
+}
+
+std::string format_value(const threshold& rule, double value) {
+    char buf[64];
+    if (!rule.is_latency)
+        std::snprintf(buf, sizeof buf, "%.10g", value);
+    else if (value >= 1e6)
+        std::snprintf(buf, sizeof buf, "%.4gs", value / 1e6);
+    else if (value >= 1e3)
+        std::snprintf(buf, sizeof buf, "%.4gms", value / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.4gus", value);
+    return buf;
+}
+
+} // namespace chat::load

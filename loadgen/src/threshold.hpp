@@ -1,0 +1,38 @@
+// Pass/fail criteria on a result, k6-style: "p99<20ms", "delivery>=0.9999", "errors==0".
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string> // string
+#include <vector> // vector
+
+namespace chat::load {
+
+struct threshold {
+    std::string text;   // as given
+    std::string metric; // e.g. "p99", "connect_p99", "delivery", "errors"
+    std::string op;     // <, <=, >, >=, ==, !=
+    double limit = 0;   // microseconds for latencies, else the plain number
+    bool is_latency = false;
+};
+
+// Parses one threshold; throws std::invalid_argument naming the text and what is accepted.
+threshold parse_threshold(const std::string& text);
+
+// The metrics a threshold may name, for --help and error messages.
+std::string threshold_metrics_help();
+
+struct threshold_outcome {
+    threshold rule;
+    bool known = false; // the metric exists in the result
+    double actual = 0;  // same unit as rule.limit
+    bool pass = false;
+};
+
+// Looks up `rule.metric` in a result document (see RESULTS-SCHEMA.md) and compares.
+threshold_outcome evaluate(const threshold& rule, const nlohmann::json& result);
+
+// "20ms", "1.5s", "0.9999", "0": the limit or actual value in the rule's unit, for people.
+std::string format_value(const threshold& rule, double value);
+
+} // namespace chat::load

@@ -1,0 +1,301 @@
+// chat-load against a real chat-server on loopback: delivery and the JSON, the 20 ms delay
+// mutant, slow readers, and the merge of two workers. Each test takes a few seconds; every
+// wait is bounded; the server binds port 0.
+#include "histogram.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>     // steady_clock
+#include <filesystem> // path, temp_directory_path
+#include <fstream>    // ifstream
+#include <string>     // string
+#include <thread>     // sleep_for
+#include <vector>     // vector
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A child process with its stdout on a pipe; killed (bounded) when the object goes.
+class child {
+public:
+    explicit child(const std::vector<std::string>& args, bool capture_stdout = true) {
+        int fds[2] = {-1, -1};
+        if (capture_stdout && ::pipe(fds) != 0)
+            FAIL("pipe failed");
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            if (capture_stdout) {
+                ::dup2(fds[1], 1);
+                ::close(fds[0]);
+                ::close(fds[1]);
+            }
+            std::vector<char*> argv;
+            for (const auto& a : args)
+                argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            ::execv(argv[0], argv.data());
+            ::_exit(127);
+        }
+        if (capture_stdout) {
+            ::close(fds[1]);
+            out_ = fds[0];
+        }
+    }
+    ~child() {
+        if (pid_ > 0 && !done_) {
+            ::kill(pid_, SIGTERM);
+            if (wait_for(std::chrono::seconds(6)) < -1)
+                ::kill(pid_, SIGKILL), ::waitpid(pid_, nullptr, 0);
+        }
+        if (out_ >= 0)
+            ::close(out_);
+    }
+    child(const child&) = delete;
+    child& operator=(const child&) = delete;
+
+    // A line of stdout, or "" after `timeout`.
+    std::string read_line(std::chrono::milliseconds timeout) {
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        std::string line;
+        while (std::chrono::steady_clock::now() < end) {
+            pollfd p{out_, POLLIN, 0};
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                end - std::chrono::steady_clock::now());
+            if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0)
+                continue;
+            char c;
+            if (::read(out_, &c, 1) != 1)
+                break;
+            if (c == '\n')
+                return line;
+            line += c;
+        }
+        return {};
+    }
+    // Exit status, -1 if it had to be killed, -2 on timeout (still running).
+    int wait_for(std::chrono::milliseconds timeout) {
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < end) {
+            int st = 0;
+            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+                done_ = true;
+                return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return -2;
+    }
+    void drain_stdout() {
+        char buf[4096];
+        pollfd p{out_, POLLIN, 0};
+        while (out_ >= 0 && ::poll(&p, 1, 0) > 0 && ::read(out_, buf, sizeof buf) > 0) {
+        }
+    }
+
+private:
+    pid_t pid_ = -1;
+    int out_ = -1;
+    bool done_ = false;
+};
+
+struct server {
+    std::unique_ptr<child> proc;
+    std::string url;
+    explicit server(std::vector<std::string> args) {
+        args.insert(args.end(), {"--address", "127.0.0.1", "--port", "0", "--log-level", "error"});
+        proc = std::make_unique<child>(args);
+        const auto line = proc->read_line(std::chrono::seconds(10));
+        const auto at = line.find("http://");
+        REQUIRE(at != std::string::npos);
+        url = line.substr(at, line.find(' ', at) - at);
+    }
+};
+
+std::string worker_file(int w, const char* suffix) {
+    std::string name = "w";
+    name += std::to_string(w);
+    name += suffix;
+    return name;
+}
+
+fs::path fresh_dir(const std::string& name) {
+    auto d =
+        fs::temp_directory_path() / ("chat-load-test-" + std::to_string(::getpid()) + "-" + name);
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+struct load_run {
+    int exit_code = -2;
+    json result;
+};
+
+load_run run_load(const std::string& url, const fs::path& dir, const std::string& name,
+                  std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        CHAT_LOAD_BIN, "run",           url,  "--quiet",  "--report-dir",
+        dir.string(),  "--report-name", name, "--format", "json,md,html"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child c(args, false);
+    load_run r;
+    r.exit_code = c.wait_for(std::chrono::seconds(60));
+    std::ifstream in(dir / (name + ".json"));
+    if (in)
+        r.result = json::parse(in);
+    return r;
+}
+
+// The box running ctest is busy: the self-watch limits are relaxed so a slow scheduler does not
+// turn a correct run INVALID (tests/result.cpp checks the INVALID verdict itself).
+#define RELAXED "--max-cpu", "1", "--max-loop-lag", "5s", "--max-schedule-lag", "5s"
+
+const std::vector<std::string> small = {
+    "--clients", "40",     "--rooms", "4",          "--senders-per-room",
+    "2",         "--rate", "20",      "--duration", "2s",
+    "--warm-up", "500ms",  RELAXED};
+
+} // namespace
+
+TEST_CASE("End to end: a small scenario delivers every message and the JSON says so", "[e2e]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("small");
+    auto args = small;
+    args.insert(args.end(), {"--threshold", "delivery>=1", "--threshold", "errors==0"});
+    const auto r = run_load(srv.url, dir, "small", args);
+    INFO(r.result.dump(1).substr(0, 3000));
+    CHECK(r.exit_code == 0);
+    REQUIRE(r.result.is_object());
+    const auto& t = r.result["totals"];
+    CHECK(r.result["schema"] == "chat-load.result");
+    CHECK(r.result["schema_version"] == 1);
+    CHECK(r.result["verdict"] == "PASS");
+    CHECK(t["sent"].get<long>() >= 2 * 4 * 20 * 2 - 8);             // 8 senders x 20/s x 2 s
+    CHECK(t["expected"].get<long>() == t["sent"].get<long>() * 10); // 10 clients per room
+    CHECK(t["delivered"] == t["expected"]);
+    CHECK(t["lost"] == 0);
+    CHECK(t["duplicates"] == 0);
+    CHECK(t["out_of_order"] == 0);
+    CHECK(t["errors"] == 0);
+    CHECK(t["connects"] == 40);
+    CHECK(r.result["summary"]["latency_us"]["count"] == t["delivered"]);
+    CHECK(r.result["summary"]["connect_us"]["count"] == 40);
+    const auto h = chat::load::histogram::from_json(r.result["histograms"]["latency_us"]);
+    CHECK(h.count() == t["delivered"].get<std::uint64_t>());
+    CHECK(r.result["timeline"]["points"].size() >= 3);
+    CHECK(r.result["memory"]["idle_clients"] == 40);
+    CHECK(r.result["thresholds"].size() == 2);
+    CHECK(fs::exists(dir / "small.md"));
+    CHECK(fs::exists(dir / "small.html"));
+}
+
+#ifdef CHAT_SERVER_MUTANT_BIN
+TEST_CASE("Measurement: a server that holds every broadcast 20 ms reports p50 >= 20 ms",
+          "[e2e][measure]") {
+    json normal, delayed;
+    {
+        server srv({CHAT_SERVER_BIN});
+        const auto dir = fresh_dir("normal");
+        normal = run_load(srv.url, dir, "normal", small).result;
+    }
+    {
+        server srv({CHAT_SERVER_MUTANT_BIN, "--mutant", "broadcast-delay-20ms"});
+        const auto dir = fresh_dir("delayed");
+        delayed = run_load(srv.url, dir, "delayed", small).result;
+    }
+    REQUIRE(normal.is_object());
+    REQUIRE(delayed.is_object());
+    const auto p50_normal = normal["summary"]["latency_us"]["p50"].get<long>();
+    const auto p50_delayed = delayed["summary"]["latency_us"]["p50"].get<long>();
+    INFO("p50 normal " << p50_normal << " us, delayed " << p50_delayed << " us");
+    CHECK(delayed["totals"]["delivered"] == delayed["totals"]["expected"]);
+    CHECK(p50_delayed >= 20000);
+    CHECK(delayed["summary"]["latency_actual_us"]["p50"].get<long>() >= 20000);
+    CHECK(p50_normal < p50_delayed);
+}
+#endif
+
+TEST_CASE("Slow readers: the server drops them and only them, the others get everything",
+          "[e2e][slow]") {
+    server srv({CHAT_SERVER_BIN, "--send-queue", "32"});
+    const auto dir = fresh_dir("slow");
+    const auto r = run_load(srv.url, dir, "slow",
+                            {"--clients", "40", "--rooms", "2", "--senders-per-room", "2", "--rate",
+                             "100", "--message-size", "8000", "--duration", "5s", "--warm-up",
+                             "500ms", "--slow-readers", "0.1", RELAXED});
+    INFO(r.result.dump(1).substr(0, 3000));
+    REQUIRE(r.result.is_object());
+    const auto& t = r.result["totals"];
+    CHECK(r.result["plan"]["slow_clients"] == 4);
+    CHECK(t["dropped_slow"] == 4);
+    CHECK(t["dropped"] == 0);
+    CHECK(t["delivered"] == t["expected"]);
+    CHECK(t["expected"].get<long>() > 0);
+}
+
+TEST_CASE("Merge: two workers merged give the totals of one run of the same scenario",
+          "[e2e][merge]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("merge");
+    const std::vector<std::string> scen = {
+        "--clients", "60",     "--rooms",     "6",           "--senders-per-room",
+        "2",         "--rate", "10",          "--duration",  "2s",
+        "--warm-up", "500ms",  "--threshold", "delivery>=1", RELAXED};
+    const auto single = run_load(srv.url, dir, "single", scen);
+    const auto start = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() +
+                       1500;
+    json parts[2];
+    {
+        std::vector<std::unique_ptr<child>> workers;
+        for (int w = 0; w < 2; ++w) {
+            std::vector<std::string> args = {CHAT_LOAD_BIN,   "run",
+                                             srv.url,         "--quiet",
+                                             "--report-dir",  dir.string(),
+                                             "--report-name", worker_file(w, ""),
+                                             "--format",      "json",
+                                             "--worker",      std::to_string(w) + "/2",
+                                             "--start-at",    std::to_string(start)};
+            args.insert(args.end(), scen.begin(), scen.end());
+            workers.push_back(std::make_unique<child>(args, false));
+        }
+        for (auto& w : workers)
+            CHECK(w->wait_for(std::chrono::seconds(60)) == 0);
+    }
+    child merge({CHAT_LOAD_BIN, "merge", (dir / "w0.json").string(), (dir / "w1.json").string(),
+                 "--report-dir", dir.string(), "--report-name", "merged", "--format",
+                 "json,md,html"});
+    merge.drain_stdout();
+    CHECK(merge.wait_for(std::chrono::seconds(30)) == 0);
+    std::ifstream in(dir / "merged.json");
+    REQUIRE(in);
+    const auto merged = json::parse(in);
+    REQUIRE(single.result.is_object());
+    for (int w = 0; w < 2; ++w) {
+        std::ifstream pin(dir / worker_file(w, ".json"));
+        REQUIRE(pin);
+        parts[w] = json::parse(pin);
+    }
+    const auto& m = merged["totals"];
+    const auto& s = single.result["totals"];
+    for (const char* k : {"sent", "expected", "delivered", "connects"}) {
+        INFO(k);
+        CHECK(m[k] == parts[0]["totals"][k].get<long>() + parts[1]["totals"][k].get<long>());
+        CHECK(m[k] == s[k]);
+    }
+    CHECK(m["lost"] == 0);
+    CHECK(merged["run"]["merged_from"].size() == 2);
+    CHECK(merged["verdict"] == "PASS");
+    auto h = chat::load::histogram::from_json(parts[0]["histograms"]["latency_us"]);
+    h.merge(chat::load::histogram::from_json(parts[1]["histograms"]["latency_us"]));
+    CHECK(chat::load::histogram::from_json(merged["histograms"]["latency_us"]) == h);
+}

@@ -1,0 +1,188 @@
+// Scenario flags, config files and validation: every bad value names its flag and value.
+#include "scenario.hpp"
+
+#include "plan.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>  // remove
+#include <fstream> // ofstream
+#include <set>     // set
+
+using namespace chat::load;
+
+namespace {
+
+// Parses `args` as the `run` subcommand would and validates; returns the error or "".
+std::string parse(std::vector<std::string> args, scenario* out = nullptr) {
+    CLI::App app;
+    scenario s;
+    auto* run = app.add_subcommand("run");
+    add_options(*run, s);
+    args.insert(args.begin(), "run");
+    args.insert(args.begin(), "chat-load");
+    std::vector<const char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.c_str());
+    try {
+        app.parse(static_cast<int>(argv.size()), argv.data());
+        if (!s.config.empty())
+            apply_config_file(*run, s.config);
+        validate(s);
+    } catch (const CLI::ParseError& e) {
+        return std::string("parse: ") + e.what();
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    if (out)
+        *out = s;
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("Scenario: defaults and flags parse", "[scenario]") {
+    scenario s;
+    REQUIRE(
+        parse({"http://127.0.0.1:8082", "--clients", "200", "--rooms", "4", "--rate", "2.5",
+               "--duration", "3s", "--ramp-up", "100/s", "--threshold", "p99<20ms", "--threshold",
+               "delivery>=0.9999", "--worker", "1/2", "--start-at", "2024-05-01T12:00:00Z"},
+              &s) == "");
+    CHECK(s.clients == 200);
+    CHECK(s.rate == 2.5);
+    CHECK(s.duration_ms == 3000);
+    CHECK(s.ramp_per_second == 100);
+    CHECK(s.parsed_thresholds.size() == 2);
+    CHECK(s.parsed_thresholds[0].limit == 20000);
+    CHECK(s.worker_index == 1);
+    CHECK(s.worker_count == 2);
+    CHECK(s.start_at_unix_ms == 1714564800000);
+}
+
+TEST_CASE("Scenario: bad values are refused naming the flag and the value", "[scenario]") {
+    const std::string url = "http://127.0.0.1:8082";
+    CHECK(parse({url, "--rate=-5"}) == "--rate must be > 0 (got -5)");
+    CHECK(parse({url, "--rate", "0"}) == "--rate must be > 0 (got 0)");
+    CHECK(parse({url, "--clients", "0"}) == "--clients must be > 0 (got 0)");
+    CHECK(parse({url, "--clients", "5", "--rooms", "10"}) ==
+          "--rooms must be <= --clients (every room has a client) (got 10)");
+    CHECK(parse({url, "--distribution", "gauss"}) ==
+          "--distribution must be even, zipf or skewed (got 'gauss')");
+    CHECK(parse({url, "--arrival", "bursty"}) ==
+          "--arrival must be constant or poisson (got 'bursty')");
+    CHECK(parse({url, "--duration", "ten"}) ==
+          "--duration: 'ten' is not a duration (use e.g. 30s, 500ms, 2m, 100us)");
+    CHECK(parse({url, "--duration", "0s"}) == "--duration must be > 0 (got 0s)");
+    CHECK(parse({url, "--slow-readers", "1.5"}) ==
+          "--slow-readers must be a fraction in [0, 1) (got 1.5)");
+    CHECK(parse({url, "--message-size", "10"}) == "--message-size must be >= 64 (got 10)");
+    CHECK(parse({url, "--worker", "2/2"}) ==
+          "--worker must be I/N with 0 <= I < N, e.g. 0/4 (got '2/2')");
+    CHECK(parse({url, "--worker", "abc"}) ==
+          "--worker must be I/N with 0 <= I < N, e.g. 0/4 (got 'abc')");
+    CHECK(parse({url, "--ramp-up", "fast"}) ==
+          "--ramp-up: 'fast' is not a duration (use e.g. 30s, 500ms, 2m, 100us)");
+    CHECK(parse({url, "--churn=-1"}) == "--churn must be >= 0 (got -1)");
+    CHECK(parse({url, "--threads", "0"}) == "--threads must be in 1..64 (got 0)");
+    CHECK(parse({url, "--format", "pdf"}) ==
+          "--format must be json, md, html or junit (got 'pdf')");
+    CHECK(parse({url, "--start-at", "tomorrow"}).find("--start-at: 'tomorrow'") == 0);
+    CHECK(parse({url, "--threshold", "p99<20"}) ==
+          "--threshold 'p99<20': latency '20' needs a unit: us, ms or s (e.g. 20ms)");
+    CHECK(parse({url, "--threshold", "p42<20ms"})
+              .find("--threshold 'p42<20ms': unknown metric 'p42'") == 0);
+    CHECK(parse({url, "--threshold", "p99~20ms"}).find("--threshold 'p99~20ms'") == 0);
+    CHECK(parse({url, "--clients", "many"}).find("--clients") != std::string::npos);
+    CHECK(parse({}).find("url") != std::string::npos);
+}
+
+TEST_CASE("Scenario: a config file sets the same options", "[scenario][config]") {
+    const char* path = "loadgen_test_scenario.ini";
+    {
+        std::ofstream f(path);
+        f << "clients = 300\nrooms = 3\nrate = 4\nduration = 2s\narrival = poisson\n"
+             "threshold = [\"p99<50ms\", \"errors==0\"]\n";
+    }
+    scenario s;
+    const auto err = parse({"http://127.0.0.1:1", "--config", path}, &s);
+    std::remove(path);
+    REQUIRE(err == "");
+    CHECK(s.clients == 300);
+    CHECK(s.rooms == 3);
+    CHECK(s.rate == 4);
+    CHECK(s.poisson);
+    CHECK(s.parsed_thresholds.size() == 2);
+}
+
+TEST_CASE("Scenario: the command line wins over the config file, unknown keys are refused",
+          "[scenario][config]") {
+    const char* path = "loadgen_test_scenario2.ini";
+    {
+        std::ofstream f(path);
+        f << "clients = 300\nrooms = 3\n";
+    }
+    scenario s;
+    CHECK(parse({"http://127.0.0.1:1", "--config", path, "--clients", "30"}, &s) == "");
+    CHECK(s.clients == 30);
+    CHECK(s.rooms == 3);
+    {
+        std::ofstream f(path);
+        f << "clients = 300\nspeed = 3\n";
+    }
+    CHECK(parse({"http://127.0.0.1:1", "--config", path}) ==
+          std::string("--config ") + path + ": unknown option 'speed' (see chat-load run --help)");
+    std::remove(path);
+}
+
+TEST_CASE("Scenario: the committed example scenarios parse", "[scenario][config]") {
+    for (const char* name :
+         {"smoke", "10k-clients-100-rooms", "fanout-10x100", "slow-readers", "churn", "rest"}) {
+        const std::string path = std::string(CHAT_LOADGEN_SCENARIOS) + "/" + name + ".ini";
+        INFO(path);
+        CHECK(parse({"http://127.0.0.1:1", "--config", path}) == "");
+    }
+}
+
+TEST_CASE("Plan: clients, rooms, senders and slow readers add up", "[scenario][plan]") {
+    scenario s;
+    REQUIRE(parse({"http://x:1", "--clients", "1000", "--rooms", "10", "--senders-per-room", "2",
+                   "--slow-readers", "0.1", "--distribution", "zipf"},
+                  &s) == "");
+    const auto sizes = room_sizes(s);
+    long total = 0;
+    for (auto n : sizes) {
+        CHECK(n >= 1);
+        total += n;
+    }
+    CHECK(total == 1000);
+    CHECK(sizes.front() > sizes.back()); // skewed
+    const auto p = make_plan(s, "tag");
+    CHECK(p.clients.size() == 1000);
+    CHECK(p.senders == 20);
+    CHECK(p.slow == 100);
+    for (const auto& c : p.clients)
+        CHECK_FALSE((c.sender && c.slow));
+}
+
+TEST_CASE("Plan: workers split by rooms and together cover the scenario once", "[scenario][plan]") {
+    scenario s;
+    REQUIRE(parse({"http://x:1", "--clients", "1001", "--rooms", "7", "--slow-readers", "0.05",
+                   "--churn", "10"},
+                  &s) == "");
+    std::set<long> seen;
+    long slow = 0, rooms = 0;
+    for (long w = 0; w < 3; ++w) {
+        s.worker_index = w;
+        s.worker_count = 3;
+        const auto p = make_plan(s, "tag");
+        rooms += static_cast<long>(p.rooms.size());
+        slow += p.slow;
+        for (const auto& c : p.clients)
+            CHECK(seen.insert(c.global_index).second);
+        for (const auto& r : p.rooms)
+            CHECK(r.index % 3 == w);
+    }
+    CHECK(seen.size() == 1001);
+    CHECK(rooms == 7);
+    CHECK(slow == 50);
+}
