@@ -9,12 +9,14 @@ packages=(
   nlohmann-json3-dev catch2 libbenchmark-dev libcli11-dev libssl-dev
   python3 procps
 )
-# Extra sets, asked for by name: clang (sanitizer and clang presets), chromium (HTML render check).
+# Extra sets, asked for by name: clang (sanitizer and clang presets), chromium (HTML render check),
+# wrk (REST throughput in benchmarks/capacity.sh).
 for extra in "$@"; do
   case "$extra" in
     clang) packages+=(clang-14 libclang-rt-14-dev) ;;
     chromium) packages+=(chromium) ;;
-    *) echo "install-deps: unknown extra '$extra' (known: clang, chromium)" >&2; exit 2 ;;
+    wrk) packages+=(wrk) ;;
+    *) echo "install-deps: unknown extra '$extra' (known: clang, chromium, wrk)" >&2; exit 2 ;;
   esac
 done
 

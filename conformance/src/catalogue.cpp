@@ -40,7 +40,7 @@ const std::vector<check>& catalogue() {
     static const std::vector<check> all = [] {
         std::vector<check> out;
         for (auto part : {conn_checks, msg_checks, ord_checks, hist_checks, room_checks,
-                          slow_checks, http_checks, ws_checks, shut_checks})
+                          slow_checks, http_checks, ws_checks, limit_checks, shut_checks})
             for (auto& c : part())
                 out.push_back(std::move(c));
         return out;

@@ -64,6 +64,12 @@ const std::vector<clause>& clauses() {
         {"WS-4", level::must, "A message larger than `MAX_MESSAGE_BYTES` closes the connection with code 1009."},
         {"WS-5", level::must, "A message sent as several frames (continuation frames) is reassembled and treated as one client frame."},
         {"SHUT-1", level::must, "On SIGINT or SIGTERM the server stops accepting connections, sends a close frame with code 1001 to every client, and exits within `SHUTDOWN_MS`."},
+        {"LIMIT-1", level::should, "A request whose request line and header fields together exceed `MAX_HEADER_BYTES` bytes is answered `431` with a JSON `{\"error\": string}` body, and the connection is then closed."},
+        {"LIMIT-2", level::should, "A request that is not valid HTTP/1.1 (a malformed request line, header field or chunked body) is answered `400` with a JSON `{\"error\": string}` body, and the connection is then closed."},
+        {"LIMIT-3", level::may, "A connection whose HTTP request, an upgrade included, has not arrived whole within `HANDSHAKE_TIMEOUT_MS` of the connection opening or of the previous response is closed without an answer."},
+        {"LIMIT-4", level::may, "A server may cap its number of rooms; a join that would create a room beyond the cap is answered `503` with a JSON `{\"error\": string}` body and is not upgraded, and joins of existing rooms are still accepted."},
+        {"LIMIT-5", level::should, "A malformed or oversized request, or a WebSocket protocol error on one connection, never affects the others: the server goes on serving existing and new clients."},
+        {"SEC-1", level::may, "A server may restrict WebSocket upgrades to a list of allowed origins: an upgrade whose `Origin` header is not on the list is answered `403` with a JSON `{\"error\": string}` body, and an upgrade without an `Origin` header is not refused for lacking one."},
     };
     // clang-format on
     return table;

@@ -2,10 +2,14 @@
 // the tools that judge a server).
 #include "chat/codec.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
 #include <nlohmann/json.hpp>
 
 #include <array>   // array
+#include <cstddef> // max_align_t, size_t
 #include <cstdint> // int64_t
+#include <limits>  // numeric_limits
 
 namespace chat {
 
@@ -23,14 +27,26 @@ const char* to_string(frame_error e) noexcept {
 }
 
 client_frame decode_client_frame(std::string_view text) {
-    // No exceptions on the hot path: a parse error is an ordinary outcome here.
-    json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) return {{}, frame_error::not_json};
-    if (!doc.is_object()) return {{}, frame_error::not_object};
-    auto it = doc.find("content");
-    if (it == doc.end()) return {{}, frame_error::content_missing};
-    if (!it->is_string()) return {{}, frame_error::content_not_string};
-    return {std::move(it->get_ref<std::string&>()), frame_error::none};
+    // Boost.JSON, not nlohmann: about 4x faster on a typical frame (benchmarks/codec.cpp), and
+    // it decodes into a stack buffer, so a frame of ordinary size allocates only its content.
+    // It accepts exactly what nlohmann's strict parser accepted: a leading UTF-8 BOM is
+    // skipped, invalid UTF-8 is an error, nesting depth is not limited, a duplicate key keeps
+    // its last value. No exceptions: a parse error is an ordinary outcome here.
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    alignas(std::max_align_t) unsigned char buffer[2048];
+    boost::json::monotonic_resource memory(buffer, sizeof buffer);
+    boost::json::parse_options options;
+    options.max_depth = std::numeric_limits<std::size_t>::max();
+    boost::system::error_code ec;
+    boost::json::value doc = boost::json::parse(text, ec, &memory, options);
+    if (ec) return {{}, frame_error::not_json};
+    const auto* object = doc.if_object();
+    if (!object) return {{}, frame_error::not_object};
+    const auto* content = object->if_contains("content");
+    if (!content) return {{}, frame_error::content_missing};
+    const auto* string = content->if_string();
+    if (!string) return {{}, frame_error::content_not_string};
+    return {std::string(string->data(), string->size()), frame_error::none};
 }
 
 void append_json_string(std::string& out, std::string_view s) {

@@ -10,11 +10,13 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm> // reverse
+#include <array>     // array
 #include <chrono>    // milliseconds
 #include <optional>  // optional
 #include <string>    // string
@@ -47,7 +49,9 @@ private:
         parser_.emplace();
         parser_->header_limit(8 * 1024);
         parser_->body_limit(64 * 1024);
-        stream_.expires_after(std::chrono::milliseconds(state_->config.http_timeout_ms));
+        // The whole request must arrive in time (SPEC.md LIMIT-3: slowloris); on expiry the
+        // stream closes the socket and the read fails.
+        stream_.expires_after(std::chrono::milliseconds(state_->config.handshake_timeout_ms));
         http::async_read(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -59,9 +63,26 @@ private:
         if (ec) {
             if (ec != net::error::operation_aborted && state_->log.enabled(log_level::debug))
                 state_->log.write(log_level::debug, "http connection ended: " + ec.message());
+            // A request we cannot read is answered, then the connection closed (SPEC.md
+            // LIMIT-1, LIMIT-2); a timeout or a transport failure leaves nothing to answer.
+            if (ec.category() == beast::error_code(http::error::bad_method).category())
+                return refuse(ec);
             return;
         }
         handle(parser_->release());
+    }
+
+    void refuse(beast::error_code ec) {
+        version_ = 11;
+        keep_alive_ = false;
+        head_ = false;
+        if (ec == http::error::header_limit)
+            return send_error(http::status::request_header_fields_too_large,
+                              "request header section larger than 8192 bytes");
+        if (ec == http::error::body_limit)
+            return send_error(http::status::payload_too_large,
+                              "request body larger than 65536 bytes");
+        send_error(http::status::bad_request, "malformed HTTP request: " + ec.message());
     }
 
     void handle(request&& req) {
@@ -96,14 +117,38 @@ private:
                 return send_error(http::status::bad_request, r.query_error);
             if (!beast::websocket::is_upgrade(req))
                 return send_error(http::status::bad_request, "websocket upgrade required");
-            // The connection now belongs to the WebSocket session.
-            stream_.expires_never();
-            return run_websocket_session(stream_.release_socket(), std::move(req),
-                                         state_->rooms.get_or_create(r.join_room),
-                                         std::move(r.join_user), state_);
+            if (!origin_allowed(req))
+                return send_error(http::status::forbidden,
+                                  "origin " + std::string(req[http::field::origin]) +
+                                      " is not allowed to open WebSockets here");
+            return join(std::move(req), std::move(r));
         case route::endpoint::unknown:
             break;
         }
+    }
+
+    // SPEC.md SEC-1: with an allow-list, a browser's upgrade from another site is refused.
+    bool origin_allowed(const request& req) const {
+        const auto& allowed = state_->config.allowed_origins;
+        auto it = req.find(http::field::origin);
+        if (allowed.empty() || it == req.end())
+            return true;
+        for (const auto& o : allowed)
+            if (beast::iequals(o, it->value()))
+                return true;
+        return false;
+    }
+
+    void join(request&& req, route&& r) {
+        auto room = state_->rooms.get_or_create(r.join_room);
+        if (!room) // SPEC.md LIMIT-4
+            return send_error(http::status::service_unavailable,
+                              "room limit reached (" + std::to_string(state_->config.max_rooms) +
+                                  " rooms); join an existing room");
+        // The connection now belongs to the WebSocket session.
+        stream_.expires_never();
+        run_websocket_session(stream_.release_socket(), std::move(req), std::move(room),
+                              std::move(r.join_user), state_);
     }
 
     std::string rooms_body() const {
@@ -202,10 +247,24 @@ private:
     void do_close() {
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        // Read what the peer still sends (the rest of a refused request) until it closes, for
+        // at most a second: closing with unread data would reset the connection and could
+        // destroy the response before the peer reads it.
+        stream_.expires_after(std::chrono::seconds(1));
+        drain();
+    }
+
+    void drain() {
+        stream_.async_read_some(net::buffer(scratch_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (!ec)
+                                        self->drain();
+                                });
     }
 
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
+    std::array<char, 1024> scratch_; // what drain() discards
     std::shared_ptr<server_state> state_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<response> res_;

@@ -67,15 +67,23 @@ void listener::do_accept() {
             if (!self->acceptor_.is_open())
                 return;
             if (ec) {
-                // Out of descriptors, for instance: say so, and try again shortly rather
-                // than spin.
-                self->state_->log.write(log_level::error, "accept failed: " + ec.message());
+                // Out of descriptors, for instance: say so once, and try again shortly rather
+                // than spin; the connection waits in the backlog meanwhile.
+                if (self->failing_++ == 0)
+                    self->state_->log.write(log_level::error, "accept failed: " + ec.message() +
+                                                                  "; retrying every 100 ms");
                 self->retry_.expires_after(std::chrono::milliseconds(100));
                 self->retry_.async_wait([self](boost::system::error_code e) {
                     if (!e)
                         self->do_accept();
                 });
                 return;
+            }
+            if (self->failing_ != 0) {
+                self->state_->log.write(log_level::warn, "accepting again after " +
+                                                             std::to_string(self->failing_) +
+                                                             " failed attempts");
+                self->failing_ = 0;
             }
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);

@@ -31,6 +31,7 @@ private:
     std::shared_ptr<server_state> state_;
     net::ip::tcp::acceptor acceptor_;
     net::steady_timer retry_;
+    unsigned long failing_ = 0; // accept failures in a row (strand only)
 };
 
 } // namespace chat_server

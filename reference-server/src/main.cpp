@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
     std::string send_queue = std::to_string(config.send_queue);
     std::string max_message = std::to_string(config.max_message_bytes);
     std::string max_name = std::to_string(config.max_name_bytes);
+    std::string handshake_timeout = std::to_string(config.handshake_timeout_ms);
+    std::string max_rooms = std::to_string(config.max_rooms);
     std::string log_level = to_string(config.log);
 
     CLI::App app{"chat-server: the reference chat server of SPEC.md (WebSocket rooms with "
@@ -75,6 +77,20 @@ int main(int argc, char** argv) {
                    "(MAX_NAME_BYTES)")
         ->type_name("INT")
         ->capture_default_str();
+    app.add_option("--handshake-timeout-ms", handshake_timeout,
+                   "an HTTP request or WebSocket upgrade must arrive whole within this; slower "
+                   "connections are closed (LIMIT-3)")
+        ->type_name("INT")
+        ->capture_default_str();
+    app.add_option("--max-rooms", max_rooms,
+                   "most rooms the server keeps; a join that would create one more is answered "
+                   "503 (LIMIT-4)")
+        ->type_name("INT")
+        ->capture_default_str();
+    app.add_option("--allowed-origin", config.allowed_origins,
+                   "repeatable; when given, a WebSocket upgrade whose Origin header is none of "
+                   "these is answered 403 (requests without Origin are allowed; SEC-1)")
+        ->type_name("ORIGIN");
     app.add_option("--log-level", log_level,
                    "error|warn|info|debug; info logs one line per connection open/close/drop "
                    "on stderr")
@@ -97,6 +113,14 @@ int main(int argc, char** argv) {
         config.max_message_bytes =
             parse_number("--max-message-bytes", max_message, 1, std::uint64_t{1} << 32);
         config.max_name_bytes = parse_number("--max-name-bytes", max_name, 1, 1'000'000);
+        config.handshake_timeout_ms = static_cast<unsigned>(
+            parse_number("--handshake-timeout-ms", handshake_timeout, 1, 3'600'000));
+        config.max_rooms = parse_number("--max-rooms", max_rooms, 1, 100'000'000);
+        for (const auto& origin : config.allowed_origins)
+            if (origin.empty() || origin.find_first_of(" \t\r\n,") != std::string::npos)
+                throw bad_flag("--allowed-origin must be one origin such as "
+                               "https://chat.example.com (got '" +
+                               origin + "')");
         auto level = chat_server::parse_log_level(log_level);
         if (!level)
             throw bad_flag("--log-level must be one of error, warn, info, debug (got '" +

@@ -21,10 +21,15 @@ std::shared_ptr<room> room_registry::get_or_create(const std::string& name) {
     if (auto r = find(name))
         return r;
     std::unique_lock lock(mutex_);
-    auto& slot = rooms_[name];
-    if (!slot)
-        slot = std::make_shared<room>(ioc_, name, config_, *this, stopping_);
-    return slot;
+    auto it = rooms_.find(name);
+    if (it != rooms_.end())
+        return it->second;
+    // `general` is made at start-up whatever the cap.
+    if (rooms_.size() >= config_.max_rooms && !rooms_.empty())
+        return nullptr;
+    auto r = std::make_shared<room>(ioc_, name, config_, *this, stopping_);
+    rooms_.emplace(name, r);
+    return r;
 }
 
 std::vector<room_registry::listing_entry> room_registry::list() const {

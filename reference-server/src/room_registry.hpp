@@ -19,6 +19,7 @@ public:
     room_registry(net::io_context& ioc, const server_config& config);
 
     std::shared_ptr<room> find(std::string_view name) const;
+    // nullptr when `name` does not exist and config.max_rooms rooms already do (LIMIT-4).
     std::shared_ptr<room> get_or_create(const std::string& name);
 
     struct listing_entry {

@@ -60,7 +60,13 @@ struct server_config {
     std::size_t max_message_bytes = 65536; // MAX_MESSAGE_BYTES
     std::size_t max_name_bytes = 256;      // MAX_NAME_BYTES
     unsigned shutdown_grace_ms = 3000;     // then stragglers are cut (SHUTDOWN_MS is 5000)
-    unsigned http_timeout_ms = 30000;      // an HTTP request must arrive within this
+    // An HTTP request (the upgrade included) must arrive whole within this, counted from the
+    // connection's accept or the previous response (SPEC.md LIMIT-3: slowloris).
+    unsigned handshake_timeout_ms = 10000;
+    std::size_t max_rooms = 10000; // joins that would create a room beyond this get 503 (LIMIT-4)
+    // When non-empty, an upgrade whose Origin header is not one of these gets 403 (SEC-1).
+    // Requests without Origin (non-browser clients) are allowed.
+    std::vector<std::string> allowed_origins;
     log_level log = log_level::info;
     mutant defect = mutant::none;
 };

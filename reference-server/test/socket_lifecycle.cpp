@@ -3,8 +3,9 @@
 #include "child_process.hpp"
 #include "test_support.hpp"
 
-#include <csignal> // SIGTERM
-#include <cstdio>  // printf
+#include <algorithm> // count
+#include <csignal>   // SIGTERM
+#include <cstdio>    // printf
 
 using namespace test;
 
@@ -256,6 +257,74 @@ TEST_CASE("Shutdown: SIGTERM stops accepting, closes every client with 1001, exi
                                                  "/health", 1s, no_request_options, no_sink);
         CHECK_FALSE(after.ok());
     });
+}
+
+TEST_CASE("Shutdown: SIGTERM while 20 clients are sending: every client gets 1001, the process "
+          "exits within 5 s and cleanly (no sanitizer report)",
+          "[socket][process][SHUT-1]") {
+    child_process child(server_binary,
+                        {"--address", "127.0.0.1", "--port", "0", "--log-level", "warn"});
+    const auto url = started(child);
+    std::chrono::steady_clock::time_point signalled;
+    run([&]() -> awaitable<void> {
+        constexpr int n = 20;
+        std::vector<client_ptr> clients;
+        for (int i = 0; i < n; ++i)
+            clients.push_back(
+                co_await join(url, "load-" + std::to_string(i % 4), "sender-" + std::to_string(i)));
+        std::vector<int> codes(n, 0);
+        std::vector<int> received(n, 0);
+        bool stop_sending = false;
+        std::vector<awaitable<void>> tasks;
+        for (int i = 0; i < n; ++i) {
+            // Sends every 20 ms until the connection closes.
+            tasks.push_back([](chat::ws_client& c, const bool& stop, int i) -> awaitable<void> {
+                for (int k = 0; !stop && k < 10000; ++k) {
+                    auto text = chat::encode_client_frame("load " + std::to_string(i) + "/" +
+                                                          std::to_string(k));
+                    if (co_await c.send_text(text, step))
+                        break;
+                    co_await pause(20ms);
+                }
+            }(*clients[i], stop_sending, i));
+            // Reads until the close frame.
+            tasks.push_back(
+                [](chat::ws_client& c, int& code, int& count, bool& stop) -> awaitable<void> {
+                    while (true) {
+                        auto ev = co_await c.read(step);
+                        if (ev.is_message()) {
+                            ++count;
+                            continue;
+                        }
+                        code = ev.type == chat::ws_event::kind::closed ? ev.close_code : -1;
+                        stop = true;
+                        break;
+                    }
+                }(*clients[i], codes[i], received[i], stop_sending));
+        }
+        tasks.push_back([](const std::vector<int>& received, child_process& child,
+                           std::chrono::steady_clock::time_point& signalled) -> awaitable<void> {
+            // Under way: every client has received something.
+            const auto deadline = std::chrono::steady_clock::now() + 10s;
+            while (std::chrono::steady_clock::now() < deadline &&
+                   std::count(received.begin(), received.end(), 0) != 0)
+                co_await pause(10ms);
+            signalled = std::chrono::steady_clock::now();
+            child.signal(SIGTERM);
+        }(received, child, signalled));
+        co_await all_of(std::move(tasks));
+        CHECK(std::count(received.begin(), received.end(), 0) == 0);
+        CHECK(codes == std::vector<int>(n, 1001));
+    });
+    auto status = child.wait(5s);
+    const auto took = std::chrono::steady_clock::now() - signalled;
+    REQUIRE(status);
+    CHECK(*status == 0);
+    CHECK(took < 5s);
+    const auto log = child.read_stderr(2s);
+    INFO(log);
+    CHECK(log.find("Sanitizer") == std::string::npos);
+    CHECK(log.find("runtime error") == std::string::npos);
 }
 
 TEST_CASE("Command line: a bad flag value exits 2 with one line naming flag and value",

@@ -15,6 +15,7 @@ std::vector<check> room_checks();
 std::vector<check> slow_checks();
 std::vector<check> http_checks();
 std::vector<check> ws_checks();
+std::vector<check> limit_checks();
 std::vector<check> shut_checks();
 
 } // namespace chat::conformance

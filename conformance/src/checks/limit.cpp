@@ -1,0 +1,187 @@
+// LIMIT: oversized and malformed requests, and that they harm nobody else (SPEC.md section 10).
+// These need bytes no HTTP library sends, so they write to a plain TCP connection.
+#include "checks.hpp"
+
+#include "../check_context.hpp"
+#include "../message_shape.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstdlib> // atoi
+#include <memory>  // make_shared
+
+namespace chat::conformance {
+
+namespace {
+
+using tcp = net::ip::tcp;
+
+struct raw_answer {
+    std::string error; // the connection could not be made or the deadline passed
+    int status = 0;    // 0: no HTTP response
+    std::string body;
+    std::string content_type;
+    bool closed = false; // the server closed the connection after answering
+};
+
+// Writes `bytes` on a new connection and reads until the server closes it or the deadline.
+net::awaitable<raw_answer> raw_exchange(check_context& ctx, std::string bytes) {
+    const auto& base = ctx.settings().target;
+    if (base.tls())
+        ctx.skip("this check writes malformed HTTP on a plain TCP connection; the target is "
+                 "https://");
+    raw_answer a;
+    auto ex = ctx.executor();
+    auto socket = std::make_shared<tcp::socket>(ex);
+    net::steady_timer timer(ex, ctx.io_timeout());
+    bool expired = false;
+    timer.async_wait([socket, &expired](boost::system::error_code ec) {
+        if (ec)
+            return;
+        expired = true;
+        boost::system::error_code ignored;
+        socket->close(ignored);
+    });
+    tcp::resolver resolver(ex);
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(base.host, base.port, net::as_tuple(net::use_awaitable));
+    if (rec) {
+        a.error = "cannot resolve " + base.host + ": " + rec.message();
+        co_return a;
+    }
+    auto [cec, ep] =
+        co_await net::async_connect(*socket, endpoints, net::as_tuple(net::use_awaitable));
+    if (cec) {
+        timer.cancel();
+        ctx.harness("cannot connect to " + base.host + ":" + base.port + ": " + cec.message());
+    }
+    ctx.transcribe(">>", excerpt(bytes, 200) + " (" + std::to_string(bytes.size()) + " bytes)");
+    // The server may answer and close before reading everything: a failed write is fine.
+    co_await net::async_write(*socket, net::buffer(bytes), net::as_tuple(net::use_awaitable));
+    std::string in;
+    char chunk[4096];
+    while (true) {
+        auto [ec, n] =
+            co_await socket->async_read_some(net::buffer(chunk), net::as_tuple(net::use_awaitable));
+        in.append(chunk, n);
+        if (ec) {
+            a.closed = !expired;
+            break;
+        }
+    }
+    timer.cancel();
+    ctx.transcribe("<<", excerpt(in, 300));
+    if (in.compare(0, 5, "HTTP/") == 0 && in.size() > 12)
+        a.status = std::atoi(in.c_str() + 9);
+    if (auto end = in.find("\r\n\r\n"); end != std::string::npos) {
+        a.body = in.substr(end + 4);
+        std::string head = in.substr(0, end);
+        for (auto& ch : head)
+            if (ch >= 'A' && ch <= 'Z')
+                ch = static_cast<char>(ch - 'A' + 'a');
+        if (auto at = head.find("\r\ncontent-type:"); at != std::string::npos) {
+            auto value = in.substr(at + 15, in.find("\r\n", at + 2) - at - 15);
+            a.content_type = value.substr(value.find_first_not_of(' '));
+        }
+    }
+    if (expired)
+        a.error =
+            "no answer and no close within " + std::to_string(ctx.io_timeout().count()) + " ms";
+    co_return a;
+}
+
+// Expects `status`, a JSON error body and a closed connection for `bytes`.
+net::awaitable<void> expect_refusal(check_context& ctx, std::string what, std::string bytes,
+                                    int status, std::string clause) {
+    auto a = co_await raw_exchange(ctx, std::move(bytes));
+    auto expected = what + " is answered " + std::to_string(status) +
+                    " with a JSON {\"error\": string} body, then the connection is closed";
+    if (a.status != status)
+        ctx.fail(clause, expected,
+                 a.status == 0
+                     ? "there was no HTTP answer" + (a.error.empty() ? "" : ": " + a.error)
+                     : "it answered " + std::to_string(a.status) + " " + excerpt(a.body));
+    std::string why;
+    if (!inspect_error_body(a.body, why) || !is_json_content_type(a.content_type))
+        ctx.fail(clause, expected,
+                 "the body is " + (why.empty() ? "served as \"" + a.content_type + "\"" : why));
+    if (!a.closed)
+        ctx.fail(clause, expected, "the connection stayed open: " + a.error);
+}
+
+// LIMIT-5: after each refusal, a client of a room still receives and GET /health answers.
+net::awaitable<void> expect_unharmed(check_context& ctx, const peer& a, const peer& b,
+                                     std::string after_what) {
+    co_await ctx.send(a, "still served after " + after_what, "LIMIT-5");
+    auto m = co_await ctx.receive(b, "LIMIT-5", "A's message after " + after_what);
+    if (m.content != "still served after " + after_what)
+        ctx.fail("LIMIT-5", "B receives A's next message after " + after_what,
+                 "it received \"" + excerpt(m.content, 80) + "\"");
+    auto h = co_await ctx.get(ctx.path("/health"), "LIMIT-5");
+    if (h.status != 200)
+        ctx.fail("LIMIT-5", "GET /health answers 200 after " + after_what,
+                 "it answered " + std::to_string(h.status));
+}
+
+std::string request_head(check_context& ctx, std::string target) {
+    return "GET " + ctx.path(target) + " HTTP/1.1\r\nHost: " + ctx.settings().target.host_header() +
+           "\r\n";
+}
+
+// LIMIT-1: header sections over MAX_HEADER_BYTES.
+net::awaitable<void> oversized_headers(check_context& ctx) {
+    auto room = ctx.room();
+    auto a = co_await ctx.join(room, ctx.user("alice"), "A");
+    auto b = co_await ctx.join(room, ctx.user("bob"), "B");
+    co_await expect_refusal(ctx, "a request with one 16 KiB header field",
+                            request_head(ctx, "/health") +
+                                "X-Filler: " + std::string(16 * 1024, 'a') + "\r\n\r\n",
+                            431, "LIMIT-1");
+    co_await expect_unharmed(ctx, a, b, "a 16 KiB header");
+    std::string many = request_head(ctx, "/health");
+    for (int i = 0; i < 400; ++i)
+        many += "X-Header-" + std::to_string(i) + ": " + std::string(30, 'v') + "\r\n";
+    co_await expect_refusal(ctx, "a request with 400 header fields (16 KiB)", many + "\r\n", 431,
+                            "LIMIT-1");
+    co_await expect_unharmed(ctx, a, b, "400 header fields");
+}
+
+// LIMIT-2 and LIMIT-5: requests that are not HTTP/1.1.
+net::awaitable<void> malformed_requests(check_context& ctx) {
+    auto room = ctx.room();
+    auto a = co_await ctx.join(room, ctx.user("alice"), "A");
+    auto b = co_await ctx.join(room, ctx.user("bob"), "B");
+    const std::string host = "Host: " + ctx.settings().target.host_header() + "\r\n";
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"a request line that is not HTTP", "HELLO THERE\r\n\r\n"},
+        {"a header line without a colon", request_head(ctx, "/health") + "NoColonHere\r\n\r\n"},
+        {"a space inside a header name", request_head(ctx, "/health") + "Bad Name: x\r\n\r\n"},
+        {"a bad HTTP version", "GET " + ctx.path("/health") + " HTTP/9.Z\r\n" + host + "\r\n"},
+    };
+    for (const auto& [what, bytes] : cases) {
+        co_await expect_refusal(ctx, what, bytes, 400, "LIMIT-2");
+        co_await expect_unharmed(ctx, a, b, what);
+    }
+}
+
+} // namespace
+
+std::vector<check> limit_checks() {
+    return {
+        {"limit.oversized-headers",
+         {"LIMIT-1", "LIMIT-5"},
+         "a header section over MAX_HEADER_BYTES is answered 431 JSON and harms nobody else",
+         oversized_headers},
+        {"limit.malformed-http",
+         {"LIMIT-2", "LIMIT-5"},
+         "a request that is not HTTP/1.1 is answered 400 JSON and harms nobody else",
+         malformed_requests},
+    };
+}
+
+} // namespace chat::conformance
