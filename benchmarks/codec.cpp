@@ -8,13 +8,15 @@
 
 namespace {
 
-const std::string frame = R"({"content":"Hello Bob, this is a typical chat line \u00e9 with \"quotes\"."})";
+const std::string frame =
+    R"({"content":"Hello Bob, this is a typical chat line \u00e9 with \"quotes\"."})";
 const chat::chat_message message{"Alice", "general",
                                  "Hello Bob, this is a typical chat line \xC3\xA9 with \"quotes\".",
                                  1719912345678};
 
 void decode_frame_protocol(benchmark::State& state) {
-    for (auto _ : state) benchmark::DoNotOptimize(chat::decode_client_frame(frame));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(chat::decode_client_frame(frame));
 }
 BENCHMARK(decode_frame_protocol);
 
@@ -37,7 +39,8 @@ void decode_frame_boost_json(benchmark::State& state) {
 BENCHMARK(decode_frame_boost_json);
 
 void encode_message_protocol(benchmark::State& state) {
-    for (auto _ : state) benchmark::DoNotOptimize(chat::encode_message(message));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(chat::encode_message(message));
 }
 BENCHMARK(encode_message_protocol);
 

@@ -53,7 +53,12 @@ TEST_CASE("Clause table: every MUST and SHOULD clause has a check", "[clauses]")
         if (c.strength != level::may)
             CHECK_FALSE(checks_covering(c.id).empty());
     }
-    CHECK(uncovered_clauses().empty());
+    // What `list` and the reports name as uncovered may only be MAY clauses (today the
+    // configuration-dependent LIMIT-3, LIMIT-4 and SEC-1).
+    for (const clause* c : uncovered_clauses()) {
+        INFO(c->id);
+        CHECK(c->strength == level::may);
+    }
 }
 
 TEST_CASE("Catalogue: IDs unique, clauses known, named after their area", "[clauses]") {

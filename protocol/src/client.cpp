@@ -30,23 +30,34 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 const char* to_string(wire_event::kind k) noexcept {
     switch (k) {
-    case wire_event::kind::http_request: return "http>";
-    case wire_event::kind::http_response: return "http<";
-    case wire_event::kind::frame_sent: return "->";
-    case wire_event::kind::frame_received: return "<-";
-    case wire_event::kind::control: return "ctl";
-    case wire_event::kind::note: return "..";
+    case wire_event::kind::http_request:
+        return "http>";
+    case wire_event::kind::http_response:
+        return "http<";
+    case wire_event::kind::frame_sent:
+        return "->";
+    case wire_event::kind::frame_received:
+        return "<-";
+    case wire_event::kind::control:
+        return "ctl";
+    case wire_event::kind::note:
+        return "..";
     }
     return "?";
 }
 
 const char* to_string(ws_event::kind k) noexcept {
     switch (k) {
-    case ws_event::kind::text: return "text";
-    case ws_event::kind::binary: return "binary";
-    case ws_event::kind::closed: return "closed";
-    case ws_event::kind::timeout: return "timeout";
-    case ws_event::kind::error: return "error";
+    case ws_event::kind::text:
+        return "text";
+    case ws_event::kind::binary:
+        return "binary";
+    case ws_event::kind::closed:
+        return "closed";
+    case ws_event::kind::timeout:
+        return "timeout";
+    case ws_event::kind::error:
+        return "error";
     }
     return "?";
 }
@@ -54,12 +65,14 @@ const char* to_string(ws_event::kind k) noexcept {
 std::string http_result::header(std::string_view name) const {
     auto lower = [](std::string_view s) {
         std::string out(s);
-        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : out)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         return out;
     };
     const std::string wanted = lower(name);
     for (const auto& [k, v] : headers)
-        if (lower(k) == wanted) return v;
+        if (lower(k) == wanted)
+            return v;
     return {};
 }
 
@@ -82,12 +95,14 @@ std::string printable(std::string_view data, bool binary, std::size_t limit = 40
             out.push_back(hex[c & 0xF]);
         }
     }
-    if (data.size() > limit) out += "... (" + std::to_string(data.size()) + " bytes)";
+    if (data.size() > limit)
+        out += "... (" + std::to_string(data.size()) + " bytes)";
     return out;
 }
 
 void record(const transcript_sink& sink, wire_event::kind k, std::string text) {
-    if (sink) sink(wire_event{std::chrono::system_clock::now(), k, std::move(text)});
+    if (sink)
+        sink(wire_event{std::chrono::system_clock::now(), k, std::move(text)});
 }
 
 std::string endpoint_name(const base_url& base) {
@@ -122,24 +137,30 @@ net::awaitable<error_code> connect_stream(beast::tcp_stream& stream, const base_
     } else {
         tcp::resolver resolver(stream.get_executor());
         auto [rec, results] = co_await resolver.async_resolve(base.host, base.port, use_tuple);
-        if (rec) co_return rec;
-        for (const auto& r : results) endpoints.push_back(r.endpoint());
+        if (rec)
+            co_return rec;
+        for (const auto& r : results)
+            endpoints.push_back(r.endpoint());
     }
     ec = net::error::host_not_found;
     for (const auto& ep : endpoints) {
         if (receive_buffer_bytes > 0) {
             stream.socket().close(ec);
             stream.socket().open(ep.protocol(), ec);
-            if (ec) continue;
+            if (ec)
+                continue;
             stream.socket().set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes),
                                        ec);
         }
         auto [cec] = co_await stream.async_connect(ep, use_tuple);
         ec = cec;
-        if (!ec) break;
-        if (ec == beast::error::timeout) break;
+        if (!ec)
+            break;
+        if (ec == beast::error::timeout)
+            break;
     }
-    if (!ec) stream.socket().set_option(tcp::no_delay(true), ec);
+    if (!ec)
+        stream.socket().set_option(tcp::no_delay(true), ec);
     co_return ec;
 }
 
@@ -149,7 +170,8 @@ std::shared_ptr<ssl::context> tls_context(const request_options& opts, std::stri
     static std::map<std::pair<std::string, bool>, std::shared_ptr<ssl::context>> cache;
     std::lock_guard lock(mutex);
     auto& slot = cache[{opts.ca_file, opts.insecure}];
-    if (slot) return slot;
+    if (slot)
+        return slot;
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
     error_code ec;
     if (!opts.ca_file.empty()) {
@@ -176,7 +198,8 @@ error_code prepare_tls(beast::ssl_stream<beast::tcp_stream>& stream, const base_
     if (ec) {
         if (!SSL_set_tlsext_host_name(native, base.host.c_str()))
             return {static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()};
-        if (!insecure) SSL_set1_host(native, base.host.c_str());
+        if (!insecure)
+            SSL_set1_host(native, base.host.c_str());
     } else if (!insecure) {
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), literal.to_string().c_str());
     }
@@ -213,19 +236,22 @@ std::string describe_tls(const error_code& ec, beast::ssl_stream<beast::tcp_stre
 }
 
 template <class Fields> void apply_options(Fields& req, const request_options& opts) {
-    if (!opts.origin.empty()) req.set(http::field::origin, opts.origin);
-    for (const auto& [name, value] : opts.headers) req.set(name, value);
+    if (!opts.origin.empty())
+        req.set(http::field::origin, opts.origin);
+    for (const auto& [name, value] : opts.headers)
+        req.set(name, value);
 }
 
 template <class Message> std::string response_text(const Message& res) {
-    std::string text = "HTTP/1.1 " + std::to_string(res.result_int()) + " " +
-                       std::string(res.reason());
+    std::string text =
+        "HTTP/1.1 " + std::to_string(res.result_int()) + " " + std::string(res.reason());
     for (const auto& f : res) {
         if (f.name() == http::field::content_type || f.name() == http::field::allow ||
             f.name() == http::field::upgrade || f.name() == http::field::sec_websocket_accept)
             text += "\n" + std::string(f.name_string()) + ": " + std::string(f.value());
     }
-    if (!res.body().empty()) text += "\n\n" + printable(res.body(), false);
+    if (!res.body().empty())
+        text += "\n\n" + printable(res.body(), false);
     return text;
 }
 
@@ -233,7 +259,8 @@ template <class Message> void fill_result(http_result& out, const Message& res) 
     out.status = res.result_int();
     out.content_type = std::string(res[http::field::content_type]);
     out.body = res.body();
-    for (const auto& f : res) out.headers.emplace_back(f.name_string(), f.value());
+    for (const auto& f : res)
+        out.headers.emplace_back(f.name_string(), f.value());
 }
 
 // Connects a plain or TLS stream (TCP, then the TLS handshake) within its deadline.
@@ -248,19 +275,20 @@ net::awaitable<std::string> open_stream(beast::ssl_stream<beast::tcp_stream>& st
                                         const base_url& base, const request_options& opts,
                                         int rcvbuf, error_code& ec) {
     ec = co_await connect_stream(beast::get_lowest_layer(stream), base, rcvbuf);
-    if (ec) co_return describe(ec, base, "cannot connect to");
+    if (ec)
+        co_return describe(ec, base, "cannot connect to");
     ec = prepare_tls(stream, base, opts.insecure);
-    if (ec) co_return "cannot set up TLS for " + endpoint_name(base) + ": " + ec.message();
+    if (ec)
+        co_return "cannot set up TLS for " + endpoint_name(base) + ": " + ec.message();
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
     ec = hec;
     co_return ec ? describe_tls(ec, stream, base) : std::string{};
 }
 
 template <class Stream>
-net::awaitable<http_result> exchange(Stream& stream, const base_url& base,
-                                     const std::string& method, const std::string& target,
-                                     milliseconds timeout,
-                                     const request_options& opts, const transcript_sink& sink) {
+net::awaitable<http_result>
+exchange(Stream& stream, const base_url& base, const std::string& method, const std::string& target,
+         milliseconds timeout, const request_options& opts, const transcript_sink& sink) {
     http_result out;
     beast::get_lowest_layer(stream).expires_after(timeout);
     error_code ec;
@@ -271,7 +299,8 @@ net::awaitable<http_result> exchange(Stream& stream, const base_url& base,
         co_return out;
     }
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-    if (req.method() == http::verb::unknown) req.method_string(method);
+    if (req.method() == http::verb::unknown)
+        req.method_string(method);
     req.set(http::field::host, base.host_header());
     req.set(http::field::user_agent, "chat-compliance");
     req.keep_alive(false);
@@ -360,9 +389,7 @@ struct ws_client::impl {
     std::string last_pong;
 
     // Calls f with whichever stream this connection uses.
-    template <class F> decltype(auto) with_ws(F&& f) {
-        return tls ? f(*tls) : f(*plain);
-    }
+    template <class F> decltype(auto) with_ws(F&& f) { return tls ? f(*tls) : f(*plain); }
     bool has_stream() const { return tls || plain; }
 
     template <class WS> void watch_control_frames(WS& ws) {
@@ -491,7 +518,8 @@ const error_code not_connected = net::error::not_connected;
 
 net::awaitable<error_code> ws_client::send_text(std::string_view text, milliseconds timeout) {
     impl& d = *impl_;
-    if (!d.has_stream()) co_return not_connected;
+    if (!d.has_stream())
+        co_return not_connected;
     record(d.sink, wire_event::kind::frame_sent, "text " + printable(text, false));
     auto ec = co_await d.with_ws([&](auto& ws) -> net::awaitable<error_code> {
         beast::get_lowest_layer(ws).expires_after(timeout);
@@ -500,13 +528,15 @@ net::awaitable<error_code> ws_client::send_text(std::string_view text, milliseco
         (void)n;
         co_return e;
     });
-    if (ec) record(d.sink, wire_event::kind::note, "send failed: " + ec.message());
+    if (ec)
+        record(d.sink, wire_event::kind::note, "send failed: " + ec.message());
     co_return ec;
 }
 
 net::awaitable<error_code> ws_client::send_binary(std::string_view data, milliseconds timeout) {
     impl& d = *impl_;
-    if (!d.has_stream()) co_return not_connected;
+    if (!d.has_stream())
+        co_return not_connected;
     record(d.sink, wire_event::kind::frame_sent, "binary " + printable(data, true, 64));
     auto ec = co_await d.with_ws([&](auto& ws) -> net::awaitable<error_code> {
         beast::get_lowest_layer(ws).expires_after(timeout);
@@ -516,14 +546,16 @@ net::awaitable<error_code> ws_client::send_binary(std::string_view data, millise
         ws.text(true);
         co_return e;
     });
-    if (ec) record(d.sink, wire_event::kind::note, "send failed: " + ec.message());
+    if (ec)
+        record(d.sink, wire_event::kind::note, "send failed: " + ec.message());
     co_return ec;
 }
 
 net::awaitable<error_code> ws_client::send_fragmented(const std::vector<std::string>& parts,
                                                       milliseconds timeout) {
     impl& d = *impl_;
-    if (!d.has_stream()) co_return not_connected;
+    if (!d.has_stream())
+        co_return not_connected;
     co_return co_await d.with_ws([&](auto& ws) -> net::awaitable<error_code> {
         beast::get_lowest_layer(ws).expires_after(timeout);
         ws.text(true);
@@ -546,7 +578,8 @@ net::awaitable<error_code> ws_client::send_fragmented(const std::vector<std::str
 
 net::awaitable<error_code> ws_client::ping(std::string_view payload, milliseconds timeout) {
     impl& d = *impl_;
-    if (!d.has_stream()) co_return not_connected;
+    if (!d.has_stream())
+        co_return not_connected;
     record(d.sink, wire_event::kind::control, "ping sent: " + printable(payload, false));
     websocket::ping_data data;
     data.assign(payload.data(), std::min<std::size_t>(payload.size(), data.max_size()));
@@ -559,13 +592,15 @@ net::awaitable<error_code> ws_client::ping(std::string_view payload, millisecond
 
 net::awaitable<ws_event> ws_client::read(milliseconds timeout) {
     impl& d = *impl_;
-    if (!d.has_stream()) co_return ws_event{ws_event::kind::error, {}, 0, {}, not_connected};
+    if (!d.has_stream())
+        co_return ws_event{ws_event::kind::error, {}, 0, {}, not_connected};
     co_return co_await d.with_ws([&](auto& ws) -> net::awaitable<ws_event> {
         beast::get_lowest_layer(ws).expires_after(timeout);
         d.buffer.clear();
         auto [ec, n] = co_await ws.async_read(d.buffer, use_tuple);
         (void)n;
-        if (ec) co_return d.event_from(ws, ec);
+        if (ec)
+            co_return d.event_from(ws, ec);
         ws_event ev;
         ev.type = ws.got_text() ? ws_event::kind::text : ws_event::kind::binary;
         ev.data = beast::buffers_to_string(d.buffer.data());
@@ -579,7 +614,8 @@ net::awaitable<ws_event> ws_client::read(milliseconds timeout) {
 
 net::awaitable<ws_event> ws_client::close(int code, milliseconds timeout) {
     impl& d = *impl_;
-    if (!d.has_stream()) co_return ws_event{ws_event::kind::error, {}, 0, {}, not_connected};
+    if (!d.has_stream())
+        co_return ws_event{ws_event::kind::error, {}, 0, {}, not_connected};
     record(d.sink, wire_event::kind::control, "close sent: " + std::to_string(code));
     co_return co_await d.with_ws([&](auto& ws) -> net::awaitable<ws_event> {
         beast::get_lowest_layer(ws).expires_after(timeout);
@@ -590,7 +626,8 @@ net::awaitable<ws_event> ws_client::close(int code, milliseconds timeout) {
 }
 
 void ws_client::abort() noexcept {
-    if (!impl_->has_stream()) return;
+    if (!impl_->has_stream())
+        return;
     impl_->with_ws([](auto& ws) {
         error_code ignored;
         beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -602,8 +639,12 @@ bool ws_client::is_open() const noexcept {
     return impl_->has_stream() && impl_->with_ws([](auto& ws) { return ws.is_open(); });
 }
 
-std::size_t ws_client::pongs_received() const noexcept { return impl_->pongs; }
+std::size_t ws_client::pongs_received() const noexcept {
+    return impl_->pongs;
+}
 
-std::string ws_client::last_pong_payload() const { return impl_->last_pong; }
+std::string ws_client::last_pong_payload() const {
+    return impl_->last_pong;
+}
 
 } // namespace chat

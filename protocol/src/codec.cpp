@@ -17,11 +17,16 @@ using json = nlohmann::json;
 
 const char* to_string(frame_error e) noexcept {
     switch (e) {
-    case frame_error::none: return "ok";
-    case frame_error::not_json: return "not JSON";
-    case frame_error::not_object: return "not a JSON object";
-    case frame_error::content_missing: return "no \"content\" member";
-    case frame_error::content_not_string: return "\"content\" is not a string";
+    case frame_error::none:
+        return "ok";
+    case frame_error::not_json:
+        return "not JSON";
+    case frame_error::not_object:
+        return "not a JSON object";
+    case frame_error::content_missing:
+        return "no \"content\" member";
+    case frame_error::content_not_string:
+        return "\"content\" is not a string";
     }
     return "unknown";
 }
@@ -32,20 +37,25 @@ client_frame decode_client_frame(std::string_view text) {
     // It accepts exactly what nlohmann's strict parser accepted: a leading UTF-8 BOM is
     // skipped, invalid UTF-8 is an error, nesting depth is not limited, a duplicate key keeps
     // its last value. No exceptions: a parse error is an ordinary outcome here.
-    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    if (text.substr(0, 3) == "\xEF\xBB\xBF")
+        text.remove_prefix(3);
     alignas(std::max_align_t) unsigned char buffer[2048];
     boost::json::monotonic_resource memory(buffer, sizeof buffer);
     boost::json::parse_options options;
     options.max_depth = std::numeric_limits<std::size_t>::max();
     boost::system::error_code ec;
     boost::json::value doc = boost::json::parse(text, ec, &memory, options);
-    if (ec) return {{}, frame_error::not_json};
+    if (ec)
+        return {{}, frame_error::not_json};
     const auto* object = doc.if_object();
-    if (!object) return {{}, frame_error::not_object};
+    if (!object)
+        return {{}, frame_error::not_object};
     const auto* content = object->if_contains("content");
-    if (!content) return {{}, frame_error::content_missing};
+    if (!content)
+        return {{}, frame_error::content_missing};
     const auto* string = content->if_string();
-    if (!string) return {{}, frame_error::content_not_string};
+    if (!string)
+        return {{}, frame_error::content_not_string};
     return {std::string(string->data(), string->size()), frame_error::none};
 }
 
@@ -55,17 +65,32 @@ void append_json_string(std::string& out, std::string_view s) {
     std::size_t run = 0; // start of the pending run of bytes copied verbatim
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
         out.append(s.data() + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
         default: {
             const std::array<char, 6> esc{'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
             out.append(esc.data(), esc.size());
@@ -110,12 +135,14 @@ std::string encode_error(std::string_view message) {
 namespace {
 
 void say(std::string* why, std::string text) {
-    if (why) *why = std::move(text);
+    if (why)
+        *why = std::move(text);
 }
 
 std::string describe(const json& j) {
     std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (s.size() > 120) s = s.substr(0, 117) + "...";
+    if (s.size() > 120)
+        s = s.substr(0, 117) + "...";
     return s;
 }
 
@@ -171,15 +198,18 @@ const json* data_of(const json& doc, std::string* why) {
 
 std::optional<chat_message> decode_message(std::string_view text, std::string* why) {
     auto doc = parse_body(text, why);
-    if (!doc) return std::nullopt;
+    if (!doc)
+        return std::nullopt;
     return message_from(*doc, why);
 }
 
 std::optional<std::vector<room_entry>> decode_room_list(std::string_view body, std::string* why) {
     auto doc = parse_body(body, why);
-    if (!doc) return std::nullopt;
+    if (!doc)
+        return std::nullopt;
     const json* data = data_of(*doc, why);
-    if (!data) return std::nullopt;
+    if (!data)
+        return std::nullopt;
     auto rooms = data->find("rooms");
     if (rooms == data->end() || !rooms->is_array()) {
         say(why, "expected data.rooms to be an array, got " + describe(*data));
@@ -201,9 +231,11 @@ std::optional<std::vector<room_entry>> decode_room_list(std::string_view body, s
 
 std::optional<room_history> decode_history(std::string_view body, std::string* why) {
     auto doc = parse_body(body, why);
-    if (!doc) return std::nullopt;
+    if (!doc)
+        return std::nullopt;
     const json* data = data_of(*doc, why);
-    if (!data) return std::nullopt;
+    if (!data)
+        return std::nullopt;
     auto room = data->find("room");
     auto messages = data->find("messages");
     if (room == data->end() || !room->is_string()) {
@@ -231,7 +263,8 @@ std::optional<room_history> decode_history(std::string_view body, std::string* w
 
 std::optional<std::string> decode_error(std::string_view body, std::string* why) {
     auto doc = parse_body(body, why);
-    if (!doc) return std::nullopt;
+    if (!doc)
+        return std::nullopt;
     if (!doc->is_object() || !doc->contains("error") || !(*doc)["error"].is_string() ||
         (*doc)["error"].get_ref<const std::string&>().empty()) {
         say(why, "expected {\"error\": non-empty string}, got " + describe(*doc));

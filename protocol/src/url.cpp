@@ -12,19 +12,23 @@ namespace chat {
 namespace {
 
 bool is_unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
 void say(std::string* why, std::string text) {
-    if (why) *why = std::move(text);
+    if (why)
+        *why = std::move(text);
 }
 
 // 'text', built by appending (operator+ on a fresh string trips GCC 12's -Wrestrict).
@@ -62,10 +66,12 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         if (c == '%') {
-            if (i + 2 >= s.size()) return std::nullopt; // "%" or "%4" at the end
+            if (i + 2 >= s.size())
+                return std::nullopt; // "%" or "%4" at the end
             const int hi = hex_value(s[i + 1]);
             const int lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
+            if (hi < 0 || lo < 0)
+                return std::nullopt;
             out.push_back(static_cast<char>(hi * 16 + lo));
             i += 2;
         } else if (c == '+' && plus_is_space) {
@@ -81,7 +87,8 @@ std::string base_url::host_header() const {
     const bool v6 = host.find(':') != std::string::npos;
     std::string h = v6 ? "[" + host + "]" : host;
     const bool default_port = (tls() && port == "443") || (!tls() && port == "80");
-    if (!default_port) h += ":" + port;
+    if (!default_port)
+        h += ":" + port;
     return h;
 }
 
@@ -102,8 +109,10 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string* why) 
     std::string scheme(u.scheme());
     std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (scheme == "ws") scheme = "http";
-    if (scheme == "wss") scheme = "https";
+    if (scheme == "ws")
+        scheme = "http";
+    if (scheme == "wss")
+        scheme = "https";
     if (scheme != "http" && scheme != "https") {
         say(why, "unsupported scheme '" + std::string(u.scheme()) + "' in " + quoted(text) +
                      "; use http://, https://, ws:// or wss://");
@@ -125,7 +134,8 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string* why) 
     }
     if (u.has_port()) {
         const auto p = u.port();
-        if (p.empty() || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        if (p.empty() ||
+            !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
             p.size() > 5 || std::stoul(std::string(p)) == 0 || std::stoul(std::string(p)) > 65535) {
             say(why, "bad port " + quoted(p) + " in " + quoted(text));
             return std::nullopt;
@@ -139,8 +149,10 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string* why) 
         return std::nullopt;
     }
     std::string path(u.encoded_path());
-    while (!path.empty() && path.back() == '/') path.pop_back();
-    if (!path.empty() && path.front() != '/') path.insert(path.begin(), '/');
+    while (!path.empty() && path.back() == '/')
+        path.pop_back();
+    if (!path.empty() && path.front() != '/')
+        path.insert(path.begin(), '/');
     out.base_path = path;
     return out;
 }
@@ -149,48 +161,61 @@ std::string ws_target(const base_url& base, std::string_view room, std::string_v
     return base.base_path + "/ws?room=" + percent_encode(room) + "&user=" + percent_encode(user);
 }
 
-std::string rooms_target(const base_url& base) { return base.base_path + "/api/rooms"; }
+std::string rooms_target(const base_url& base) {
+    return base.base_path + "/api/rooms";
+}
 
 std::string history_target(const base_url& base, std::string_view room) {
     return base.base_path + "/api/rooms/" + percent_encode(room) + "/messages";
 }
 
-std::string health_target(const base_url& base) { return base.base_path + "/health"; }
+std::string health_target(const base_url& base) {
+    return base.base_path + "/health";
+}
 
 std::vector<std::string> request_target::values(std::string_view key) const {
     std::vector<std::string> out;
     for (const auto& [k, v] : query)
-        if (k == key) out.push_back(v);
+        if (k == key)
+            out.push_back(v);
     return out;
 }
 
 std::optional<request_target> parse_request_target(std::string_view target) {
-    if (target.empty() || target.front() != '/') return std::nullopt;
-    if (target.find('#') != std::string_view::npos) return std::nullopt;
+    if (target.empty() || target.front() != '/')
+        return std::nullopt;
+    if (target.find('#') != std::string_view::npos)
+        return std::nullopt;
     request_target out;
     const auto qpos = target.find('?');
     std::string_view path = target.substr(0, qpos);
-    std::string_view query = qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
+    std::string_view query =
+        qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
 
     // "/a/b" -> "a", "b"; "/" -> one empty segment
     path.remove_prefix(1);
     for (;;) {
         const auto slash = path.find('/');
         auto seg = percent_decode(path.substr(0, slash), false);
-        if (!seg) return std::nullopt;
+        if (!seg)
+            return std::nullopt;
         out.segments.push_back(std::move(*seg));
-        if (slash == std::string_view::npos) break;
+        if (slash == std::string_view::npos)
+            break;
         path.remove_prefix(slash + 1);
     }
     while (!query.empty()) {
         const auto amp = query.find('&');
         std::string_view pair = query.substr(0, amp);
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-        if (pair.empty()) continue;
+        if (pair.empty())
+            continue;
         const auto eq = pair.find('=');
         auto k = percent_decode(pair.substr(0, eq), true);
-        auto v = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-        if (!k || !v) return std::nullopt;
+        auto v = percent_decode(
+            eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+        if (!k || !v)
+            return std::nullopt;
         out.query.emplace_back(std::move(*k), std::move(*v));
     }
     return out;

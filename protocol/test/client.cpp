@@ -32,14 +32,17 @@ struct scripted_peer {
         net::co_spawn(io, serve(std::move(reply)), net::detached);
     }
     net::awaitable<void> serve(std::string reply) {
-        auto sock = std::make_shared<tcp::socket>(co_await acceptor.async_accept(net::use_awaitable));
+        auto sock =
+            std::make_shared<tcp::socket>(co_await acceptor.async_accept(net::use_awaitable));
         held = sock;
         net::streambuf head;
         co_await net::async_read_until(*sock, head, "\r\n\r\n", net::use_awaitable);
-        if (!reply.empty()) co_await net::async_write(*sock, net::buffer(reply), net::use_awaitable);
+        if (!reply.empty())
+            co_await net::async_write(*sock, net::buffer(reply), net::use_awaitable);
     }
     base_url url() const {
-        return *parse_base_url("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()));
+        return *parse_base_url("http://127.0.0.1:" +
+                               std::to_string(acceptor.local_endpoint().port()));
     }
 };
 
@@ -47,7 +50,8 @@ template <class T> T run(net::io_context& io, net::awaitable<T> op) {
     T out{};
     bool done = false;
     net::co_spawn(io, std::move(op), [&](std::exception_ptr e, T v) {
-        if (e) std::rethrow_exception(e);
+        if (e)
+            std::rethrow_exception(e);
         out = std::move(v);
         done = true;
         io.stop();
@@ -139,7 +143,8 @@ TEST_CASE("client: option temporaries inside a co_await expression are safe", "[
     // GCC 12 frees brace-initialised aggregate temporaries in co_await expressions twice;
     // the option types are not aggregates, so this must neither crash nor corrupt the result.
     net::io_context io;
-    scripted_peer peer(io, "HTTP/1.1 403 Forbidden\r\nX-A: 1\r\nX-B: 2\r\nContent-Length: 2\r\n\r\nno");
+    scripted_peer peer(io,
+                       "HTTP/1.1 403 Forbidden\r\nX-A: 1\r\nX-B: 2\r\nContent-Length: 2\r\n\r\nno");
     ws_client c(io.get_executor(), peer.url());
     auto r = run(io, [&]() -> net::awaitable<http_result> {
         co_return co_await c.connect("r", "u", 2000ms, ws_options{});

@@ -25,7 +25,8 @@ TEST_CASE("codec: every malformed client frame kind is named", "[codec]") {
     CHECK(decode_client_frame(R"({"content":5})").error == frame_error::content_not_string);
     CHECK(decode_client_frame(R"({"content":null})").error == frame_error::content_not_string);
     CHECK(decode_client_frame(R"({"content":{"a":1}})").error == frame_error::content_not_string);
-    CHECK(std::string(to_string(frame_error::content_missing)).find("content") != std::string::npos);
+    CHECK(std::string(to_string(frame_error::content_missing)).find("content") !=
+          std::string::npos);
 }
 
 TEST_CASE("codec: encoded messages round-trip any content", "[codec]") {
@@ -52,14 +53,16 @@ TEST_CASE("codec: decode_message is strict about the four members", "[codec]") {
     CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":"c","timestamp":"1"})", &why));
     CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":"c","timestamp":1.5})", &why));
     CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":1,"timestamp":1})", &why));
-    CHECK_FALSE(decode_message(R"({"user":"a","room":"r","content":"c","timestamp":1,"x":2})", &why));
+    CHECK_FALSE(
+        decode_message(R"({"user":"a","room":"r","content":"c","timestamp":1,"x":2})", &why));
     CHECK(why.find("exactly") != std::string::npos);
     CHECK_FALSE(decode_message("not json", &why));
     CHECK(decode_message(R"({"timestamp":1,"content":"c","room":"r","user":"a"})"));
 }
 
 TEST_CASE("codec: REST bodies decode against their envelopes", "[codec]") {
-    auto rooms = decode_room_list(R"({"data":{"rooms":[{"name":"general","clients":0},{"name":"x","clients":3}]}})");
+    auto rooms = decode_room_list(
+        R"({"data":{"rooms":[{"name":"general","clients":0},{"name":"x","clients":3}]}})");
     REQUIRE(rooms);
     REQUIRE(rooms->size() == 2);
     CHECK((*rooms)[1] == room_entry{"x", 3});
@@ -78,7 +81,8 @@ TEST_CASE("codec: REST bodies decode against their envelopes", "[codec]") {
     CHECK_FALSE(decode_history(R"({"data":{"room":"r","messages":[{"user":"a"}]}})", &why));
     CHECK(why.find("messages[0]") != std::string::npos);
 
-    CHECK(decode_error(encode_error("room not found")) == std::optional<std::string>("room not found"));
+    CHECK(decode_error(encode_error("room not found")) ==
+          std::optional<std::string>("room not found"));
     CHECK_FALSE(decode_error(R"({"error":""})"));
     CHECK_FALSE(decode_error("room not found"));
 }

@@ -77,10 +77,10 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
 // What a read on a WebSocket returns.
 struct ws_event {
     enum class kind { text, binary, closed, timeout, error } type = kind::error;
-    std::string data;                   // the payload for text and binary
-    int close_code = 0;                 // for `closed`: the code the peer sent (1005 if none)
-    std::string close_reason;           // for `closed`
-    boost::system::error_code ec;       // for `error` and `timeout`
+    std::string data;             // the payload for text and binary
+    int close_code = 0;           // for `closed`: the code the peer sent (1005 if none)
+    std::string close_reason;     // for `closed`
+    boost::system::error_code ec; // for `error` and `timeout`
     bool is_message() const noexcept { return type == kind::text || type == kind::binary; }
 };
 const char* to_string(ws_event::kind k) noexcept;
@@ -88,8 +88,8 @@ const char* to_string(ws_event::kind k) noexcept;
 struct ws_options {
     ws_options() {} // not an aggregate: see the GCC 12 note above
     request_options request;
-    int receive_buffer_bytes = 0;                      // SO_RCVBUF before connect; 0 = OS default
-    std::size_t max_message_bytes = 64 * 1024 * 1024;  // largest message this client accepts
+    int receive_buffer_bytes = 0;                     // SO_RCVBUF before connect; 0 = OS default
+    std::size_t max_message_bytes = 64 * 1024 * 1024; // largest message this client accepts
 };
 
 // One WebSocket connection. One read and one write may be outstanding at a time; they share
@@ -118,8 +118,8 @@ public:
     net::awaitable<boost::system::error_code> send_binary(std::string_view data,
                                                           milliseconds timeout);
     // Sends one text message as several frames (continuation frames).
-    net::awaitable<boost::system::error_code>
-    send_fragmented(const std::vector<std::string>& parts, milliseconds timeout);
+    net::awaitable<boost::system::error_code> send_fragmented(const std::vector<std::string>& parts,
+                                                              milliseconds timeout);
     net::awaitable<boost::system::error_code> ping(std::string_view payload, milliseconds timeout);
 
     // Reads the next message (answering pings and recording pongs on the way).

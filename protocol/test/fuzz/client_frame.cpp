@@ -9,11 +9,14 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     auto frame = chat::decode_client_frame(text);
-    if (!frame.ok()) return 0;
+    if (!frame.ok())
+        return 0;
     auto again = chat::decode_client_frame(chat::encode_client_frame(frame.content));
-    if (!again.ok() || again.content != frame.content) std::abort();
+    if (!again.ok() || again.content != frame.content)
+        std::abort();
     chat::chat_message m{"u", "r", frame.content, 1};
     auto back = chat::decode_message(chat::encode_message(m));
-    if (!back || back->content != frame.content) std::abort();
+    if (!back || back->content != frame.content)
+        std::abort();
     return 0;
 }

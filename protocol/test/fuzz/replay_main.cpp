@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
     }
     std::size_t n = 0;
     for (const auto& entry : std::filesystem::directory_iterator(argv[1])) {
-        if (!entry.is_regular_file()) continue;
+        if (!entry.is_regular_file())
+            continue;
         std::ifstream in(entry.path(), std::ios::binary);
         const std::string bytes((std::istreambuf_iterator<char>(in)), {});
         LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());

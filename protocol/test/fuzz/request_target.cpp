@@ -11,13 +11,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto target = chat::parse_request_target(text)) {
         for (const auto& seg : target->segments) {
             auto back = chat::percent_decode(chat::percent_encode(seg));
-            if (!back || *back != seg) std::abort();
+            if (!back || *back != seg)
+                std::abort();
         }
         (void)target->values("room");
     }
     if (auto decoded = chat::percent_decode(text, true)) {
         auto back = chat::percent_decode(chat::percent_encode(*decoded));
-        if (!back || *back != *decoded) std::abort();
+        if (!back || *back != *decoded)
+            std::abort();
     }
     (void)chat::parse_base_url(text);
     return 0;

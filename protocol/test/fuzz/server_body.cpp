@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string why;
     if (auto m = chat::decode_message(text, &why)) {
         auto back = chat::decode_message(chat::encode_message(*m));
-        if (!back || !(*back == *m)) std::abort();
+        if (!back || !(*back == *m))
+            std::abort();
     }
     (void)chat::decode_room_list(text, &why);
     (void)chat::decode_history(text, &why);
