@@ -57,17 +57,6 @@ double cpu_seconds() {
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-std::string with_commas(std::uint64_t v) {
-    const auto digits = std::to_string(v);
-    std::string s;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            s.push_back(',');
-        s.push_back(digits[i]);
-    }
-    return s;
-}
-
 std::string fmt_latency(std::int64_t us) {
     char b[32];
     if (us >= 1'000'000)

@@ -71,6 +71,10 @@ json timeline_json(const std::vector<timeline_point>& points, std::int64_t start
 
 } // namespace
 
+std::string with_commas(std::uint64_t v) {
+    return count(v);
+}
+
 std::vector<threshold> thresholds_of(const json& doc) {
     std::vector<threshold> out;
     if (doc.contains("scenario") && doc["scenario"].contains("thresholds"))

@@ -69,4 +69,7 @@ chat::reports::document to_document(const nlohmann::json& doc);
 // The end-of-run table for stdout.
 void print_summary(const nlohmann::json& doc, std::ostream& out);
 
+// 1234567 -> "1,234,567", for people reading figures.
+std::string with_commas(std::uint64_t v);
+
 } // namespace chat::load
