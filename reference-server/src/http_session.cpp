@@ -4,6 +4,7 @@
 #include "routes.hpp"
 #include "server_state.hpp"
 #include "websocket_session.hpp"
+#include "ws_frame.hpp"
 
 #include "chat/codec.hpp"
 
@@ -117,6 +118,13 @@ private:
                 return send_error(http::status::bad_request, r.query_error);
             if (!beast::websocket::is_upgrade(req))
                 return send_error(http::status::bad_request, "websocket upgrade required");
+            // RFC 6455 4.2.1: version 13 only (426 names it), and a well-formed key.
+            if (req[http::field::sec_websocket_version] != "13")
+                return send_error(http::status::upgrade_required,
+                                  "unsupported Sec-WebSocket-Version; use 13");
+            if (!ws::valid_client_key(req[http::field::sec_websocket_key]))
+                return send_error(http::status::bad_request,
+                                  "missing or malformed Sec-WebSocket-Key");
             if (!origin_allowed(req))
                 return send_error(http::status::forbidden,
                                   "origin " + std::string(req[http::field::origin]) +
@@ -225,6 +233,8 @@ private:
         res_->set(http::field::content_type, content_type);
         if (status == http::status::method_not_allowed)
             res_->set(http::field::allow, "GET");
+        if (status == http::status::upgrade_required)
+            res_->set(http::field::sec_websocket_version, "13");
         res_->keep_alive(keep_alive_);
         res_->body() = std::move(body);
         res_->prepare_payload();

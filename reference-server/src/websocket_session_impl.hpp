@@ -1,0 +1,604 @@
+// A chat client's WebSocket session over any AsyncStream (a TCP socket; later a TLS stream):
+// its own lean RFC 6455 server framing (ws_frame.hpp) instead of Beast's websocket::stream, so
+// an idle connection costs little and a busy one writes all its queued frames at once.
+//
+// The read loop turns client frames into messages for the room. The write loop drains one
+// ordered queue of frames (messages shared with every other recipient, pongs, the close
+// frame) with one gather write per batch: the frame headers are built into a pooled array and
+// the payloads are the shared buffers, never copied. Both loops run on the connection's
+// strand; the room only touches the queue, under the session's own short lock.
+//
+// Instantiated for `tcp::socket` in websocket_session.cpp. Another stream type needs the
+// overloads in `socket_ops` below (the TCP socket beneath it) and its own explicit
+// instantiation.
+#pragma once
+
+#include "room.hpp"
+#include "routes.hpp"
+#include "send_queue.hpp"
+#include "server_state.hpp"
+#include "ws_frame.hpp"
+
+#include "chat/codec.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>   // min
+#include <array>       // array
+#include <chrono>      // system_clock, seconds
+#include <cstdint>     // int64_t, uint16_t
+#include <memory>      // shared_ptr, unique_ptr
+#include <mutex>       // mutex, lock_guard
+#include <span>        // span
+#include <string>      // string
+#include <string_view> // string_view
+#include <utility>     // move
+#include <vector>      // vector
+
+namespace chat_server {
+
+// One frame of a client's outgoing queue: a text message (shared with the room's other
+// members and its history), or a control frame (pong, close) with its own small payload.
+struct out_frame {
+    message_ptr payload; // null: no payload
+    ws::opcode op = ws::op_text;
+};
+
+// Only messages count against SEND_QUEUE (SPEC.md SLOW-1); control frames come besides.
+template <> struct send_queue_traits<out_frame> {
+    static bool counted(const out_frame& f) noexcept { return f.op == ws::op_text; }
+};
+
+// The frame headers and gather list of one write. A connection holds one only while it has
+// frames to write; released ones are kept per thread for reuse, so steady traffic allocates
+// none and an idle client holds none.
+struct write_batch {
+    // 2 buffers a frame: 64, what one sendmsg of Asio's takes.
+    static constexpr std::size_t max_frames = 32;
+    std::array<std::array<unsigned char, ws::max_header_bytes>, max_frames> headers;
+    std::array<boost::asio::const_buffer, 2 * max_frames> buffers;
+
+    static std::unique_ptr<write_batch> acquire();
+    static void release(std::unique_ptr<write_batch> b);
+
+private:
+    static std::vector<std::unique_ptr<write_batch>>& write_batch_pool();
+};
+
+// What the session needs of the TCP socket beneath its stream. For a TLS stream, add
+// overloads that reach its next_layer() (and a TLS shutdown before the TCP one).
+namespace socket_ops {
+
+using tcp = boost::asio::ip::tcp;
+
+inline tcp::socket& lowest(tcp::socket& s) noexcept {
+    return s;
+}
+
+template <class Stream> tcp::endpoint remote_endpoint(Stream& s) {
+    boost::system::error_code ec;
+    return lowest(s).remote_endpoint(ec);
+}
+
+// Small frames go out at once (no Nagle delay). Dead peers are found by TCP keep-alive
+// instead of a timer per connection.
+template <class Stream> void configure(Stream& s) {
+    boost::system::error_code ec;
+    lowest(s).set_option(tcp::no_delay(true), ec);
+    lowest(s).set_option(boost::asio::socket_base::keep_alive(true), ec);
+}
+
+// After the close handshake: the peer reads end-of-stream, not a reset.
+template <class Stream> void close_gracefully(Stream& s) {
+    boost::system::error_code ec;
+    auto& socket = lowest(s);
+    if (!socket.is_open())
+        return;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+}
+
+// At once, discarding unsent data (a reset): the peer may not be reading (SPEC.md SLOW-5).
+template <class Stream> void close_now(Stream& s) {
+    boost::system::error_code ec;
+    auto& socket = lowest(s);
+    if (!socket.is_open())
+        return;
+    socket.set_option(boost::asio::socket_base::linger(true, 0), ec);
+    socket.close(ec);
+}
+
+} // namespace socket_ops
+
+namespace session_detail {
+
+inline std::int64_t unix_ms_now() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// "1.2.3.4:5 room="general" user="alice"" with JSON quoting, so odd names cannot break a log
+// line.
+inline std::string describe(const boost::asio::ip::tcp::endpoint& peer, std::string_view room,
+                            std::string_view user) {
+    std::string s = peer.address().to_string() + ":" + std::to_string(peer.port()) + " room=";
+    chat::append_json_string(s, room);
+    s += " user=";
+    chat::append_json_string(s, user);
+    return s;
+}
+
+} // namespace session_detail
+
+template <class Stream>
+class websocket_session : public member,
+                          public std::enable_shared_from_this<websocket_session<Stream>> {
+public:
+    // How long the peer has to answer our close frame before the connection is cut.
+    static constexpr std::chrono::seconds close_timeout{5};
+    // An idle connection's whole read buffer; a long message is read straight into the
+    // parser's message buffer instead.
+    static constexpr std::size_t read_buffer_bytes = 256;
+
+    websocket_session(Stream&& stream, std::shared_ptr<room> r, std::string user,
+                      std::shared_ptr<server_state> state)
+        : stream_(std::move(stream)), room_(std::move(r)), user_(std::move(user)),
+          state_(std::move(state)),
+          // The no-1009 mutant still needs some bound to keep memory finite.
+          parser_(state_->config.defect == mutant::no_1009 ? 16 * state_->config.max_message_bytes
+                                                           : state_->config.max_message_bytes),
+          queue_(state_->config.defect == mutant::slow_never_dropped
+                     ? send_queue<out_frame>::unbounded
+                     : state_->config.send_queue) {
+        state_->websocket_sessions.fetch_add(1, std::memory_order_relaxed);
+        peer_ = socket_ops::remote_endpoint(stream_);
+    }
+
+    ~websocket_session() override {
+        write_batch::release(std::move(batch_));
+        state_->websocket_sessions.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    // Answers the upgrade whose Sec-WebSocket-Key is `client_key` with 101, then serves.
+    void run(std::string_view client_key) {
+        socket_ops::configure(stream_);
+        // The client joins its room before the 101 leaves, so every message broadcast after the
+        // client can know it is in the room reaches it (SPEC.md ORD-3, HIST-6). The writer
+        // stays parked until the 101 is written: frames queue behind it.
+        {
+            std::lock_guard lock(mutex_);
+            writing_ = true;
+        }
+        if (state_->stopping.load()) {
+            start_close(ws::close_code::going_away);
+        } else {
+            joined_ = true;
+            room_->join(this->shared_from_this());
+        }
+        auto response = std::make_unique<std::string>(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: ");
+        *response += ws::accept_key(client_key);
+        *response += "\r\nServer: chat-server\r\n\r\n";
+        const auto buffer = boost::asio::buffer(*response);
+        boost::asio::async_write(
+            stream_, buffer,
+            [self = this->shared_from_this(), response = std::move(response)](
+                boost::system::error_code ec, std::size_t) { self->on_accept(ec); });
+    }
+
+    // --- member: called on the room's strand -------------------------------------------
+
+    bool offer(const message_ptr& m) override {
+        std::lock_guard lock(mutex_);
+        if (cut_ || close_queued_)
+            return true; // leaving anyway; the room hears of it through leave()
+        out_frame f;
+        f.payload = m;
+        if (!queue_.try_push(std::move(f)))
+            return false;
+        kick_writer();
+        return true;
+    }
+
+    void replay(const message_ptr& m) override {
+        std::lock_guard lock(mutex_);
+        if (cut_ || close_queued_)
+            return;
+        out_frame f;
+        f.payload = m;
+        queue_.push(std::move(f));
+        kick_writer();
+    }
+
+    bool queue_full() const override {
+        std::lock_guard lock(mutex_);
+        return !cut_ && !close_queued_ && queue_.full();
+    }
+
+    void drop(const std::string& reason) override {
+        {
+            std::lock_guard lock(mutex_);
+            cut_ = true;
+        }
+        boost::asio::post(stream_.get_executor(), [self = this->shared_from_this(), reason] {
+            self->cut_connection("drop", reason);
+        });
+    }
+
+    void going_away() override {
+        boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+            self->start_close(ws::close_code::going_away);
+        });
+    }
+
+private:
+    using event = ws::frame_parser::event;
+
+    void on_accept(boost::system::error_code ec) {
+        if (ec) {
+            if (state_->log.enabled(log_level::debug))
+                state_->log.write(log_level::debug,
+                                  "upgrade failed " + describe() + ": " + ec.message());
+            cut_connection({}, {});
+            return leave_room();
+        }
+        if (state_->log.enabled(log_level::info))
+            state_->log.write(log_level::info, "open " + describe());
+        do_write(); // what queued meanwhile: the history replay, live messages, a close
+        do_read();
+    }
+
+    std::string describe() const { return session_detail::describe(peer_, room_->name(), user_); }
+
+    // --- reading ------------------------------------------------------------------------
+
+    void do_read() {
+        if (socket_closed_ || peer_closed_)
+            return;
+        // Inside a long frame: read the rest of it straight into the message buffer.
+        auto direct = parser_.direct_buffer(read_buffer_bytes);
+        if (!direct.empty()) {
+            stream_.async_read_some(
+                boost::asio::buffer(direct.data(), direct.size()),
+                [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                    self->on_read_direct(ec, n);
+                });
+            return;
+        }
+        stream_.async_read_some(
+            boost::asio::buffer(buffer_),
+            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                self->on_read(ec, n);
+            });
+    }
+
+    void on_read(boost::system::error_code ec, std::size_t n) {
+        if (ec)
+            return on_read_failed(ec);
+        std::size_t at = 0;
+        while (at < n) {
+            event ev;
+            at += parser_.parse(buffer_.data() + at, n - at, ev);
+            if (ev.what != event::kind::none && !on_event(ev))
+                return;
+        }
+        do_read();
+    }
+
+    void on_read_direct(boost::system::error_code ec, std::size_t n) {
+        if (ec)
+            return on_read_failed(ec);
+        event ev;
+        parser_.direct_commit(n, ev);
+        if (ev.what != event::kind::none && !on_event(ev))
+            return;
+        do_read();
+    }
+
+    // Handles one parser event; false when nothing more is to be read.
+    bool on_event(const event& ev) {
+        switch (ev.what) {
+        case event::kind::none:
+        case event::kind::pong:
+            return true;
+        case event::kind::message:
+            if (!parser_.closing())
+                on_message(ev.payload, ev.text);
+            return true;
+        case event::kind::ping: // SPEC.md WS-1
+            queue_pong(ev.payload);
+            return true;
+        case event::kind::error: // SPEC.md WS-3, WS-4, and RFC 6455's 1002 cases
+            error_code_ = ev.code;
+            start_close(ev.code);
+            return true;
+        case event::kind::close: // SPEC.md WS-2
+            peer_closed_ = true;
+            peer_code_ = ev.code;
+            start_close(ev.code == ws::close_code::no_status ? 0 : ev.code);
+            if (close_sent_)
+                finish_close();
+            return false;
+        }
+        return true;
+    }
+
+    void on_message(std::string_view data, bool text) {
+        const std::int64_t received = session_detail::unix_ms_now();
+        const auto defect = state_->config.defect;
+        std::string content;
+        chat::client_frame frame;
+        if (text || defect == mutant::binary_broadcast)
+            frame = chat::decode_client_frame(data);
+        else
+            frame.error = chat::frame_error::not_json;
+        if (!text && defect != mutant::binary_broadcast) {
+            // SPEC.md MSG-6: binary messages are ignored.
+            return ignored("binary message");
+        } else if (frame.ok()) {
+            content = defect == mutant::double_wrap ? std::string(data) : std::move(frame.content);
+        } else if ((defect == mutant::bad_frame_broadcast &&
+                    frame.error == chat::frame_error::not_json) ||
+                   (defect == mutant::binary_broadcast && !text)) {
+            if (!is_valid_utf8(data))
+                return ignored("binary message that is not UTF-8");
+            content = std::string(data);
+        } else {
+            // SPEC.md MSG-5: not a client frame; ignored, and the connection stays open.
+            return ignored(chat::to_string(frame.error));
+        }
+        chat::chat_message m{user_, room_->name(), std::move(content),
+                             defect == mutant::timestamp_seconds ? received / 1000 : received};
+        if (defect == mutant::user_from_frame) {
+            auto j = nlohmann::json::parse(data, nullptr, false);
+            if (j.is_object() && j.contains("user") && j["user"].is_string())
+                m.user = j["user"].get<std::string>();
+        }
+        room_->broadcast(std::make_shared<const std::string>(chat::encode_message(m)), this);
+    }
+
+    void ignored(std::string_view why) {
+        if (state_->log.enabled(log_level::debug))
+            state_->log.write(log_level::debug,
+                              "ignored frame (" + std::string(why) + ") from " + describe());
+    }
+
+    // The connection broke, or was cut here (drop, close timeout): the session ends.
+    void on_read_failed(boost::system::error_code ec) {
+        {
+            std::lock_guard lock(mutex_);
+            cut_ = true;
+        }
+        if (!socket_closed_) {
+            if (state_->log.enabled(log_level::info))
+                state_->log.write(log_level::info, "close " + describe() + ": " + ec.message());
+            cut_connection({}, {});
+        }
+        leave_room();
+    }
+
+    // --- writing ------------------------------------------------------------------------
+
+    // Called with mutex_ held.
+    void kick_writer() {
+        if (writing_)
+            return;
+        writing_ = true;
+        boost::asio::post(stream_.get_executor(),
+                          [self = this->shared_from_this()] { self->do_write(); });
+    }
+
+    // Queues a pong for a ping (SPEC.md WS-1). A pong not yet being written is replaced by the
+    // newer one (RFC 6455 5.5.3), so a ping flood from a peer that never reads holds one.
+    void queue_pong(std::string_view payload) {
+        auto p = std::make_shared<const std::string>(payload);
+        std::lock_guard lock(mutex_);
+        if (cut_ || close_queued_)
+            return;
+        for (std::size_t i = queue_.size(); i > in_flight_; --i) {
+            if (queue_[i - 1].op == ws::op_pong) {
+                queue_[i - 1].payload = std::move(p);
+                return;
+            }
+        }
+        out_frame f;
+        f.payload = std::move(p);
+        f.op = ws::op_pong;
+        queue_.push(std::move(f));
+        kick_writer();
+    }
+
+    // Writes the queued frames, up to write_batch::max_frames of them, with one gather write.
+    void do_write() {
+        std::size_t count = 0;
+        {
+            std::lock_guard lock(mutex_);
+            if (cut_ || queue_.empty()) {
+                writing_ = false;
+                queue_.shrink_if_empty();
+                write_batch::release(std::move(batch_));
+                return;
+            }
+            if (!batch_)
+                batch_ = write_batch::acquire();
+            auto& b = *batch_;
+            const std::size_t n = std::min(queue_.size(), write_batch::max_frames);
+            close_in_flight_ = false;
+            while (count < n) {
+                const out_frame& f = queue_[count];
+                const std::size_t size = f.payload ? f.payload->size() : 0;
+                const std::size_t h = ws::encode_header(b.headers[count].data(), f.op, size);
+                b.buffers[2 * count] = boost::asio::const_buffer(b.headers[count].data(), h);
+                b.buffers[2 * count + 1] =
+                    f.payload ? boost::asio::buffer(*f.payload) : boost::asio::const_buffer();
+                ++count;
+                if (f.op == ws::op_close) {
+                    close_in_flight_ = true; // nothing is written after it
+                    break;
+                }
+            }
+            // The queue keeps these entries, so their payloads, until on_write pops them.
+            in_flight_ = count;
+        }
+        boost::asio::async_write(
+            stream_, std::span<const boost::asio::const_buffer>(batch_->buffers.data(), 2 * count),
+            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+                self->on_write(ec);
+            });
+    }
+
+    void on_write(boost::system::error_code ec) {
+        if (ec)
+            return write_failed();
+        {
+            std::lock_guard lock(mutex_);
+            queue_.pop(in_flight_);
+            in_flight_ = 0;
+            if (close_in_flight_) {
+                writing_ = false;
+                queue_.truncate(0);
+                queue_.shrink_if_empty();
+            }
+        }
+        if (!close_in_flight_)
+            return do_write();
+        write_batch::release(std::move(batch_));
+        close_sent_ = true;
+        if (peer_closed_)
+            finish_close();
+        // Otherwise the close timer armed by start_close() waits for the peer's close frame.
+    }
+
+    void write_failed() {
+        {
+            std::lock_guard lock(mutex_);
+            cut_ = true;
+            writing_ = false;
+            in_flight_ = 0;
+        }
+        write_batch::release(std::move(batch_));
+        // The pending read fails too and ends the session.
+        cut_connection({}, {});
+    }
+
+    // --- closing ------------------------------------------------------------------------
+
+    // Queues the close frame with `code` (0: none) behind the frames being written, discarding
+    // those not yet written; the client leaves its room now.
+    void start_close(std::uint16_t code) {
+        parser_.set_closing();
+        {
+            std::lock_guard lock(mutex_);
+            if (cut_ || close_queued_)
+                return;
+            close_queued_ = true;
+            sent_code_ = code;
+            queue_.truncate(in_flight_);
+            out_frame f;
+            f.op = ws::op_close;
+            if (code != 0)
+                f.payload = std::make_shared<const std::string>(std::initializer_list<char>{
+                    static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)});
+            queue_.push(std::move(f));
+            kick_writer();
+        }
+        leave_room();
+        // The close frame must be written and answered in time, or the connection is cut.
+        close_timer_ = std::make_unique<boost::asio::steady_timer>(stream_.get_executor());
+        close_timer_->expires_after(close_timeout);
+        close_timer_->async_wait([self = this->shared_from_this()](boost::system::error_code e) {
+            if (!e && !self->socket_closed_)
+                self->cut_connection("close", "the close handshake did not finish in time");
+        });
+    }
+
+    // Both close frames have passed: end the TCP connection cleanly.
+    void finish_close() {
+        if (socket_closed_)
+            return;
+        if (state_->log.enabled(log_level::info)) {
+            std::string why;
+            if (error_code_ == ws::close_code::too_big)
+                why = "message over " + std::to_string(state_->config.max_message_bytes) +
+                      " bytes (closed with 1009)";
+            else if (error_code_ == ws::close_code::invalid_payload)
+                why = "invalid UTF-8 (closed with 1007)";
+            else if (error_code_ != 0)
+                why = "protocol error (closed with " + std::to_string(error_code_) + ")";
+            else if (sent_code_ == ws::close_code::going_away)
+                why = "closed by server (1001 answered)";
+            else
+                why = "closed by client (code " + std::to_string(peer_code_) + ")";
+            state_->log.write(log_level::info, "close " + describe() + ": " + why);
+        }
+        {
+            std::lock_guard lock(mutex_);
+            cut_ = true;
+        }
+        socket_closed_ = true;
+        if (close_timer_)
+            close_timer_->cancel();
+        socket_ops::close_gracefully(stream_);
+        leave_room();
+    }
+
+    // Closes the TCP connection at once (reset, no lingering data): the peer may not be
+    // reading, so a close frame could wait forever (SPEC.md SLOW-5).
+    void cut_connection(std::string_view what, std::string_view reason) {
+        if (socket_closed_)
+            return;
+        socket_closed_ = true;
+        {
+            std::lock_guard lock(mutex_);
+            cut_ = true;
+        }
+        if (!what.empty() && state_->log.enabled(log_level::warn))
+            state_->log.write(log_level::warn,
+                              std::string(what) + " " + describe() + ": " + std::string(reason));
+        if (close_timer_)
+            close_timer_->cancel();
+        socket_ops::close_now(stream_);
+    }
+
+    void leave_room() {
+        if (joined_)
+            room_->leave(this->shared_from_this());
+        joined_ = false;
+    }
+
+    Stream stream_;
+    std::shared_ptr<room> room_;
+    std::string user_;
+    std::shared_ptr<server_state> state_;
+    boost::asio::ip::tcp::endpoint peer_;
+    ws::frame_parser parser_;
+    std::array<unsigned char, read_buffer_bytes> buffer_;
+
+    // Shared with the room's strand.
+    mutable std::mutex mutex_;
+    send_queue<out_frame> queue_; // the first in_flight_ entries are being written
+    std::size_t in_flight_ = 0;
+    bool writing_ = false;
+    bool cut_ = false;          // the connection is going: offers are ignored
+    bool close_queued_ = false; // our close frame is queued: nothing more is
+
+    // Strand only.
+    std::unique_ptr<write_batch> batch_; // while writing
+    std::unique_ptr<boost::asio::steady_timer> close_timer_;
+    std::uint16_t sent_code_ = 0;  // our close frame's code
+    std::uint16_t peer_code_ = 0;  // the peer's close frame's code
+    std::uint16_t error_code_ = 0; // the protocol error we closed for
+    bool close_in_flight_ = false;
+    bool joined_ = false;
+    bool close_sent_ = false;
+    bool peer_closed_ = false;
+    bool socket_closed_ = false;
+};
+
+} // namespace chat_server
