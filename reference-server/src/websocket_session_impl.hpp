@@ -8,9 +8,8 @@
 // the payloads are the shared buffers, never copied. Both loops run on the connection's
 // strand; the room only touches the queue, under the session's own short lock.
 //
-// Instantiated for `tcp::socket` in websocket_session.cpp. Another stream type needs the
-// overloads in `socket_ops` below (the TCP socket beneath it) and its own explicit
-// instantiation.
+// Instantiated for `tcp::socket` in websocket_session.cpp. Another stream type (TLS) needs its
+// own explicit instantiation, and possibly a specialisation of `stream_ops` below.
 #pragma once
 
 #include "room.hpp"
@@ -70,50 +69,47 @@ private:
     static std::vector<std::unique_ptr<write_batch>>& write_batch_pool();
 };
 
-// What the session needs of the TCP socket beneath its stream. For a TLS stream, add
-// overloads that reach its next_layer() (and a TLS shutdown before the TCP one).
-namespace socket_ops {
+// What the session needs of its stream besides async_read_some and async_write, all through
+// the TCP socket beneath it (lowest_layer()). Specialise for another stream type; a TLS stream
+// should shut TLS down before close_gracefully() closes the socket, and, since
+// ssl::stream::async_write_some writes only the first buffer of a sequence, would be better
+// served by a write path that copies a batch into one buffer before encrypting it.
+template <class Stream> struct stream_ops {
+    using tcp = boost::asio::ip::tcp;
 
-using tcp = boost::asio::ip::tcp;
+    static tcp::endpoint remote_endpoint(Stream& s) {
+        boost::system::error_code ec;
+        return s.lowest_layer().remote_endpoint(ec);
+    }
 
-inline tcp::socket& lowest(tcp::socket& s) noexcept {
-    return s;
-}
+    // Small frames go out at once (no Nagle delay). Dead peers are found by TCP keep-alive
+    // instead of a timer per connection.
+    static void configure(Stream& s) {
+        boost::system::error_code ec;
+        s.lowest_layer().set_option(tcp::no_delay(true), ec);
+        s.lowest_layer().set_option(boost::asio::socket_base::keep_alive(true), ec);
+    }
 
-template <class Stream> tcp::endpoint remote_endpoint(Stream& s) {
-    boost::system::error_code ec;
-    return lowest(s).remote_endpoint(ec);
-}
+    // After the close handshake: the peer reads end-of-stream, not a reset.
+    static void close_gracefully(Stream& s) {
+        boost::system::error_code ec;
+        auto& socket = s.lowest_layer();
+        if (!socket.is_open())
+            return;
+        socket.shutdown(tcp::socket::shutdown_send, ec);
+        socket.close(ec);
+    }
 
-// Small frames go out at once (no Nagle delay). Dead peers are found by TCP keep-alive
-// instead of a timer per connection.
-template <class Stream> void configure(Stream& s) {
-    boost::system::error_code ec;
-    lowest(s).set_option(tcp::no_delay(true), ec);
-    lowest(s).set_option(boost::asio::socket_base::keep_alive(true), ec);
-}
-
-// After the close handshake: the peer reads end-of-stream, not a reset.
-template <class Stream> void close_gracefully(Stream& s) {
-    boost::system::error_code ec;
-    auto& socket = lowest(s);
-    if (!socket.is_open())
-        return;
-    socket.shutdown(tcp::socket::shutdown_send, ec);
-    socket.close(ec);
-}
-
-// At once, discarding unsent data (a reset): the peer may not be reading (SPEC.md SLOW-5).
-template <class Stream> void close_now(Stream& s) {
-    boost::system::error_code ec;
-    auto& socket = lowest(s);
-    if (!socket.is_open())
-        return;
-    socket.set_option(boost::asio::socket_base::linger(true, 0), ec);
-    socket.close(ec);
-}
-
-} // namespace socket_ops
+    // At once, discarding unsent data (a reset): the peer may not be reading (SPEC.md SLOW-5).
+    static void close_now(Stream& s) {
+        boost::system::error_code ec;
+        auto& socket = s.lowest_layer();
+        if (!socket.is_open())
+            return;
+        socket.set_option(boost::asio::socket_base::linger(true, 0), ec);
+        socket.close(ec);
+    }
+};
 
 namespace session_detail {
 
@@ -156,7 +152,7 @@ public:
                      ? send_queue<out_frame>::unbounded
                      : state_->config.send_queue) {
         state_->websocket_sessions.fetch_add(1, std::memory_order_relaxed);
-        peer_ = socket_ops::remote_endpoint(stream_);
+        peer_ = stream_ops<Stream>::remote_endpoint(stream_);
     }
 
     ~websocket_session() override {
@@ -166,7 +162,7 @@ public:
 
     // Answers the upgrade whose Sec-WebSocket-Key is `client_key` with 101, then serves.
     void run(std::string_view client_key) {
-        socket_ops::configure(stream_);
+        stream_ops<Stream>::configure(stream_);
         // The client joins its room before the 101 leaves, so every message broadcast after the
         // client can know it is in the room reaches it (SPEC.md ORD-3, HIST-6). The writer
         // stays parked until the 101 is written: frames queue behind it.
@@ -544,7 +540,7 @@ private:
         socket_closed_ = true;
         if (close_timer_)
             close_timer_->cancel();
-        socket_ops::close_gracefully(stream_);
+        stream_ops<Stream>::close_gracefully(stream_);
         leave_room();
     }
 
@@ -563,7 +559,7 @@ private:
                               std::string(what) + " " + describe() + ": " + std::string(reason));
         if (close_timer_)
             close_timer_->cancel();
-        socket_ops::close_now(stream_);
+        stream_ops<Stream>::close_now(stream_);
     }
 
     void leave_room() {
