@@ -238,7 +238,8 @@ std::optional<std::pair<std::string, std::string>> parse_header_line(std::string
     static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
     for (char ch : name) {
         const auto c = static_cast<unsigned char>(ch);
-        const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        const bool alnum =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
         if (!alnum && extra.find(ch) == std::string_view::npos) {
             say(why, "the header name " + quoted(name) +
                          " may hold only letters, digits and !#$%&'*+-.^_`|~ (no blanks)");

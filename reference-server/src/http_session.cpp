@@ -40,7 +40,8 @@ using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
 // Serves HTTP on a tcp::socket or a tls_stream over one.
-template <class Stream> class http_session : public std::enable_shared_from_this<http_session<Stream>> {
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
     using std::enable_shared_from_this<http_session<Stream>>::shared_from_this;
     using std::enable_shared_from_this<http_session<Stream>>::weak_from_this;
 
@@ -121,9 +122,9 @@ private:
         if (!config.base_path.empty()) {
             auto rest = strip_base_path(target, config.base_path);
             if (!rest)
-                return send_error(http::status::not_found,
-                                  "not found: " + std::string(target) + " (this server serves under " +
-                                      config.base_path + "/)");
+                return send_error(http::status::not_found, "not found: " + std::string(target) +
+                                                               " (this server serves under " +
+                                                               config.base_path + "/)");
             target = *rest;
         }
         route r = classify(target, config.max_name_bytes);
@@ -310,7 +311,7 @@ private:
 
     Stream stream_;
     beast::flat_buffer buffer_;
-    net::steady_timer timer_; // the deadline of the request being read, or of the drain
+    net::steady_timer timer_;        // the deadline of the request being read, or of the drain
     std::array<char, 1024> scratch_; // what drain() discards
     std::shared_ptr<server_state> state_;
     std::optional<http::request_parser<http::string_body>> parser_;
@@ -356,26 +357,24 @@ private:
         if (!tls) {
             timer_.cancel();
             return std::make_shared<http_session<tcp::socket>>(std::move(socket_),
-                                                                std::move(buffer_), state_)
+                                                               std::move(buffer_), state_)
                 ->run();
         }
         boost::system::error_code ignored;
         peer_ = socket_.remote_endpoint(ignored);
         tls_.emplace(std::move(socket_), *state_->tls);
-        tls_->async_handshake(
-            net::ssl::stream_base::server, buffer_.data(),
-            [self = shared_from_this()](beast::error_code e, std::size_t used) {
-                self->on_handshake(e, used);
-            });
+        tls_->async_handshake(net::ssl::stream_base::server, buffer_.data(),
+                              [self = shared_from_this()](beast::error_code e, std::size_t used) {
+                                  self->on_handshake(e, used);
+                              });
     }
 
     void on_handshake(beast::error_code ec, std::size_t used) {
         if (ec) {
             if (state_->log.enabled(log_level::info))
-                state_->log.write(log_level::info, "TLS handshake with " +
-                                                       peer_.address().to_string() + ":" +
-                                                       std::to_string(peer_.port()) +
-                                                       " failed: " + ec.message());
+                state_->log.write(log_level::info,
+                                  "TLS handshake with " + peer_.address().to_string() + ":" +
+                                      std::to_string(peer_.port()) + " failed: " + ec.message());
             return;
         }
         timer_.cancel();

@@ -100,8 +100,7 @@ int main(int argc, char** argv) {
                    "as well as plain HTTP: each connection that opens with a TLS ClientHello gets "
                    "the TLS handshake (within --handshake-timeout-ms)")
         ->type_name("FILE");
-    app.add_option("--tls-key", config.tls_key, "PEM private key of --tls-cert")
-        ->type_name("FILE");
+    app.add_option("--tls-key", config.tls_key, "PEM private key of --tls-cert")->type_name("FILE");
     app.add_option("--base-path", config.base_path,
                    "serve every endpoint under this path, as behind a reverse proxy that mounts "
                    "the chat there: /PREFIX/ws, /PREFIX/api/rooms, /PREFIX/health; anything else "

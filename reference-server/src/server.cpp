@@ -43,7 +43,8 @@ std::string server::listen() {
     if (ec)
         return "--address must be an IPv4 or IPv6 address (got '" + state_->config.address + "')";
     if (!state_->config.tls_cert.empty() || !state_->config.tls_key.empty()) {
-        auto tls_error = make_tls_context(state_->config.tls_cert, state_->config.tls_key, state_->tls);
+        auto tls_error =
+            make_tls_context(state_->config.tls_cert, state_->config.tls_key, state_->tls);
         if (!tls_error.empty())
             return tls_error;
     }

@@ -13,14 +13,16 @@ namespace chat_server {
 
 namespace {
 
-// The reason of OpenSSL's latest error ("no start line", "key values mismatch"), then clears
-// the error queue.
+// OpenSSL's reasons, root cause first ("no start line; PEM lib"), then clears the queue.
 std::string openssl_reason() {
-    unsigned long last = 0;
-    while (unsigned long e = ::ERR_get_error())
-        last = e;
-    const char* reason = last ? ::ERR_reason_error_string(last) : nullptr;
-    return reason ? reason : "unknown OpenSSL error";
+    std::string text;
+    while (unsigned long e = ::ERR_get_error()) {
+        const char* reason = ::ERR_reason_error_string(e);
+        std::string r = reason ? reason : "error " + std::to_string(e);
+        if (text.find(r) == std::string::npos)
+            text += (text.empty() ? "" : "; ") + r;
+    }
+    return text.empty() ? "unknown OpenSSL error" : text;
 }
 
 // "" when `path` can be opened for reading, else why not.
@@ -38,7 +40,8 @@ std::string make_tls_context(const std::string& cert, const std::string& key,
                              std::shared_ptr<boost::asio::ssl::context>& out) {
     namespace ssl = boost::asio::ssl;
     if (cert.empty() || key.empty())
-        return std::string("--tls-cert and --tls-key go together: give both or neither (got only ") +
+        return std::string(
+                   "--tls-cert and --tls-key go together: give both or neither (got only ") +
                (cert.empty() ? "--tls-key" : "--tls-cert") + ")";
     if (auto why = unreadable(cert); !why.empty())
         return "--tls-cert '" + cert + "': cannot read it: " + why;
@@ -51,8 +54,13 @@ std::string make_tls_context(const std::string& cert, const std::string& key,
     ::ERR_clear_error();
     if (::SSL_CTX_use_certificate_chain_file(native, cert.c_str()) != 1)
         return "--tls-cert '" + cert + "': not a usable PEM certificate: " + openssl_reason();
-    if (::SSL_CTX_use_PrivateKey_file(native, key.c_str(), SSL_FILETYPE_PEM) != 1)
-        return "--tls-key '" + key + "': not a usable PEM private key: " + openssl_reason();
+    if (::SSL_CTX_use_PrivateKey_file(native, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        auto why = openssl_reason();
+        if (why.find("mismatch") != std::string::npos)
+            return "--tls-key '" + key + "' does not belong to the certificate in --tls-cert '" +
+                   cert + "': " + why;
+        return "--tls-key '" + key + "': not a usable PEM private key: " + why;
+    }
     if (::SSL_CTX_check_private_key(native) != 1)
         return "--tls-key '" + key + "' does not belong to the certificate in --tls-cert '" + cert +
                "': " + openssl_reason();
