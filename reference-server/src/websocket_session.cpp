@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include <array>       // array
@@ -45,17 +46,21 @@ std::string describe(const tcp::endpoint& peer, std::string_view room, std::stri
     return s;
 }
 
-class websocket_session : public member, public std::enable_shared_from_this<websocket_session> {
+template <class Stream>
+class websocket_session : public member,
+                          public std::enable_shared_from_this<websocket_session<Stream>> {
+    using std::enable_shared_from_this<websocket_session<Stream>>::shared_from_this;
+
 public:
-    websocket_session(tcp::socket&& socket, std::shared_ptr<room> r, std::string user,
+    websocket_session(Stream&& stream, std::shared_ptr<room> r, std::string user,
                       std::shared_ptr<server_state> state)
-        : ws_(std::move(socket)), room_(std::move(r)), user_(std::move(user)),
+        : ws_(std::move(stream)), room_(std::move(r)), user_(std::move(user)),
           state_(std::move(state)), queue_(state_->config.defect == mutant::slow_never_dropped
                                                ? send_queue<message_ptr>::unbounded
                                                : state_->config.send_queue) {
         state_->websocket_sessions.fetch_add(1, std::memory_order_relaxed);
         beast::error_code ec;
-        peer_ = ws_.next_layer().remote_endpoint(ec);
+        peer_ = beast::get_lowest_layer(ws_).remote_endpoint(ec);
     }
 
     ~websocket_session() override {
@@ -312,7 +317,7 @@ private:
             state_->log.write(log_level::warn, std::string(what) + " " +
                                                    describe(peer_, room_->name(), user_) + ": " +
                                                    std::string(reason));
-        auto& socket = ws_.next_layer();
+        auto& socket = beast::get_lowest_layer(ws_);
         if (!socket.is_open())
             return;
         beast::error_code ec;
@@ -320,7 +325,7 @@ private:
         socket.close(ec);
     }
 
-    websocket::stream<tcp::socket> ws_;
+    websocket::stream<Stream> ws_;
     std::shared_ptr<room> room_;
     std::string user_;
     std::shared_ptr<server_state> state_;
@@ -342,13 +347,24 @@ private:
     bool socket_closed_ = false;
 };
 
+template class websocket_session<tcp::socket>;
+template class websocket_session<net::ssl::stream<tcp::socket>>;
+
 } // namespace
 
 void run_websocket_session(tcp::socket socket, http::request<http::string_body> request,
                            std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state) {
-    std::make_shared<websocket_session>(std::move(socket), std::move(r), std::move(user),
-                                        std::move(state))
+    std::make_shared<websocket_session<tcp::socket>>(std::move(socket), std::move(r),
+                                                     std::move(user), std::move(state))
+        ->run(std::move(request));
+}
+
+void run_websocket_session(net::ssl::stream<tcp::socket> stream,
+                           http::request<http::string_body> request, std::shared_ptr<room> r,
+                           std::string user, std::shared_ptr<server_state> state) {
+    std::make_shared<websocket_session<net::ssl::stream<tcp::socket>>>(
+        std::move(stream), std::move(r), std::move(user), std::move(state))
         ->run(std::move(request));
 }
 
