@@ -89,8 +89,9 @@ run_programs() {
     done
     [ -n "$url" ] || { cat "$scratch/server.log" >&2; fail "$label chat-server printed no URL"; }
 
-    timeout 120 "$bin/chat-conform" run "$url" --quiet --report-dir "$scratch/conform-$label" ||
-        fail "$label chat-conform run $url did not pass"
+    timeout 120 "$bin/chat-conform" run "$url" --quiet --report-dir "$scratch/conform-$label" \
+        > "$scratch/conform.log" 2>&1 ||
+        { cat "$scratch/conform.log" >&2; fail "$label chat-conform run $url did not pass"; }
     timeout 60 "$bin/chat-load" run "$url" --clients 20 --rooms 2 --senders-per-room 1 \
         --rate 5 --duration 2s --warm-up 0s --lifetime 1s --threshold 'delivery>=1' \
         --report-dir "$scratch/load-$label" > "$scratch/load.log" 2>&1 ||

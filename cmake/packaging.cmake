@@ -5,6 +5,7 @@
 # that provide the shared libraries the programs link; ci/package-check.sh checks that every
 # library `ldd` shows is provided by a declared package, so the list cannot drift silently.
 include(GNUInstallDirs)
+set(chat_docdir ${CMAKE_INSTALL_DATADIR}/doc/chat-compliance)
 
 foreach(program chat-server chat-conform chat-load)
   if(TARGET ${program})
@@ -13,10 +14,10 @@ foreach(program chat-server chat-conform chat-load)
 endforeach()
 install(PROGRAMS ci/conform-gate.sh DESTINATION ${CMAKE_INSTALL_BINDIR}
         RENAME chat-conform-gate COMPONENT runtime)
-install(FILES SPEC.md README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
-install(FILES conformance/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
+install(FILES SPEC.md README.md DESTINATION ${chat_docdir} COMPONENT runtime)
+install(FILES conformance/README.md DESTINATION ${chat_docdir}
         RENAME README.conformance.md COMPONENT runtime)
-install(FILES loadgen/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
+install(FILES loadgen/README.md DESTINATION ${chat_docdir}
         RENAME README.loadgen.md COMPONENT runtime)
 install(DIRECTORY loadgen/scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/chat-compliance/scenarios
         COMPONENT runtime FILES_MATCHING PATTERN "*.ini")
