@@ -94,6 +94,7 @@ run_programs() {
         { cat "$scratch/conform.log" >&2; fail "$label chat-conform run $url did not pass"; }
     timeout 60 "$bin/chat-load" run "$url" --clients 20 --rooms 2 --senders-per-room 1 \
         --rate 5 --duration 2s --warm-up 0s --lifetime 1s --threshold 'delivery>=1' \
+        --max-cpu 1 --max-loop-lag 5s --max-schedule-lag 5s \
         --report-dir "$scratch/load-$label" > "$scratch/load.log" 2>&1 ||
         { cat "$scratch/load.log" >&2; fail "$label chat-load smoke run failed"; }
     kill -TERM "$server_pid" 2>/dev/null || true
