@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make ninja-build pkg-config git ca-certificates
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
-  nlohmann-json3-dev catch2 libbenchmark-dev libcli11-dev libssl-dev
+  nlohmann-json3-dev catch2 libbenchmark-dev libcli11-dev libssl-dev openssl
   python3 procps
 )
 # Extra sets, asked for by name: clang (sanitizer and clang presets), chromium (HTML render check),

@@ -226,7 +226,19 @@ int main(int argc, char** argv) {
         ->type_name("ID");
     run->add_option("--ca-file", s.request.ca_file,
                     "PEM file of CAs trusted for https:// and wss://");
-    run->add_flag("--insecure", s.request.insecure, "Do not verify the server's TLS certificate");
+    run->add_flag("--insecure", s.request.insecure,
+                  "Do not verify the server's TLS certificate (a warning is printed)");
+    std::vector<std::string> headers;
+    run->add_option(
+           "--header", headers,
+           "Extra header on every HTTP request and WebSocket upgrade, e.g. for an auth "
+           "gateway (repeatable; the limit.* checks, which send malformed HTTP on purpose, "
+           "send it too except on their non-HTTP request lines)")
+        ->type_name("'NAME: VALUE'")
+        ->allow_extra_args(false);
+    run->add_option("--origin", s.request.origin,
+                    "Origin header on every HTTP request and WebSocket upgrade")
+        ->type_name("URL");
     run->add_flag("-q,--quiet", quiet, "Print only problems and the verdict");
     run->add_flag("-v,--verbose", verbose,
                   "Also print each repetition and the wire transcript of problems");
@@ -318,6 +330,16 @@ int main(int argc, char** argv) {
                     chosen.push_back(parsed);
             }
         }
+        for (const auto& h : headers) {
+            auto parsed = chat::parse_header_line(h, &why);
+            if (!parsed)
+                throw usage_error("--header '" + h + "': " + why);
+            s.request.headers.push_back(std::move(*parsed));
+        }
+        if (!s.request.origin.empty() &&
+            s.request.origin.find_first_of(" \t\r\n,") != std::string::npos)
+            throw usage_error("--origin must be one origin such as https://chat.example (got '" +
+                              s.request.origin + "')");
         if (s.request.insecure)
             std::cerr << "chat-conform: warning: --insecure: the server's TLS certificate is not "
                          "verified\n";

@@ -9,6 +9,8 @@
 #include "plan.hpp"
 #include "result.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -155,17 +157,59 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
     const auto base = chat::parse_base_url(s.url, &why);
     if (!base)
         throw harness_error("bad server URL '" + s.url + "': " + why);
-    if (base->tls())
-        throw harness_error("'" + s.url + "': chat-load speaks plain ws:// and http:// only");
     ctx.base = *base;
     ctx.host_header = base->host_header();
+    ctx.request.headers = s.parsed_headers;
+    ctx.request.origin = s.origin;
+    ctx.request.ca_file = s.ca_file;
+    ctx.request.insecure = s.insecure;
+    if (!s.origin.empty())
+        ctx.upgrade_headers += "Origin: " + s.origin + "\r\n";
+    for (const auto& [name, value] : s.parsed_headers)
+        ctx.upgrade_headers += name + ": " + value + "\r\n";
+    if (base->tls()) {
+        std::string error;
+        ctx.tls = make_tls_context(s.ca_file, s.insecure, error);
+        if (!ctx.tls)
+            throw harness_error(error);
+        if (s.insecure)
+            progress << "chat-load: warning: --insecure: the server's TLS certificate is not "
+                        "verified\n";
+    } else if (s.insecure || !s.ca_file.empty()) {
+        progress << "chat-load: warning: --insecure and --ca-file apply to https:// and wss:// "
+                    "only; '"
+                 << s.url << "' is plain\n";
+    }
+    // One request before any client: a server that cannot be reached, resolved or trusted is
+    // one clear error (host, port, cause, what to try) instead of thousands of failed clients.
+    {
+        net::io_context io;
+        chat::http_result probe;
+        const auto target = chat::health_target(ctx.base);
+        const chat::transcript_sink sink;
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                probe = co_await chat::http_request(io.get_executor(), ctx.base, "GET", target,
+                                                    milliseconds(s.connect_timeout_ms), ctx.request,
+                                                    sink);
+            },
+            net::detached);
+        io.run();
+        if (!probe.ok())
+            throw harness_error(probe.error);
+        if (probe.status != 200 && !s.quiet)
+            progress << "chat-load: warning: GET " << target << " answered " << probe.status << " "
+                     << probe.body.substr(0, 200) << "\n";
+    }
     {
         net::io_context io;
         net::ip::tcp::resolver resolver(io);
         boost::system::error_code ec;
         const auto results = resolver.resolve(base->host, base->port, ec);
         if (ec || results.empty())
-            throw harness_error("cannot resolve '" + base->host + "': " + ec.message());
+            throw harness_error("cannot resolve " + base->host + " (port " + base->port +
+                                "): " + ec.message() + "; check the host name");
         ctx.servers.push_back(results.begin()->endpoint());
     }
     for (const auto& a : s.source_addresses) {

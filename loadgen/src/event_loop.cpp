@@ -233,11 +233,10 @@ void event_loop::run_poller(long global_index) {
                             auto ex2 = co_await net::this_coro::executor;
                             // Named, not default arguments: GCC 12 mishandles temporaries
                             // bound to reference parameters of a co_awaited coroutine.
-                            const chat::request_options options;
                             const chat::transcript_sink sink;
                             auto r = co_await chat::http_request(ex2, ctx_.base, "GET", target,
                                                                  std::chrono::milliseconds(5000),
-                                                                 options, sink);
+                                                                 ctx_.request, sink);
                             --*in_flight;
                             if (!measured)
                                 co_return;

@@ -3,6 +3,7 @@
 // few atomics the coordinator reads.
 #pragma once
 
+#include "chat/client.hpp"
 #include "chat/url.hpp"
 #include "clock.hpp"
 #include "plan.hpp"
@@ -20,6 +21,10 @@
 #include <string>  // string
 #include <unordered_map>
 #include <vector> // vector
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace chat::load {
 
@@ -39,6 +44,9 @@ struct run_context {
     std::vector<net::ip::tcp::endpoint> servers; // the resolved server address (first used)
     std::vector<net::ip::address> sources;       // --source-address, round-robin
     chat::base_url base;
+    chat::request_options request;          // --header, --origin, --ca-file, --insecure
+    std::string upgrade_headers;            // the same as "Name: value\r\n" lines
+    std::shared_ptr<net::ssl::context> tls; // for https:// and wss://, else null
     std::int64_t timeline_start_us = 0;
     std::int64_t send_start_us = never;
     std::int64_t measure_start_us = never;

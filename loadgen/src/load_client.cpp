@@ -8,14 +8,19 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/detail/sha1.hpp>
 
 #include <algorithm> // search
+#include <array>     // array
 #include <cctype>    // tolower
 #include <cmath>     // fmod, log
 #include <cstring>   // memcpy
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #ifdef __linux__
 #include <netinet/in.h>
@@ -66,6 +71,34 @@ std::string header_value(const std::string& head_lower, const std::string& head,
 }
 
 } // namespace
+
+std::shared_ptr<net::ssl::context> make_tls_context(const std::string& ca_file, bool insecure,
+                                                    std::string& error) {
+    auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
+    boost::system::error_code ec;
+    if (!ca_file.empty())
+        ctx->load_verify_file(ca_file, ec);
+    else
+        ctx->set_default_verify_paths(ec);
+    if (ec) {
+        error = ca_file.empty() ? "cannot load the system's CA certificates: " + ec.message()
+                                : "--ca-file '" + ca_file + "': cannot use it: " + ec.message();
+        return nullptr;
+    }
+    ctx->set_verify_mode(insecure ? net::ssl::verify_none : net::ssl::verify_peer);
+    // Idle connections give their record buffers back to the allocator.
+    SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    return ctx;
+}
+
+// One TLS connection over the client's socket, with the buffer its reads decrypt into (the
+// loop's shared buffer cannot be used: TLS reads are asynchronous and overlap).
+struct load_client::tls_session {
+    tls_session(net::ip::tcp::socket& socket, net::ssl::context& ctx) : stream(socket, ctx) {}
+    net::ssl::stream<net::ip::tcp::socket&> stream;
+    bool reading = false;
+    std::array<char, 4096> buf;
+};
 
 seq_tracker::verdict seq_tracker::add(std::uint64_t seq) noexcept {
     if (highest == 0 || seq > highest) {
@@ -155,6 +188,79 @@ void load_client::on_connected(std::uint32_t gen, const boost::system::error_cod
     if (ec)
         return fail_connect(ec == net::error::connection_refused ? error_kind::connect_refused
                                                                  : error_kind::connect_failed);
+    auto& ctx = loop_.ctx();
+    if (!ctx.tls)
+        return send_upgrade();
+    tls_ = std::make_shared<tls_session>(socket_, *ctx.tls);
+    // SNI for host names; the name or address the certificate must carry.
+    SSL* native = tls_->stream.native_handle();
+    boost::system::error_code lec;
+    const auto literal = net::ip::make_address(ctx.base.host, lec);
+    if (lec) {
+        SSL_set_tlsext_host_name(native, ctx.base.host.c_str());
+        if (!ctx.request.insecure)
+            SSL_set1_host(native, ctx.base.host.c_str());
+    } else if (!ctx.request.insecure) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), literal.to_string().c_str());
+    }
+    tls_->stream.async_handshake(
+        net::ssl::stream_base::client,
+        [this, g = gen_, t = tls_](const boost::system::error_code& e) { on_tls_handshake(g, e); });
+}
+
+void load_client::on_tls_handshake(std::uint32_t gen, const boost::system::error_code& ec) {
+    if (gen != gen_)
+        return;
+    if (ec)
+        return fail_connect(error_kind::tls_failed);
+    send_upgrade();
+}
+
+void load_client::write_wbuf() {
+    writing_ = true;
+    if (tls_)
+        net::async_write(tls_->stream, net::buffer(wbuf_),
+                         [this, g = gen_, t = tls_](const boost::system::error_code& e,
+                                                    std::size_t) { on_written(g, e); });
+    else
+        net::async_write(socket_, net::buffer(wbuf_),
+                         [this, g = gen_](const boost::system::error_code& e, std::size_t) {
+                             on_written(g, e);
+                         });
+}
+
+void load_client::tls_read() {
+    if (tls_->reading)
+        return;
+    tls_->reading = true;
+    tls_->stream.async_read_some(
+        net::buffer(tls_->buf),
+        [this, g = gen_, t = tls_](const boost::system::error_code& e, std::size_t n) {
+            t->reading = false;
+            on_tls_read(g, e, n);
+        });
+}
+
+void load_client::on_tls_read(std::uint32_t gen, const boost::system::error_code& ec,
+                              std::size_t n) {
+    if (gen != gen_)
+        return;
+    if (ec) {
+        const bool eof = ec == net::error::eof || ec == net::error::connection_reset ||
+                         ec == net::ssl::error::stream_truncated;
+        return peer_gone(!eof, eof ? error_kind::closed_by_server : error_kind::read_failed);
+    }
+    if (slow_draining_)
+        deadline_us_ = loop_.now_us() + 300'000;
+    // Decrypted bytes cannot go back: a slow reader that stopped still takes this last chunk.
+    auto t = tls_;
+    if (!consume(t->buf.data(), n))
+        return;
+    if (!reading_stopped_ && gen == gen_ && state_ != state::closed)
+        tls_read();
+}
+
+void load_client::send_upgrade() {
     // Send the upgrade request; keep the expected accept value until the response.
     unsigned char nonce[16];
     for (int i = 0; i < 16; i += 8) {
@@ -171,13 +277,15 @@ void load_client::on_connected(std::uint32_t gen, const boost::system::error_cod
             " HTTP/1.1\r\nHost: " + ctx.host_header +
             "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
     wbuf_.append(key_view);
-    wbuf_ += "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: chat-load\r\n\r\n";
+    wbuf_ += "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: chat-load\r\n";
+    wbuf_ += ctx.upgrade_headers;
+    wbuf_ += "\r\n";
     state_ = state::upgrading;
-    writing_ = true;
-    net::async_write(
-        socket_, net::buffer(wbuf_),
-        [this, g = gen_](const boost::system::error_code& e, std::size_t) { on_written(g, e); });
-    wait_readable();
+    write_wbuf();
+    if (tls_)
+        tls_read();
+    else
+        wait_readable();
 }
 
 void load_client::wait_readable() {
@@ -478,10 +586,7 @@ void load_client::flush() {
     }
     if (wbuf_.empty())
         return;
-    writing_ = true;
-    net::async_write(
-        socket_, net::buffer(wbuf_),
-        [this, g = gen_](const boost::system::error_code& e, std::size_t) { on_written(g, e); });
+    write_wbuf();
 }
 
 void load_client::on_written(std::uint32_t gen, const boost::system::error_code& ec) {
@@ -530,7 +635,10 @@ void load_client::drain_slow() {
     slow_draining_ = true;
     loop_.slow_drain_started();
     deadline_us_ = loop_.now_us() + 300'000;
-    net::post(loop_.io(), [this, g = gen_] { on_readable(g, {}); });
+    if (tls_)
+        tls_read();
+    else
+        net::post(loop_.io(), [this, g = gen_] { on_readable(g, {}); });
 }
 
 void load_client::end_slow_drain() {
@@ -597,6 +705,7 @@ void load_client::finish() {
     ++gen_;
     boost::system::error_code ec;
     socket_.close(ec);
+    tls_.reset();
     loop_.open_or_closing_.fetch_sub(1, std::memory_order_relaxed);
     state_ = state::closed;
     writing_ = false;
@@ -624,6 +733,7 @@ void load_client::fail_connect(error_kind kind) {
             socket_.close(ec);
             loop_.open_or_closing_.fetch_sub(1, std::memory_order_relaxed);
         }
+        tls_.reset();
     }
     state_ = state::closed;
     writing_ = false;

@@ -3,6 +3,9 @@
 // buffer, ping -> pong, the close handshake. An idle client holds no buffer of its own (Beast's
 // websocket::stream keeps several KB per connection), which is what lets one process hold
 // tens of thousands of them.
+// Over https:// and wss:// the same client runs on an Asio SSL stream over its socket; that
+// state (OpenSSL's session and Asio's record buffers) exists only for TLS connections, so the
+// plain path pays one null pointer for it.
 #pragma once
 
 #include "event_loop.hpp"
@@ -18,6 +21,11 @@
 #include <vector>      // vector
 
 namespace chat::load {
+
+// The client TLS context of a run: verification on (the system's CAs, or `ca_file`) unless
+// `insecure`. Returns null and says why in `error` when the CA file cannot be used.
+std::shared_ptr<net::ssl::context> make_tls_context(const std::string& ca_file, bool insecure,
+                                                    std::string& error);
 
 // Per receiver and sender: the highest sequence seen and which of the 64 before it arrived.
 struct seq_tracker {
@@ -53,8 +61,14 @@ public:
 private:
     enum class state : std::uint8_t { idle, connecting, upgrading, open, closing, closed };
     struct sender;
+    struct tls_session;
 
     void on_connected(std::uint32_t gen, const boost::system::error_code& ec);
+    void on_tls_handshake(std::uint32_t gen, const boost::system::error_code& ec);
+    void send_upgrade();
+    void write_wbuf(); // async_write of wbuf_ on the socket or the TLS stream
+    void tls_read();
+    void on_tls_read(std::uint32_t gen, const boost::system::error_code& ec, std::size_t n);
     void wait_readable();
     void on_readable(std::uint32_t gen, const boost::system::error_code& ec);
     bool consume(const char* data, std::size_t n); // false when the connection ended
@@ -94,6 +108,9 @@ private:
     std::string wbuf_; // bytes being written
     std::unique_ptr<seq_tracker[]> trackers_;
     std::unique_ptr<sender> sender_;
+    // The TLS connection, if any. Shared with its pending operations, which may complete after
+    // the client closed and reconnected.
+    std::shared_ptr<tls_session> tls_;
 };
 
 } // namespace chat::load

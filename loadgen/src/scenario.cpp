@@ -1,6 +1,8 @@
 // Scenario flags (CLI11), their validation and the parsing of durations and start times.
 #include "scenario.hpp"
 
+#include "chat/url.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cctype>  // isalnum
@@ -191,6 +193,18 @@ void add_options(CLI::App& app, scenario& s) {
     app.add_option("--source-address", s.source_addresses,
                    "Local address to connect from (repeatable, e.g. 127.0.0.2); clients use "
                    "them round-robin, so each gets its own ephemeral port range");
+    app.add_option("--header", s.headers,
+                   "Extra header on every WebSocket upgrade and REST request, e.g. for an auth "
+                   "gateway (repeatable; only the names go into the results)")
+        ->type_name("'NAME: VALUE'")
+        ->allow_extra_args(false);
+    app.add_option("--origin", s.origin, "Origin header on every upgrade and REST request")
+        ->type_name("URL");
+    app.add_option("--ca-file", s.ca_file,
+                   "PEM file of CAs trusted for https:// and wss:// (default: the system's)")
+        ->type_name("PEM");
+    app.add_flag("--insecure", s.insecure,
+                 "Do not verify the server's TLS certificate (a warning is printed)");
     app.add_option("--worker", s.worker,
                    "This process's share I/N of the scenario (rooms k with k % N == I)")
         ->capture_default_str();
@@ -288,6 +302,17 @@ void validate(scenario& s) {
             throw bad("--source-address", "an IP address such as 127.0.0.2", "'" + a + "'");
     }
 
+    s.parsed_headers.clear();
+    for (const auto& h : s.headers) {
+        std::string why;
+        auto parsed = chat::parse_header_line(h, &why);
+        if (!parsed)
+            throw std::invalid_argument("--header '" + h + "': " + why);
+        s.parsed_headers.push_back(std::move(*parsed));
+    }
+    if (!s.origin.empty() && s.origin.find_first_of(" \t\r\n,") != std::string::npos)
+        throw bad("--origin", "one origin such as https://chat.example", "'" + s.origin + "'");
+
     // --worker I/N
     {
         const auto slash = s.worker.find('/');
@@ -323,6 +348,14 @@ void validate(scenario& s) {
             s.max_cpu);
 }
 
+// Header values may be credentials: results name the headers only.
+std::vector<std::string> scenario::header_names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : parsed_headers)
+        names.push_back(name);
+    return names;
+}
+
 nlohmann::json scenario::to_json() const {
     return {
         {"url", url},
@@ -347,6 +380,10 @@ nlohmann::json scenario::to_json() const {
         {"rest_pollers", rest_pollers},
         {"rest_rate", rest_rate},
         {"source_addresses", source_addresses},
+        {"header_names", header_names()},
+        {"origin", origin},
+        {"ca_file", ca_file},
+        {"insecure", insecure},
         {"worker", {{"index", worker_index}, {"count", worker_count}}},
         {"start_at_unix_ms", start_at_unix_ms},
         {"threads", threads},

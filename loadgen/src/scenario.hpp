@@ -10,6 +10,7 @@
 #include <cstdint>   // int64_t, uint64_t
 #include <stdexcept> // invalid_argument
 #include <string>    // string
+#include <utility>   // pair
 #include <vector>    // vector
 
 namespace chat::load {
@@ -44,6 +45,10 @@ struct scenario {
 
     // Where and how.
     std::vector<std::string> source_addresses; // local addresses to bind, round-robin
+    std::vector<std::string> headers;          // --header 'Name: value', on every request
+    std::string origin;                        // --origin: Origin header on every request
+    std::string ca_file;                       // --ca-file: trusted CAs for https:// and wss://
+    bool insecure = false;                     // --insecure: no certificate verification
     std::string worker = "0/1";                // I/N
     std::string start_at;                      // Unix ms or ISO 8601 UTC ("2024-05-01T12:00:00Z")
     long threads = 1;
@@ -66,9 +71,11 @@ struct scenario {
     long worker_index = 0, worker_count = 1;
     std::int64_t start_at_unix_ms = 0; // 0: start now
     std::vector<threshold> parsed_thresholds;
+    std::vector<std::pair<std::string, std::string>> parsed_headers;
     bool zipf = false, poisson = false;
 
     nlohmann::json to_json() const; // the parameters as given, plus the parsed values
+    std::vector<std::string> header_names() const;
 };
 
 // Registers every scenario flag on `app` (the `run` subcommand), bound to `s`.

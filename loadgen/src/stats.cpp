@@ -35,6 +35,8 @@ const char* to_string(error_kind k) noexcept {
         return "rest_status";
     case error_kind::rest_skipped:
         return "rest_skipped";
+    case error_kind::tls_failed:
+        return "tls_failed";
     case error_kind::count_:
         break;
     }

@@ -27,6 +27,7 @@ enum class error_kind : std::uint8_t {
     rest_failed,         // a REST request failed on the transport (refused, timeout)
     rest_status,         // a REST request answered with a status other than 200
     rest_skipped,        // a REST poller had too many requests outstanding to send on time
+    tls_failed,          // the TLS handshake failed (verification, protocol)
     count_
 };
 constexpr std::size_t error_kinds = static_cast<std::size_t>(error_kind::count_);

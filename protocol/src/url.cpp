@@ -221,4 +221,40 @@ std::optional<request_target> parse_request_target(std::string_view target) {
     return out;
 }
 
+std::optional<std::pair<std::string, std::string>> parse_header_line(std::string_view text,
+                                                                     std::string* why) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos) {
+        say(why, "expected 'Name: value' with a colon after the name");
+        return std::nullopt;
+    }
+    std::string_view name = text.substr(0, colon);
+    std::string_view value = text.substr(colon + 1);
+    if (name.empty()) {
+        say(why, "the header name before the colon is empty");
+        return std::nullopt;
+    }
+    // RFC 9110 token characters.
+    static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+    for (char ch : name) {
+        const auto c = static_cast<unsigned char>(ch);
+        const bool alnum =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && extra.find(ch) == std::string_view::npos) {
+            say(why, "the header name " + quoted(name) +
+                         " may hold only letters, digits and !#$%&'*+-.^_`|~ (no blanks)");
+            return std::nullopt;
+        }
+    }
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+        say(why, "the header value must not contain CR, LF or NUL");
+        return std::nullopt;
+    }
+    return std::pair<std::string, std::string>(std::string(name), std::string(value));
+}
+
 } // namespace chat

@@ -90,3 +90,24 @@ TEST_CASE("url: request targets decode per segment and per query value", "[url]"
     CHECK_FALSE(parse_request_target("/a%4"));
     CHECK_FALSE(parse_request_target("/ws#frag"));
 }
+
+TEST_CASE("url: header lines as --header gives them", "[url]") {
+    auto h = parse_header_line("X-Api-Key:  s3cret value ");
+    REQUIRE(h);
+    CHECK(h->first == "X-Api-Key");
+    CHECK(h->second == "s3cret value");
+    h = parse_header_line("Authorization:Bearer abc:def");
+    REQUIRE(h);
+    CHECK(h->first == "Authorization");
+    CHECK(h->second == "Bearer abc:def");
+    h = parse_header_line("X-Empty:");
+    REQUIRE(h);
+    CHECK(h->second.empty());
+    std::string why;
+    CHECK_FALSE(parse_header_line("NoColon", &why));
+    CHECK(why.find("colon") != std::string::npos);
+    CHECK_FALSE(parse_header_line(": value", &why));
+    CHECK(why.find("empty") != std::string::npos);
+    CHECK_FALSE(parse_header_line("Bad Name: v", &why));
+    CHECK_FALSE(parse_header_line("X-Inject: a\r\nHost: evil", &why));
+}

@@ -1,4 +1,5 @@
-// HTTP: routing, the REST endpoints' bodies, error responses, and the hand-off to WebSocket.
+// HTTP: routing, the REST endpoints' bodies, error responses, and the hand-off to WebSocket;
+// over plain TCP or TLS, and the per-connection TLS detection and handshake.
 #include "http_session.hpp"
 
 #include "routes.hpp"
@@ -10,9 +11,12 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
@@ -29,22 +33,42 @@ namespace chat_server {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+using tls_stream = net::ssl::stream<tcp::socket>;
 
 namespace {
 
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
-class http_session : public std::enable_shared_from_this<http_session> {
+// Serves HTTP on a tcp::socket or a tls_stream over one.
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
+    using std::enable_shared_from_this<http_session<Stream>>::shared_from_this;
+    using std::enable_shared_from_this<http_session<Stream>>::weak_from_this;
+
 public:
-    http_session(tcp::socket&& socket, std::shared_ptr<server_state> state)
-        : stream_(std::move(socket)), state_(std::move(state)) {}
+    http_session(Stream&& stream, beast::flat_buffer&& buffer, std::shared_ptr<server_state> state)
+        : stream_(std::move(stream)), buffer_(std::move(buffer)), timer_(stream_.get_executor()),
+          state_(std::move(state)) {}
 
     void run() {
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
     }
 
 private:
+    // On expiry the socket is closed, so the pending operation fails.
+    void expires_after(std::chrono::milliseconds d) {
+        timer_.expires_after(d);
+        timer_.async_wait([w = weak_from_this()](beast::error_code ec) {
+            if (ec)
+                return;
+            if (auto self = w.lock()) {
+                beast::error_code ignored;
+                beast::get_lowest_layer(self->stream_).close(ignored);
+            }
+        });
+    }
+
     void do_read() {
         // A fresh parser per request keeps the limits per request.
         parser_.emplace();
@@ -52,7 +76,7 @@ private:
         parser_->body_limit(64 * 1024);
         // The whole request must arrive in time (SPEC.md LIMIT-3: slowloris); on expiry the
         // stream closes the socket and the read fails.
-        stream_.expires_after(std::chrono::milliseconds(state_->config.handshake_timeout_ms));
+        expires_after(std::chrono::milliseconds(state_->config.handshake_timeout_ms));
         http::async_read(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -91,7 +115,20 @@ private:
         keep_alive_ = req.keep_alive();
         head_ = req.method() == http::verb::head;
         const auto& config = state_->config;
-        route r = classify(req.target(), config.max_name_bytes);
+        if (auto missing = missing_header(req); !missing.empty())
+            return send_error(http::status::unauthorized,
+                              "this server requires the header '" + missing +
+                                  "' with its configured value on every request");
+        std::string_view target = req.target();
+        if (!config.base_path.empty()) {
+            auto rest = strip_base_path(target, config.base_path);
+            if (!rest)
+                return send_error(http::status::not_found, "not found: " + std::string(target) +
+                                                               " (this server serves under " +
+                                                               config.base_path + "/)");
+            target = *rest;
+        }
+        route r = classify(target, config.max_name_bytes);
 
         if (r.what == route::endpoint::unknown)
             return send_error(http::status::not_found, "not found: " + std::string(req.target()));
@@ -135,6 +172,16 @@ private:
         }
     }
 
+    // --require-header: the first required header the request lacks or has another value of.
+    std::string missing_header(const request& req) const {
+        for (const auto& [name, value] : state_->config.required_headers) {
+            auto it = req.find(name);
+            if (it == req.end() || it->value() != value)
+                return name;
+        }
+        return {};
+    }
+
     // SPEC.md SEC-1: with an allow-list, a browser's upgrade from another site is refused.
     bool origin_allowed(const request& req) const {
         const auto& allowed = state_->config.allowed_origins;
@@ -154,8 +201,8 @@ private:
                               "room limit reached (" + std::to_string(state_->config.max_rooms) +
                                   " rooms); join an existing room");
         // The connection now belongs to the WebSocket session.
-        stream_.expires_never();
-        run_websocket_session(stream_.release_socket(), std::move(req), std::move(room),
+        timer_.cancel();
+        run_websocket_session(std::move(stream_), std::move(req), std::move(room),
                               std::move(r.join_user), state_);
     }
 
@@ -256,11 +303,11 @@ private:
 
     void do_close() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ec);
         // Read what the peer still sends (the rest of a refused request) until it closes, for
         // at most a second: closing with unread data would reset the connection and could
         // destroy the response before the peer reads it.
-        stream_.expires_after(std::chrono::seconds(1));
+        expires_after(std::chrono::seconds(1));
         drain();
     }
 
@@ -272,8 +319,9 @@ private:
                                 });
     }
 
-    beast::tcp_stream stream_;
+    Stream stream_;
     beast::flat_buffer buffer_;
+    net::steady_timer timer_;        // the deadline of the request being read, or of the drain
     std::array<char, 1024> scratch_; // what drain() discards
     std::shared_ptr<server_state> state_;
     std::optional<http::request_parser<http::string_body>> parser_;
@@ -283,10 +331,84 @@ private:
     bool head_ = false;
 };
 
+template class http_session<tcp::socket>;
+template class http_session<tls_stream>;
+
+// Peeks at the first bytes of a connection: a TLS ClientHello gets the handshake (within
+// --handshake-timeout-ms) and then HTTP over TLS; anything else is plain HTTP.
+class tls_detector : public std::enable_shared_from_this<tls_detector> {
+public:
+    tls_detector(tcp::socket&& socket, std::shared_ptr<server_state> state)
+        : socket_(std::move(socket)), timer_(socket_.get_executor()), state_(std::move(state)) {}
+
+    void run() {
+        timer_.expires_after(std::chrono::milliseconds(state_->config.handshake_timeout_ms));
+        timer_.async_wait([w = weak_from_this()](beast::error_code ec) {
+            if (ec)
+                return;
+            if (auto self = w.lock()) {
+                beast::error_code ignored;
+                if (self->tls_)
+                    self->tls_->next_layer().close(ignored);
+                else
+                    self->socket_.close(ignored);
+            }
+        });
+        beast::async_detect_ssl(socket_, buffer_,
+                                [self = shared_from_this()](beast::error_code ec, bool tls) {
+                                    self->on_detect(ec, tls);
+                                });
+    }
+
+private:
+    void on_detect(beast::error_code ec, bool tls) {
+        if (ec)
+            return;
+        if (!tls) {
+            timer_.cancel();
+            return std::make_shared<http_session<tcp::socket>>(std::move(socket_),
+                                                               std::move(buffer_), state_)
+                ->run();
+        }
+        boost::system::error_code ignored;
+        peer_ = socket_.remote_endpoint(ignored);
+        tls_.emplace(std::move(socket_), *state_->tls);
+        tls_->async_handshake(net::ssl::stream_base::server, buffer_.data(),
+                              [self = shared_from_this()](beast::error_code e, std::size_t used) {
+                                  self->on_handshake(e, used);
+                              });
+    }
+
+    void on_handshake(beast::error_code ec, std::size_t used) {
+        if (ec) {
+            if (state_->log.enabled(log_level::info))
+                state_->log.write(log_level::info,
+                                  "TLS handshake with " + peer_.address().to_string() + ":" +
+                                      std::to_string(peer_.port()) + " failed: " + ec.message());
+            return;
+        }
+        timer_.cancel();
+        buffer_.consume(used);
+        std::make_shared<http_session<tls_stream>>(std::move(*tls_), std::move(buffer_), state_)
+            ->run();
+    }
+
+    tcp::socket socket_;
+    std::optional<tls_stream> tls_;
+    beast::flat_buffer buffer_;
+    net::steady_timer timer_;
+    std::shared_ptr<server_state> state_;
+    tcp::endpoint peer_;
+};
+
 } // namespace
 
-void run_http_session(tcp::socket socket, std::shared_ptr<server_state> state) {
-    std::make_shared<http_session>(std::move(socket), std::move(state))->run();
+void run_connection(tcp::socket socket, std::shared_ptr<server_state> state) {
+    if (state->tls)
+        return std::make_shared<tls_detector>(std::move(socket), std::move(state))->run();
+    std::make_shared<http_session<tcp::socket>>(std::move(socket), beast::flat_buffer(),
+                                                std::move(state))
+        ->run();
 }
 
 } // namespace chat_server

@@ -1,4 +1,5 @@
-// An HTTP connection: keep-alive requests to /health and /api/..., and the upgrade to /ws.
+// An HTTP connection: keep-alive requests to /health and /api/..., and the upgrade to /ws, over
+// plain TCP or, with --tls-cert/--tls-key, TLS (detected per connection).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -9,7 +10,9 @@ namespace chat_server {
 
 struct server_state;
 
-// Serves HTTP on `socket` (whose executor is a strand) until it closes or upgrades.
-void run_http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<server_state> state);
+// Serves a freshly accepted connection (whose executor is a strand) until it closes or
+// upgrades. With a TLS context in `state`, a connection that opens with a TLS ClientHello is
+// served over TLS after the handshake, any other as plain HTTP.
+void run_connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<server_state> state);
 
 } // namespace chat_server

@@ -87,7 +87,7 @@ void listener::do_accept() {
             }
             boost::system::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            run_http_session(std::move(socket), self->state_);
+            run_connection(std::move(socket), self->state_);
             self->do_accept();
         });
 }

@@ -2,6 +2,8 @@
 // prints the address it listens on, and runs until SIGINT or SIGTERM.
 #include "server.hpp"
 
+#include "chat/url.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <charconv>  // from_chars
@@ -12,6 +14,7 @@
 #include <stdexcept> // runtime_error
 #include <string>    // string
 #include <thread>    // hardware_concurrency
+#include <vector>    // vector
 
 namespace {
 
@@ -45,6 +48,7 @@ int main(int argc, char** argv) {
     std::string handshake_timeout = std::to_string(config.handshake_timeout_ms);
     std::string max_rooms = std::to_string(config.max_rooms);
     std::string log_level = to_string(config.log);
+    std::vector<std::string> required_headers;
 
     CLI::App app{"chat-server: the reference chat server of SPEC.md (WebSocket rooms with "
                  "history, REST listing), on Boost.Beast."};
@@ -91,6 +95,22 @@ int main(int argc, char** argv) {
                    "repeatable; when given, a WebSocket upgrade whose Origin header is none of "
                    "these is answered 403 (requests without Origin are allowed; SEC-1)")
         ->type_name("ORIGIN");
+    app.add_option("--tls-cert", config.tls_cert,
+                   "PEM certificate chain; with --tls-key the port serves TLS (https://, wss://) "
+                   "as well as plain HTTP: each connection that opens with a TLS ClientHello gets "
+                   "the TLS handshake (within --handshake-timeout-ms)")
+        ->type_name("FILE");
+    app.add_option("--tls-key", config.tls_key, "PEM private key of --tls-cert")->type_name("FILE");
+    app.add_option("--base-path", config.base_path,
+                   "serve every endpoint under this path, as behind a reverse proxy that mounts "
+                   "the chat there: /PREFIX/ws, /PREFIX/api/rooms, /PREFIX/health; anything else "
+                   "is 404")
+        ->type_name("/PREFIX");
+    app.add_option("--require-header", required_headers,
+                   "repeatable; every request (HTTP and WebSocket upgrade) must carry this header "
+                   "with exactly this value, else 401 JSON: emulates an authenticating gateway "
+                   "(to test that clients send --header on every request)")
+        ->type_name("'NAME: VALUE'");
     app.add_option("--log-level", log_level,
                    "error|warn|info|debug; info logs one line per connection open/close/drop "
                    "on stderr")
@@ -121,6 +141,21 @@ int main(int argc, char** argv) {
                 throw bad_flag("--allowed-origin must be one origin such as "
                                "https://chat.example.com (got '" +
                                origin + "')");
+        for (const auto& h : required_headers) {
+            std::string why;
+            auto parsed = chat::parse_header_line(h, &why);
+            if (!parsed)
+                throw bad_flag("--require-header '" + h + "': " + why);
+            config.required_headers.push_back(std::move(*parsed));
+        }
+        while (!config.base_path.empty() && config.base_path.back() == '/')
+            config.base_path.pop_back();
+        if (!config.base_path.empty() &&
+            (config.base_path.front() != '/' ||
+             config.base_path.find_first_of("?# \t\r\n%") != std::string::npos))
+            throw bad_flag("--base-path must be a path such as /api/v1, without '?', '#', '%' or "
+                           "blanks (got '" +
+                           config.base_path + "')");
         auto level = chat_server::parse_log_level(log_level);
         if (!level)
             throw bad_flag("--log-level must be one of error, warn, info, debug (got '" +
@@ -148,8 +183,11 @@ int main(int argc, char** argv) {
         return 2;
     }
     const bool v6 = config.address.find(':') != std::string::npos;
-    std::cout << "chat-server listening on http://" << (v6 ? "[" : "") << config.address
-              << (v6 ? "]" : "") << ':' << s.port();
+    const std::string where = (v6 ? "[" : "") + config.address + (v6 ? "]" : "") + ":" +
+                              std::to_string(s.port()) + config.base_path;
+    std::cout << "chat-server listening on http://" << where;
+    if (!config.tls_cert.empty())
+        std::cout << " (and https://" << where << " on the same port)";
 #if CHAT_MUTANTS
     if (config.defect != chat_server::mutant::none)
         std::cout << " (mutant " << to_string(config.defect) << ")";

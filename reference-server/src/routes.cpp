@@ -79,6 +79,14 @@ route classify(std::string_view target, std::size_t max_name_bytes) {
     return r;
 }
 
+std::optional<std::string_view> strip_base_path(std::string_view target,
+                                                std::string_view base_path) noexcept {
+    if (target.size() <= base_path.size() || target.compare(0, base_path.size(), base_path) != 0 ||
+        target[base_path.size()] != '/')
+        return std::nullopt;
+    return target.substr(base_path.size());
+}
+
 bool is_valid_utf8(std::string_view s) noexcept {
     std::size_t i = 0;
     const std::size_t n = s.size();

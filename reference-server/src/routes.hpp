@@ -26,6 +26,11 @@ struct route {
 // Classifies `target` ("/api/rooms/caf%C3%A9/messages", "/ws?room=a&user=b").
 route classify(std::string_view target, std::size_t max_name_bytes);
 
+// With --base-path "/prefix": "/prefix/ws?room=a" -> "/ws?room=a"; nullopt for targets outside
+// the prefix ("/ws", "/prefixed/ws", "/prefix").
+std::optional<std::string_view> strip_base_path(std::string_view target,
+                                                std::string_view base_path) noexcept;
+
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
 

@@ -3,6 +3,7 @@
 
 #include "listener.hpp"
 #include "server_state.hpp"
+#include "tls.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -41,6 +42,12 @@ std::string server::listen() {
     auto address = net::ip::make_address(state_->config.address, ec);
     if (ec)
         return "--address must be an IPv4 or IPv6 address (got '" + state_->config.address + "')";
+    if (!state_->config.tls_cert.empty() || !state_->config.tls_key.empty()) {
+        auto tls_error =
+            make_tls_context(state_->config.tls_cert, state_->config.tls_key, state_->tls);
+        if (!tls_error.empty())
+            return tls_error;
+    }
     auto error = listener_->open({address, state_->config.port});
     if (error.empty())
         listener_->run();

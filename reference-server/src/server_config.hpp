@@ -6,6 +6,7 @@
 #include <optional>    // optional
 #include <string>      // string
 #include <string_view> // string_view
+#include <utility>     // pair
 #include <vector>      // vector
 
 namespace chat_server {
@@ -67,6 +68,17 @@ struct server_config {
     // When non-empty, an upgrade whose Origin header is not one of these gets 403 (SEC-1).
     // Requests without Origin (non-browser clients) are allowed.
     std::vector<std::string> allowed_origins;
+    // Deployment options (README: "Serving behind TLS, a path or a gateway"); none is a clause.
+    // With both files, every connection that starts with a TLS ClientHello is served over TLS
+    // (https, wss) and the others as plain HTTP, on the same port.
+    std::string tls_cert; // PEM certificate chain
+    std::string tls_key;  // PEM private key
+    // "" or "/prefix": the endpoints are served under it (/prefix/ws, /prefix/health, ...) and
+    // every other target is 404.
+    std::string base_path;
+    // Every request (HTTP and upgrade) must carry each of these headers with exactly this value,
+    // else 401 JSON, as an authenticating gateway would answer.
+    std::vector<std::pair<std::string, std::string>> required_headers;
     log_level log = log_level::info;
     mutant defect = mutant::none;
 };

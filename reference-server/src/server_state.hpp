@@ -9,6 +9,11 @@
 
 #include <atomic>  // atomic
 #include <cstdint> // int64_t
+#include <memory>  // shared_ptr
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace chat_server {
 
@@ -21,6 +26,8 @@ struct server_state {
     room_registry rooms;
     std::atomic<bool> stopping{false};
     std::atomic<std::int64_t> websocket_sessions{0}; // alive, for shutdown to wait on
+    // --tls-cert/--tls-key: set by server::listen() before the first connection, then read-only.
+    std::shared_ptr<net::ssl::context> tls;
 };
 
 } // namespace chat_server

@@ -1,9 +1,10 @@
-// The WebSocket session for plain TCP: the one instantiation of websocket_session_impl.hpp the
-// server uses, and the pool of write batches every instantiation shares.
+// The WebSocket sessions the server uses, over plain TCP and over TLS (the two instantiations of
+// websocket_session_impl.hpp), and the pool of write batches both share.
 #include "websocket_session.hpp"
 
 #include "websocket_session_impl.hpp"
 
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/http/field.hpp>
 
 #include <vector> // vector
@@ -34,12 +35,24 @@ std::vector<std::unique_ptr<write_batch>>& write_batch::write_batch_pool() {
 }
 
 template class websocket_session<tcp::socket>;
+// wss://: the same session over TLS. ssl::stream writes one buffer of a gather list per TLS
+// record, so a batch costs several records; the close handshake ends without a TLS close_notify
+// (the WebSocket closing handshake has already ended the conversation).
+template class websocket_session<net::ssl::stream<tcp::socket>>;
 
 void run_websocket_session(tcp::socket socket, http::request<http::string_body> request,
                            std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state) {
     std::make_shared<websocket_session<tcp::socket>>(std::move(socket), std::move(r),
                                                      std::move(user), std::move(state))
+        ->run(request[http::field::sec_websocket_key]);
+}
+
+void run_websocket_session(net::ssl::stream<tcp::socket> stream,
+                           http::request<http::string_body> request, std::shared_ptr<room> r,
+                           std::string user, std::shared_ptr<server_state> state) {
+    std::make_shared<websocket_session<net::ssl::stream<tcp::socket>>>(
+        std::move(stream), std::move(r), std::move(user), std::move(state))
         ->run(request[http::field::sec_websocket_key]);
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -15,6 +16,11 @@ class room;
 
 // Completes the upgrade `request` on `socket` and makes the connection a client of `r`.
 void run_websocket_session(boost::asio::ip::tcp::socket socket,
+                           boost::beast::http::request<boost::beast::http::string_body> request,
+                           std::shared_ptr<room> r, std::string user,
+                           std::shared_ptr<server_state> state);
+// The same over TLS (wss://).
+void run_websocket_session(boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream,
                            boost::beast::http::request<boost::beast::http::string_body> request,
                            std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state);

@@ -8,8 +8,7 @@
 // the payloads are the shared buffers, never copied. Both loops run on the connection's
 // strand; the room only touches the queue, under the session's own short lock.
 //
-// Instantiated for `tcp::socket` in websocket_session.cpp. Another stream type (TLS) needs its
-// own explicit instantiation, and possibly a specialisation of `stream_ops` below.
+// Instantiated for `tcp::socket` and `ssl::stream<tcp::socket>` in websocket_session.cpp.
 #pragma once
 
 #include "room.hpp"
@@ -70,10 +69,11 @@ private:
 };
 
 // What the session needs of its stream besides async_read_some and async_write, all through
-// the TCP socket beneath it (lowest_layer()). Specialise for another stream type; a TLS stream
-// should shut TLS down before close_gracefully() closes the socket, and, since
-// ssl::stream::async_write_some writes only the first buffer of a sequence, would be better
-// served by a write path that copies a batch into one buffer before encrypting it.
+// the TCP socket beneath it (lowest_layer()). Specialise for a stream type that needs more. The
+// TLS stream uses these as they are: its connection ends without a TLS close_notify once the
+// WebSocket closing handshake is over. (ssl::stream::async_write_some encrypts only the first
+// buffer of a sequence, so a batch costs one TLS record per frame part; copying a batch into
+// one buffer first would save records, at a copy per recipient.)
 template <class Stream> struct stream_ops {
     using tcp = boost::asio::ip::tcp;
 

@@ -79,3 +79,15 @@ TEST_CASE("Routes: UTF-8 validation", "[routes]") {
     CHECK_FALSE(is_valid_utf8("\xED\xA0\x80"));     // surrogate
     CHECK_FALSE(is_valid_utf8("\xF4\x90\x80\x80")); // past U+10FFFF
 }
+
+TEST_CASE("routes: --base-path strips its prefix and refuses everything else", "[routes]") {
+    using chat_server::strip_base_path;
+    CHECK(strip_base_path("/api/v1/ws?room=a&user=b", "/api/v1") ==
+          std::optional<std::string_view>("/ws?room=a&user=b"));
+    CHECK(strip_base_path("/api/v1/health", "/api/v1") ==
+          std::optional<std::string_view>("/health"));
+    CHECK_FALSE(strip_base_path("/health", "/api/v1"));
+    CHECK_FALSE(strip_base_path("/api/v1", "/api/v1"));
+    CHECK_FALSE(strip_base_path("/api/v10/health", "/api/v1"));
+    CHECK_FALSE(strip_base_path("/api/v1?x=1", "/api/v1"));
+}

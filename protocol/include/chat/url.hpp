@@ -48,4 +48,10 @@ struct request_target {
 };
 std::optional<request_target> parse_request_target(std::string_view target);
 
+// A "Name: value" header line as a command line gives it (--header, --require-header): the
+// name a non-empty HTTP token, the value without surrounding blanks and without CR, LF or NUL.
+// On failure returns nullopt and says why in `why`.
+std::optional<std::pair<std::string, std::string>> parse_header_line(std::string_view text,
+                                                                     std::string* why = nullptr);
+
 } // namespace chat
