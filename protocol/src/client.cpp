@@ -116,7 +116,8 @@ std::string describe(const error_code& ec, const base_url& base, std::string_vie
     if (ec == net::error::connection_refused)
         hint = "; is the server running and listening on that port?";
     else if (ec == beast::error::timeout)
-        hint = "; the server did not answer in time (try --timeout-scale for slow targets)";
+        hint = "; the server did not answer in time (for a slow target raise the deadline: "
+               "chat-conform --timeout-scale, chat-load --connect-timeout)";
     else if (ec == net::error::host_not_found || ec == net::error::host_not_found_try_again)
         hint = "; check the host name";
     else if (ec == net::error::connection_reset || ec == http::error::end_of_stream ||
