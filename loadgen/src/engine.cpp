@@ -498,7 +498,15 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
     r.hardware_threads = std::thread::hardware_concurrency();
     clients.clear();
     loops.clear();
-    return build_result(r, s);
+    auto doc = build_result(r, s);
+    if (doc.value("exit_code", 2) == 2) {
+        // Exit 2 always says why, on one line, --quiet or not.
+        std::string why;
+        for (const auto& reason : doc["validity"]["reasons"])
+            why += (why.empty() ? "" : "; ") + reason.get<std::string>();
+        progress << "chat-load: error: run INVALID: " << why << "\n";
+    }
+    return doc;
 }
 
 } // namespace chat::load

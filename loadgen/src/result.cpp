@@ -224,6 +224,23 @@ void finalize(json& doc, const std::vector<threshold>& thresholds) {
               "the generator kept " + num(act * 100) + "% of its threads busy (limit " +
                   num(lim * 100) + "%): CPU-saturated");
     }
+    {
+        // A server that delivered nothing at all is not slow but unusable as a target (it
+        // broke the protocol, dropped everyone, or stopped answering): no numbers to judge.
+        const auto& by_kind = t["errors_by_kind"];
+        const auto sent = t.value("sent", std::uint64_t{0});
+        const auto unsent = by_kind.value("sender_disconnected", std::uint64_t{0});
+        std::string kinds;
+        for (const auto& [kind, n] : by_kind.items())
+            if (n.get<std::uint64_t>() > 0)
+                kinds += (kinds.empty() ? "" : ", ") + kind + " x" + count(n.get<std::uint64_t>());
+        check("target_delivered", 1, static_cast<double>(delivered),
+              delivered > 0 || (expected == 0 && sent == 0 && unsent == 0),
+              "target unusable: the server delivered no message (" + count(expected) +
+                  " expected, " + count(sent) + " sent, " + count(unsent) +
+                  " not sent for want of a connection; errors: " +
+                  (kinds.empty() ? std::string("none") : kinds) + ")");
+    }
     const bool valid = reasons.empty();
     doc["validity"] = {{"valid", valid}, {"checks", checks}, {"reasons", reasons}};
 
