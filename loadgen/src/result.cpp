@@ -427,10 +427,13 @@ chat::reports::document to_document(const json& doc) {
                                     std::to_string(doc["cpu"].value("threads", 0)) + " thread(s)"}};
 
     rep::table totals{"Totals", {"metric", "value"}, {}};
-    for (const char* k : {"sent", "expected", "delivered", "lost", "duplicates", "out_of_order",
-                          "history", "join_window", "warmup_deliveries", "outside_window",
-                          "connects", "connect_failures", "dropped", "dropped_slow", "churn_leaves",
-                          "churn_rejoins", "rest_requests", "rest_errors", "errors"})
+    for (const char* k : {"sent",           "expected",     "delivered",
+                          "lost",           "duplicates",   "out_of_order",
+                          "history",        "join_window",  "warmup_deliveries",
+                          "outside_window", "connects",     "connect_failures",
+                          "dropped",        "dropped_slow", "churn_leaves",
+                          "churn_rejoins",  "churn_cycles", "churn_cycle_failures",
+                          "rest_requests",  "rest_errors",  "errors"})
         totals.rows.push_back({k, count(t.value(k, std::uint64_t{0}))});
     totals.rows.push_back(
         {"delivery", t["delivery"].is_null() ? "n/a" : num(t["delivery"].get<double>())});
