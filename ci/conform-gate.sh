@@ -120,7 +120,10 @@ trap stop_server EXIT
 if [ -n "$server_cmd" ]; then
     log="$report_dir/server.log"
     say "starting: $server_cmd (output in $log)"
-    bash -c "exec $server_cmd" > "$log" 2>&1 &
+    # Emptied here, before the server starts: the background job's own redirection may truncate
+    # it only after the loop below has read a previous run's "listening on" line.
+    : > "$log"
+    bash -c "exec $server_cmd" >> "$log" 2>&1 &
     server_pid=$!
     deadline=$((SECONDS + health_timeout))
     while :; do

@@ -1,5 +1,9 @@
-// Shape judgements with nlohmann/json, independent of the codec the server might share.
+// Shape judgements: broadcast messages judged with nlohmann/json (to tell MSG-2 from MSG-3);
+// REST envelopes decoded by protocol/'s codec, with the runner's own wording on failure and its
+// stricter checks (unique names, no negative counts) on top.
 #include "message_shape.hpp"
+
+#include "chat/codec.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,13 +17,37 @@ using json = nlohmann::json;
 
 namespace {
 
-std::optional<json> parse(std::string_view text, std::string& why) {
-    try {
-        return json::parse(text);
-    } catch (const json::parse_error& e) {
-        why = "not valid JSON (" + std::string(e.what()) + "): " + excerpt(text);
-        return std::nullopt;
+// Keeps the parser's error message without throwing it (exceptions are slow, and a hostile
+// server can send garbage all day).
+struct error_catcher : nlohmann::json_sax<json> {
+    std::string message;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string&,
+                     const nlohmann::detail::exception& e) override {
+        message = e.what();
+        return false;
     }
+};
+
+std::optional<json> parse(std::string_view text, std::string& why) {
+    auto v = json::parse(text, nullptr, false);
+    if (!v.is_discarded())
+        return v;
+    error_catcher catcher;
+    json::sax_parse(text, &catcher);
+    why = "not valid JSON (" + catcher.message + "): " + excerpt(text);
+    return std::nullopt;
 }
 
 const char* type_name(const json& v) {
@@ -115,29 +143,51 @@ std::optional<std::string> inspect_error_body(std::string_view body, std::string
     return (*v)["error"].get<std::string>();
 }
 
+namespace {
+
+// Why `body` is not {"data":{...}} with the array `member` (and, for history, the string
+// "room"), or "" when the envelope is right and an element is at fault.
+std::string envelope_problem(std::string_view body, const char* member, bool history,
+                             const json*& items, std::optional<json>& doc) {
+    std::string why;
+    doc = parse(body, why);
+    if (!doc)
+        return why;
+    if (!doc->is_object() || !doc->contains("data") || !(*doc)["data"].is_object())
+        return "the body is not {\"data\":{...}}: " + excerpt(body);
+    const json& data = (*doc)["data"];
+    if (history && (!data.contains("room") || !data["room"].is_string()))
+        return "\"data\" has no string \"room\": " + excerpt(body);
+    if (!data.contains(member) || !data[member].is_array())
+        return std::string("\"data\" has no \"") + member + "\" array: " + excerpt(body);
+    items = &data[member];
+    return {};
+}
+
+} // namespace
+
 std::optional<std::vector<room_entry>> inspect_room_list(std::string_view body, std::string& why) {
-    auto v = parse(body, why);
-    if (!v)
-        return std::nullopt;
-    if (!v->is_object() || !v->contains("data") || !(*v)["data"].is_object()) {
-        why = "the body is not {\"data\":{...}}: " + excerpt(body);
-        return std::nullopt;
-    }
-    const json& data = (*v)["data"];
-    if (!data.contains("rooms") || !data["rooms"].is_array()) {
-        why = "\"data\" has no \"rooms\" array: " + excerpt(body);
-        return std::nullopt;
-    }
-    std::vector<room_entry> rooms;
-    std::set<std::string> seen;
-    for (const json& r : data["rooms"]) {
-        if (!r.is_object() || !r.contains("name") || !r["name"].is_string() ||
-            !r.contains("clients") || !r["clients"].is_number_integer()) {
-            why = "a room entry is not {\"name\": string, \"clients\": integer}: " +
-                  excerpt(r.dump());
-            return std::nullopt;
+    auto rooms = chat::decode_room_list(body);
+    if (!rooms) {
+        // Only the wording is ours: find what the codec refused.
+        const json* items = nullptr;
+        std::optional<json> doc;
+        why = envelope_problem(body, "rooms", false, items, doc);
+        if (why.empty()) {
+            for (const json& r : *items)
+                if (!r.is_object() || !r.contains("name") || !r["name"].is_string() ||
+                    !r.contains("clients") || !r["clients"].is_number_integer()) {
+                    why = "a room entry is not {\"name\": string, \"clients\": integer}: " +
+                          excerpt(r.dump());
+                    break;
+                }
         }
-        room_entry e{r["name"].get<std::string>(), r["clients"].get<std::int64_t>()};
+        if (why.empty())
+            why = "the room list is malformed: " + excerpt(body);
+        return std::nullopt;
+    }
+    std::set<std::string> seen;
+    for (const auto& e : *rooms) {
         if (e.clients < 0) {
             why = "room \"" + excerpt(e.name, 80) + "\" has a negative client count " +
                   std::to_string(e.clients);
@@ -147,40 +197,34 @@ std::optional<std::vector<room_entry>> inspect_room_list(std::string_view body, 
             why = "room \"" + excerpt(e.name, 80) + "\" is listed more than once";
             return std::nullopt;
         }
-        rooms.push_back(std::move(e));
     }
     return rooms;
 }
 
 std::optional<history_body> inspect_history(std::string_view body, std::string& why) {
-    auto v = parse(body, why);
-    if (!v)
-        return std::nullopt;
-    if (!v->is_object() || !v->contains("data") || !(*v)["data"].is_object()) {
-        why = "the body is not {\"data\":{...}}: " + excerpt(body);
-        return std::nullopt;
-    }
-    const json& data = (*v)["data"];
-    if (!data.contains("room") || !data["room"].is_string()) {
-        why = "\"data\" has no string \"room\": " + excerpt(body);
-        return std::nullopt;
-    }
-    if (!data.contains("messages") || !data["messages"].is_array()) {
-        why = "\"data\" has no \"messages\" array: " + excerpt(body);
+    auto h = chat::decode_history(body);
+    if (!h) {
+        const json* items = nullptr;
+        std::optional<json> doc;
+        why = envelope_problem(body, "messages", true, items, doc);
+        if (why.empty()) {
+            std::size_t i = 0;
+            for (const json& m : *items) {
+                auto verdict = judge_message(m);
+                if (!verdict.message) {
+                    why = "messages[" + std::to_string(i) + "]: " + verdict.problem;
+                    break;
+                }
+                ++i;
+            }
+        }
+        if (why.empty())
+            why = "the history is malformed: " + excerpt(body);
         return std::nullopt;
     }
     history_body out;
-    out.room = data["room"].get<std::string>();
-    std::size_t i = 0;
-    for (const json& m : data["messages"]) {
-        auto verdict = judge_message(m);
-        if (!verdict.message) {
-            why = "messages[" + std::to_string(i) + "]: " + verdict.problem;
-            return std::nullopt;
-        }
-        out.messages.push_back(std::move(*verdict.message));
-        ++i;
-    }
+    out.room = std::move(h->room);
+    out.messages = std::move(h->messages);
     return out;
 }
 

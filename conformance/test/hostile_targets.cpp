@@ -1,5 +1,6 @@
 // chat-conform against servers that misbehave at the transport level, over real loopback
 // sockets: every run must end in bounded time, exit 2 and still write its full report.
+#include "hostile_servers.hpp"
 #include "verdict.hpp"
 
 #include <boost/asio/buffers_iterator.hpp>
@@ -25,51 +26,9 @@
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using chat::test::hostile_server;
 
 namespace {
-
-// A TCP server on a free loopback port whose behaviour per connection is `serve`.
-class hostile_server {
-public:
-    using behaviour = std::function<void(tcp::socket&, int index)>;
-    explicit hostile_server(behaviour serve)
-        : acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
-        port_ = acceptor_.local_endpoint().port();
-        thread_ = std::thread([this, serve] {
-            for (int i = 0; !stop_; ++i) {
-                tcp::socket s(ioc_);
-                boost::system::error_code ec;
-                acceptor_.accept(s, ec);
-                if (ec || stop_)
-                    break;
-                serve(s, i);
-                if (s.is_open())
-                    kept_.push_back(std::move(s)); // black hole: hold it open
-            }
-        });
-    }
-    ~hostile_server() {
-        stop_ = true;
-        boost::system::error_code ec;
-        // Wake the blocking accept with one last connection
-        tcp::socket poke(ioc_);
-        poke.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
-        thread_.join();
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    void close_listener() {
-        boost::system::error_code ec;
-        acceptor_.close(ec);
-    }
-
-private:
-    net::io_context ioc_;
-    tcp::acceptor acceptor_;
-    unsigned short port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::vector<tcp::socket> kept_;
-    std::thread thread_;
-};
 
 struct run_result {
     int exit_code = -1;

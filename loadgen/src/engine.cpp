@@ -89,7 +89,7 @@ struct limits_report {
 
 limits_report check_limits(const scenario& s, const plan& p) {
     limits_report out;
-    const auto clients = static_cast<std::uint64_t>(p.clients.size());
+    const auto clients = static_cast<std::uint64_t>(p.clients.size() + p.churners);
     const auto pollers = static_cast<std::uint64_t>(p.pollers.size());
     // Descriptors besides the clients: REST requests in flight, epoll, timers, stdio, reports.
     const std::uint64_t reserve = 64 + pollers * 32;
@@ -172,6 +172,10 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
         ctx.tls = make_tls_context(s.ca_file, s.insecure, error);
         if (!ctx.tls)
             throw harness_error(error);
+        if (s.churn_pool > 0)
+            throw harness_error("--churn-pool speaks plain ws:// only (its cycles are raw "
+                                "sockets); use --churn for churn over '" +
+                                s.url + "'");
         if (s.insecure)
             progress << "chat-load: warning: --insecure: the server's TLS certificate is not "
                         "verified\n";
@@ -254,6 +258,16 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
             {e.at_us, static_cast<std::uint32_t>(e.client / threads)});
     for (std::size_t q = 0; q < p.pollers.size(); ++q)
         loops[q % threads]->add_poller(p.pollers[q]);
+    for (long c = 0; c < p.churners; ++c)
+        loops[static_cast<std::size_t>(c) % threads]->add_churner(c);
+    ctx.churn_limited = p.churners > 0 && p.churn_cycles > 0;
+    ctx.churn_cycles_left = p.churn_cycles;
+    auto churners_running = [&] {
+        long n = 0;
+        for (auto& l : loops)
+            n += l->churners_running();
+        return n;
+    };
 
     ctx.timeline_start_us = ctx.clock.now_us();
     std::vector<std::thread> workers;
@@ -392,11 +406,18 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
     ctx.measure_start_us = ctx.send_start_us + s.warm_up_ms * 1000;
     ctx.send_end_us = ctx.measure_start_us + s.duration_ms * 1000;
     each([](event_loop& l) { l.start_sending(); });
-    sleep_until(ctx.measure_start_us, [] { return false; });
+    // With --churn-cycles, sending ends once the churn pool has done them all.
+    auto churn_done = [&] { return ctx.churn_limited && churners_running() == 0; };
+    sleep_until(ctx.measure_start_us, churn_done);
     const double cpu0 = cpu_seconds();
     const double wait0 = runqueue_wait_seconds(loop_tids());
     const auto wall0 = ctx.clock.now_us();
-    sleep_until(ctx.send_end_us, [] { return false; });
+    sleep_until(ctx.send_end_us, churn_done);
+    if (churn_done() && ctx.clock.now_us() < ctx.send_end_us) {
+        ctx.send_end_us = std::max<std::int64_t>(ctx.clock.now_us(), ctx.measure_start_us + 1000);
+        if (!s.quiet)
+            progress << "chat-load: the churn pool finished its cycles; sending ends\n";
+    }
     const double cpu1 = cpu_seconds();
     const double wait1 = runqueue_wait_seconds(loop_tids());
     const auto wall1 = ctx.clock.now_us();
@@ -444,7 +465,8 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
             n += l->closing_or_open();
         return n;
     };
-    sleep_until(ctx.clock.now_us() + 3'000'000, [&] { return open_sockets() == 0; });
+    sleep_until(ctx.clock.now_us() + 3'000'000,
+                [&] { return open_sockets() == 0 && churners_running() == 0; });
     each([](event_loop& l) { l.publish_final(); });
     std::this_thread::sleep_for(milliseconds(50));
     for (auto& g : guards)
@@ -542,7 +564,15 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
     r.hardware_threads = std::thread::hardware_concurrency();
     clients.clear();
     loops.clear();
-    return build_result(r, s);
+    auto doc = build_result(r, s);
+    if (doc.value("exit_code", 2) == 2) {
+        // Exit 2 always says why, on one line, --quiet or not.
+        std::string why;
+        for (const auto& reason : doc["validity"]["reasons"])
+            why += (why.empty() ? "" : "; ") + reason.get<std::string>();
+        progress << "chat-load: error: run INVALID: " << why << "\n";
+    }
+    return doc;
 }
 
 } // namespace chat::load

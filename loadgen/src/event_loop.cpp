@@ -3,6 +3,7 @@
 #include "event_loop.hpp"
 
 #include "chat/client.hpp"
+#include "churner.hpp"
 #include "load_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -174,6 +175,8 @@ void event_loop::start_sending() {
     churn_next();
     for (auto q : pollers_)
         run_poller(q);
+    for (auto c : churners_)
+        spawn_churner(*this, c);
 }
 
 void event_loop::churn_next() {

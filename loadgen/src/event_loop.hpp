@@ -50,8 +50,11 @@ struct run_context {
     std::int64_t timeline_start_us = 0;
     std::int64_t send_start_us = never;
     std::int64_t measure_start_us = never;
-    std::int64_t send_end_us = never;
-    std::atomic<bool> ending{false}; // closing everything: disconnects are not drops
+    // Atomic: the coordinator ends sending early once the churn pool's cycles are done.
+    std::atomic<std::int64_t> send_end_us{never};
+    std::atomic<bool> ending{false};        // closing everything: disconnects are not drops
+    bool churn_limited = false;             // --churn-cycles given
+    std::atomic<long> churn_cycles_left{0}; // this process's cycles not yet started
 };
 
 // A session: one membership of one client in its room, for the expected-delivery count.
@@ -93,6 +96,10 @@ public:
     void add_client(load_client* c) { clients_.push_back(c); }
     void add_churn(const churn_event& e) { churn_.push_back(e); }
     void add_poller(long global_index) { pollers_.push_back(global_index); }
+    void add_churner(long index) { // before the loop runs
+        churners_.push_back(index);
+        churners_running_.fetch_add(1, std::memory_order_relaxed);
+    }
     void start_ticking(); // the 10 ms self-watch tick, second slots, deadline sweeps
     void start_connecting();
     void start_sending(); // senders, slow readers stop, churn, pollers
@@ -118,6 +125,10 @@ public:
     void slow_drain_started() noexcept { slow_draining_.fetch_add(1, std::memory_order_relaxed); }
     void slow_drain_done() noexcept { slow_draining_.fetch_sub(1, std::memory_order_relaxed); }
     long slow_draining() const noexcept { return slow_draining_.load(std::memory_order_relaxed); }
+    void churner_done() noexcept { churners_running_.fetch_sub(1, std::memory_order_relaxed); }
+    long churners_running() const noexcept {
+        return churners_running_.load(std::memory_order_relaxed);
+    }
     void message_seen() noexcept { activity_.fetch_add(1, std::memory_order_relaxed); }
     std::uint32_t add_session(const session_record& r) {
         sessions_.push_back(r);
@@ -194,6 +205,8 @@ private:
     std::unordered_map<std::uint32_t, std::vector<std::int64_t>> churn_times_; // absolute us
 
     std::vector<long> pollers_;
+    std::vector<long> churners_;
+    std::atomic<long> churners_running_{0};
 
     std::atomic<long> connected_{0};
     std::atomic<long> slow_draining_{0};

@@ -11,11 +11,9 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/detail/base64.hpp>
-#include <boost/beast/core/detail/sha1.hpp>
 
 #include <algorithm> // search
 #include <array>     // array
-#include <cctype>    // tolower
 #include <cmath>     // fmod, log
 #include <cstring>   // memcpy
 
@@ -29,48 +27,6 @@
 #endif
 
 namespace chat::load {
-
-namespace {
-
-std::string websocket_accept(std::string_view key) {
-    namespace detail = boost::beast::detail;
-    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    detail::sha1_context ctx;
-    detail::init(ctx);
-    detail::update(ctx, key.data(), key.size());
-    detail::update(ctx, guid.data(), guid.size());
-    unsigned char digest[detail::sha1_context::digest_size];
-    detail::finish(ctx, digest);
-    char out[64];
-    const auto n = detail::base64::encode(out, digest, sizeof digest);
-    return std::string(out, n);
-}
-
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (auto& c : r)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return r;
-}
-
-// The value of header `name` (lower case) in a response head, or "".
-std::string header_value(const std::string& head_lower, const std::string& head,
-                         std::string_view name) {
-    const auto key = "\r\n" + std::string(name) + ":";
-    const auto at = head_lower.find(key);
-    if (at == std::string::npos)
-        return {};
-    auto b = at + key.size();
-    const auto e = head.find("\r\n", b);
-    while (b < e && (head[b] == ' ' || head[b] == '\t'))
-        ++b;
-    auto end = e;
-    while (end > b && (head[end - 1] == ' ' || head[end - 1] == '\t'))
-        --end;
-    return head.substr(b, end - b);
-}
-
-} // namespace
 
 std::shared_ptr<net::ssl::context> make_tls_context(const std::string& ca_file, bool insecure,
                                                     std::string& error) {
@@ -333,7 +289,8 @@ bool load_client::consume(const char* data, std::size_t n) {
         if (state_ == state::upgrading) {
             if (!parse_upgrade())
                 return false;
-            if (in_.empty())
+            // The head may come in pieces: frames follow only a complete 101.
+            if (state_ == state::upgrading || in_.empty())
                 return true;
         }
         std::size_t used = 0;
@@ -352,28 +309,23 @@ bool load_client::consume(const char* data, std::size_t n) {
 }
 
 bool load_client::parse_upgrade() {
-    const auto end = in_.find("\r\n\r\n");
-    if (end == std::string::npos) {
-        if (in_.size() > 16 * 1024) {
-            fail_connect(error_kind::upgrade_invalid);
-            return false;
-        }
+    std::size_t head_len = 0;
+    switch (check_upgrade(in_, frag_, head_len)) {
+    case upgrade_status::need_more:
         return true;
-    }
-    const std::string head = in_.substr(0, end + 2);
-    const auto head_lower = lower(head);
-    if (head.compare(0, 12, "HTTP/1.1 101") != 0) {
-        fail_connect(head.compare(0, 5, "HTTP/") == 0 ? error_kind::upgrade_rejected
-                                                      : error_kind::upgrade_invalid);
+    case upgrade_status::rejected:
+        fail_connect(error_kind::upgrade_rejected);
         return false;
-    }
-    if (header_value(head_lower, head, "sec-websocket-accept") != frag_) {
+    case upgrade_status::invalid:
         fail_connect(error_kind::upgrade_invalid);
         return false;
+    case upgrade_status::switched:
+        break;
     }
     // Joined: from now on every message of the room must reach this client.
-    in_.erase(0, end + 4);
+    in_.erase(0, head_len);
     std::string().swap(frag_);
+    fragmented_ = false;
     state_ = state::open;
     deadline_us_ = never;
     joined_us_ = loop_.now_us();
@@ -402,14 +354,17 @@ bool load_client::parse_upgrade() {
 
 bool load_client::parse_frames(std::string_view data, std::size_t& used) {
     const auto gen = gen_;
-    const auto limit = std::size_t{16} * 1024 * 1024;
     while (used < data.size()) {
         frame f;
         std::size_t n = 0;
-        const auto st = parse_frame(data.substr(used), f, n, limit);
+        auto st = parse_frame(data.substr(used), f, n, max_server_message);
         if (st == parse_status::need_more)
             return true;
+        std::string_view message;
+        if (st == parse_status::complete && f.op <= opcode::binary)
+            st = assemble(f, frag_, fragmented_, frag_binary_, message, max_server_message);
         if (st == parse_status::protocol_error) {
+            // A malformed frame, or a message over max_server_message: a hostile server.
             loop_.error(error_kind::protocol_violation);
             begin_close(1002);
             return false;
@@ -418,28 +373,20 @@ bool load_client::parse_frames(std::string_view data, std::size_t& used) {
         switch (f.op) {
         case opcode::text:
         case opcode::binary:
-            if (f.fin) {
-                if (f.op == opcode::binary)
-                    loop_.error(error_kind::bad_message);
-                else
-                    on_message(f.payload);
-            } else {
-                frag_.assign(f.payload);
-                frag_binary_ = f.op == opcode::binary;
-            }
-            break;
         case opcode::continuation:
-            frag_.append(f.payload);
-            if (f.fin) {
+            if (st == parse_status::complete) {
                 if (frag_binary_)
                     loop_.error(error_kind::bad_message);
                 else
-                    on_message(frag_);
-                std::string().swap(frag_);
+                    on_message(message);
+                if (!frag_.empty())
+                    std::string().swap(frag_);
             }
             break;
         case opcode::ping:
-            append_frame(out_, opcode::pong, f.payload, loop_.mask());
+            // A server that pings faster than it reads gets no more than a few pongs queued.
+            if (out_.size() < 1024)
+                append_frame(out_, opcode::pong, f.payload, loop_.mask());
             flush();
             break;
         case opcode::pong:

@@ -96,6 +96,7 @@ private:
     bool close_sent_ = false;
     bool rejoin_ = false;
     bool frag_binary_ = false;
+    bool fragmented_ = false;
     bool slow_draining_ = false;
     std::int64_t join_start_us_ = 0;
     std::int64_t joined_us_ = 0;

@@ -113,6 +113,12 @@ plan make_plan(const scenario& s, const std::string& run_tag) {
                 p.churn.push_back(
                     {static_cast<std::int64_t>(t), eligible[r.below(eligible.size())]});
     }
+    // The churn pool and its cycles are split evenly over the workers.
+    auto share = [&](long total) {
+        return total / s.worker_count + (s.worker_index < total % s.worker_count ? 1 : 0);
+    };
+    p.churners = share(s.churn_pool);
+    p.churn_cycles = s.churn_cycles > 0 ? std::max(1L, share(s.churn_cycles)) : 0;
     for (long q = 0; q < s.rest_pollers; ++q)
         if (q % s.worker_count == s.worker_index)
             p.pollers.push_back(q);

@@ -42,8 +42,10 @@ struct plan {
     std::vector<long> pollers;        // global poller indices this worker runs
     long total_clients = 0;           // whole scenario
     long total_rooms = 0;
-    long senders = 0; // this worker's
-    long slow = 0;    // this worker's
+    long senders = 0;      // this worker's
+    long slow = 0;         // this worker's
+    long churners = 0;     // this worker's share of --churn-pool
+    long churn_cycles = 0; // this worker's share of --churn-cycles (0: unlimited)
 };
 
 // Clients per room for the whole scenario: even, or zipf with every room getting at least one.

@@ -224,6 +224,23 @@ void finalize(json& doc, const std::vector<threshold>& thresholds) {
               "the generator kept " + num(act * 100) + "% of its threads busy (limit " +
                   num(lim * 100) + "%): CPU-saturated");
     }
+    {
+        // A server that delivered nothing at all is not slow but unusable as a target (it
+        // broke the protocol, dropped everyone, or stopped answering): no numbers to judge.
+        const auto& by_kind = t["errors_by_kind"];
+        const auto sent = t.value("sent", std::uint64_t{0});
+        const auto unsent = by_kind.value("sender_disconnected", std::uint64_t{0});
+        std::string kinds;
+        for (const auto& [kind, n] : by_kind.items())
+            if (n.get<std::uint64_t>() > 0)
+                kinds += (kinds.empty() ? "" : ", ") + kind + " x" + count(n.get<std::uint64_t>());
+        check("target_delivered", 1, static_cast<double>(delivered),
+              delivered > 0 || (expected == 0 && sent == 0 && unsent == 0),
+              "target unusable: the server delivered no message (" + count(expected) +
+                  " expected, " + count(sent) + " sent, " + count(unsent) +
+                  " not sent for want of a connection; errors: " +
+                  (kinds.empty() ? std::string("none") : kinds) + ")");
+    }
     const bool valid = reasons.empty();
     doc["validity"] = {{"valid", valid}, {"checks", checks}, {"reasons", reasons}};
 
@@ -410,10 +427,13 @@ chat::reports::document to_document(const json& doc) {
                                     std::to_string(doc["cpu"].value("threads", 0)) + " thread(s)"}};
 
     rep::table totals{"Totals", {"metric", "value"}, {}};
-    for (const char* k : {"sent", "expected", "delivered", "lost", "duplicates", "out_of_order",
-                          "history", "join_window", "warmup_deliveries", "outside_window",
-                          "connects", "connect_failures", "dropped", "dropped_slow", "churn_leaves",
-                          "churn_rejoins", "rest_requests", "rest_errors", "errors"})
+    for (const char* k : {"sent",           "expected",     "delivered",
+                          "lost",           "duplicates",   "out_of_order",
+                          "history",        "join_window",  "warmup_deliveries",
+                          "outside_window", "connects",     "connect_failures",
+                          "dropped",        "dropped_slow", "churn_leaves",
+                          "churn_rejoins",  "churn_cycles", "churn_cycle_failures",
+                          "rest_requests",  "rest_errors",  "errors"})
         totals.rows.push_back({k, count(t.value(k, std::uint64_t{0}))});
     totals.rows.push_back(
         {"delivery", t["delivery"].is_null() ? "n/a" : num(t["delivery"].get<double>())});

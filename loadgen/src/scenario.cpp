@@ -185,6 +185,19 @@ void add_options(CLI::App& app, scenario& s) {
     app.add_option("--churn", s.churn,
                    "Clients per second that leave their room and rejoin it (whole scenario)")
         ->capture_default_str();
+    app.add_option("--churn-pool", s.churn_pool,
+                   "Clients outside the measured rooms that cycle connect, join a random churn "
+                   "room, maybe send, leave, again (whole scenario)")
+        ->capture_default_str();
+    app.add_option("--churn-rooms", s.churn_rooms, "Rooms the churn pool picks from at random")
+        ->capture_default_str();
+    app.add_option("--churn-cycles", s.churn_cycles,
+                   "Cycles of the churn pool in total; once done, sending ends early (0: until "
+                   "--duration ends)")
+        ->capture_default_str();
+    app.add_option("--churn-send", s.churn_send,
+                   "Fraction (0..1) of churn cycles that send one message before leaving")
+        ->capture_default_str();
     app.add_option("--rest-pollers", s.rest_pollers,
                    "REST pollers, alternating GET /api/rooms and a room's history")
         ->capture_default_str();
@@ -295,6 +308,11 @@ void validate(scenario& s) {
     require(std::isfinite(s.slow_readers) && s.slow_readers >= 0 && s.slow_readers < 1,
             "--slow-readers", "a fraction in [0, 1)", s.slow_readers);
     require(std::isfinite(s.churn) && s.churn >= 0, "--churn", ">= 0", s.churn);
+    require(s.churn_pool >= 0, "--churn-pool", ">= 0", s.churn_pool);
+    require(s.churn_rooms > 0, "--churn-rooms", "> 0", s.churn_rooms);
+    require(s.churn_cycles >= 0, "--churn-cycles", ">= 0", s.churn_cycles);
+    require(std::isfinite(s.churn_send) && s.churn_send >= 0 && s.churn_send <= 1, "--churn-send",
+            "a fraction in [0, 1]", s.churn_send);
     require(s.rest_pollers >= 0, "--rest-pollers", ">= 0", s.rest_pollers);
     require(std::isfinite(s.rest_rate) && s.rest_rate > 0, "--rest-rate", "> 0", s.rest_rate);
     for (const auto& a : s.source_addresses) {
@@ -377,6 +395,10 @@ nlohmann::json scenario::to_json() const {
         {"connect_concurrency", connect_concurrency},
         {"slow_readers", slow_readers},
         {"churn_per_second", churn},
+        {"churn_pool", churn_pool},
+        {"churn_rooms", churn_rooms},
+        {"churn_cycles", churn_cycles},
+        {"churn_send", churn_send},
         {"rest_pollers", rest_pollers},
         {"rest_rate", rest_rate},
         {"source_addresses", source_addresses},

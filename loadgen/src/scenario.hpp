@@ -40,6 +40,12 @@ struct scenario {
     // Mixed-in behaviours.
     double slow_readers = 0.0; // fraction of clients that stop reading
     double churn = 0.0;        // leave+rejoin per second (whole scenario)
+    // Churn pool: clients outside the measured rooms that cycle connect, join a random churn
+    // room, maybe send one message, leave (close handshake), again and again.
+    long churn_pool = 0;     // clients cycling (whole scenario)
+    long churn_rooms = 100;  // rooms they pick from: PREFIX-c0 .. PREFIX-c<N-1>
+    long churn_cycles = 0;   // total cycles (whole scenario); 0: until --duration ends
+    double churn_send = 0.5; // fraction of cycles that send one message before leaving
     long rest_pollers = 0;
     double rest_rate = 1.0; // requests per second per poller
 

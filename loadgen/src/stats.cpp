@@ -48,7 +48,8 @@ const char* to_string(error_kind k) noexcept {
     X(sent) X(sent_warmup) X(delivered) X(duplicates) X(out_of_order) X(history)                \
     X(join_window) X(warmup_deliveries) X(outside_window) X(slow_deliveries) X(foreign)          \
     X(connects) X(connect_failures) X(dropped_slow) X(dropped) X(churn_leaves)                   \
-    X(churn_rejoins) X(churn_skipped) X(rest_requests) X(rest_errors)
+    X(churn_rejoins) X(churn_skipped) X(churn_cycles) X(churn_cycle_failures)                   \
+    X(rest_requests) X(rest_errors)
 // clang-format on
 
 void counters::add(const counters& o) noexcept {

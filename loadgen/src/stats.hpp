@@ -51,7 +51,9 @@ struct counters {
     std::uint64_t dropped = 0;      // other clients the server disconnected
     std::uint64_t churn_leaves = 0;
     std::uint64_t churn_rejoins = 0;
-    std::uint64_t churn_skipped = 0; // the chosen client was not connected at the time
+    std::uint64_t churn_skipped = 0;        // the chosen client was not connected at the time
+    std::uint64_t churn_cycles = 0;         // churn-pool cycles completed (connect, join, leave)
+    std::uint64_t churn_cycle_failures = 0; // churn-pool cycles that failed (also in errors)
     std::uint64_t rest_requests = 0;
     std::uint64_t rest_errors = 0;
     std::array<std::uint64_t, error_kinds> errors{};

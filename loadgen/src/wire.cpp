@@ -1,6 +1,10 @@
 // Frame layout per RFC 6455 section 5.2.
 #include "wire.hpp"
 
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/beast/core/detail/sha1.hpp>
+
+#include <cctype>   // tolower
 #include <charconv> // to_chars, from_chars
 #include <cstring>  // memcpy
 
@@ -90,6 +94,80 @@ parse_status parse_frame(std::string_view data, frame& f, std::size_t& used,
     f.payload = data.substr(pos, static_cast<std::size_t>(len));
     used = pos + static_cast<std::size_t>(len);
     return parse_status::complete;
+}
+
+parse_status assemble(const frame& f, std::string& partial, bool& fragmented, bool& binary,
+                      std::string_view& message, std::size_t max_bytes) {
+    if (f.op == opcode::continuation) {
+        if (!fragmented || f.payload.size() > max_bytes - partial.size())
+            return parse_status::protocol_error;
+        partial.append(f.payload);
+        if (!f.fin)
+            return parse_status::need_more;
+        fragmented = false;
+        message = partial;
+        return parse_status::complete;
+    }
+    if (fragmented || f.payload.size() > max_bytes)
+        return parse_status::protocol_error;
+    binary = f.op == opcode::binary;
+    if (f.fin) {
+        message = f.payload;
+        return parse_status::complete;
+    }
+    fragmented = true;
+    partial.assign(f.payload);
+    return parse_status::need_more;
+}
+
+upgrade_status check_upgrade(std::string_view data, std::string_view accept,
+                             std::size_t& head_len) {
+    const auto end = data.find("\r\n\r\n");
+    if (end == std::string_view::npos)
+        return data.size() > max_upgrade_head ? upgrade_status::invalid : upgrade_status::need_more;
+    if (end + 4 > max_upgrade_head)
+        return upgrade_status::invalid;
+    const auto head = data.substr(0, end + 2); // each header line ends in CRLF
+    if (head.substr(0, 12) != "HTTP/1.1 101")
+        return head.substr(0, 5) == "HTTP/" ? upgrade_status::rejected : upgrade_status::invalid;
+    // The Sec-WebSocket-Accept header (name case-insensitive, value trimmed) must match.
+    static constexpr std::string_view name = "sec-websocket-accept:";
+    for (auto line = head.find("\r\n"); line != std::string_view::npos && line + 2 < head.size();
+         line = head.find("\r\n", line + 2)) {
+        const auto b = line + 2;
+        if (head.size() - b < name.size())
+            break;
+        bool match = true;
+        for (std::size_t i = 0; match && i < name.size(); ++i)
+            match = std::tolower(static_cast<unsigned char>(head[b + i])) == name[i];
+        if (!match)
+            continue;
+        auto v = b + name.size();
+        auto e = head.find("\r\n", v);
+        while (v < e && (head[v] == ' ' || head[v] == '\t'))
+            ++v;
+        while (e > v && (head[e - 1] == ' ' || head[e - 1] == '\t'))
+            --e;
+        if (head.substr(v, e - v) != accept)
+            return upgrade_status::invalid;
+        head_len = end + 4;
+        return upgrade_status::switched;
+    }
+    return upgrade_status::invalid;
+}
+
+std::string websocket_accept(std::string_view key) {
+    namespace detail = boost::beast::detail;
+    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    detail::sha1_context ctx;
+    detail::init(ctx);
+    detail::update(ctx, key.data(), key.size());
+    detail::update(ctx, guid.data(), guid.size());
+    unsigned char digest[detail::sha1_context::digest_size];
+    detail::finish(ctx, digest);
+    char out[64];
+    const auto n = detail::base64::encode(out, digest, sizeof digest);
+    return std::string(out, n);
 }
 
 std::string close_payload(int code, std::string_view reason) {

@@ -25,6 +25,8 @@ void append_frame(std::string& out, opcode op, std::string_view payload, std::ui
 // no JSON escaping (the measurement payload never does).
 void append_content_frame(std::string& out, std::string_view content, std::uint32_t mask);
 
+enum class parse_status { complete, need_more, protocol_error };
+
 // One parsed server frame (unmasked payload, pointing into the parsed buffer).
 struct frame {
     bool fin = false;
@@ -32,12 +34,39 @@ struct frame {
     std::string_view payload;
 };
 
-enum class parse_status { complete, need_more, protocol_error };
-
 // Parses one frame at the start of `data`; on `complete` sets `f` and `used`.
 // Server frames must not be masked and control frames must be short and unfragmented.
 parse_status parse_frame(std::string_view data, frame& f, std::size_t& used,
                          std::size_t max_payload);
+
+// The largest message (one frame, or fragments reassembled) a load client accepts from a
+// server. Chat messages are small (MAX_MESSAGE_BYTES of content, at most 6x on JSON escaping,
+// plus the envelope); anything longer is a hostile server and ends the connection.
+constexpr std::size_t max_server_message = std::size_t{1} << 20;
+
+// RFC 6455 section 5.4 for a reader. Feeds a data frame (`f.op` text, binary or continuation)
+// into the message being assembled in `partial` (`fragmented`: a message is open; `binary`:
+// its opcode). Returns `complete` with `message` (pointing into `f.payload` or `partial`,
+// `binary` telling its kind) when `f` finishes a message, `need_more` while fragments are
+// pending, and `protocol_error` for a continuation without a start, a new message inside a
+// fragmented one, or a message over `max_bytes`. The caller clears `partial` after a message.
+parse_status assemble(const frame& f, std::string& partial, bool& fragmented, bool& binary,
+                      std::string_view& message, std::size_t max_bytes);
+
+// The server's answer to the upgrade request.
+enum class upgrade_status {
+    need_more, // the head is not complete yet
+    switched,  // HTTP/1.1 101 with the expected Sec-WebSocket-Accept
+    rejected,  // an HTTP response with another status
+    invalid    // not HTTP, a head over max_upgrade_head bytes, or a wrong or missing accept
+};
+constexpr std::size_t max_upgrade_head = 16 * 1024;
+// Checks the response head at the start of `data` against the expected accept value; on
+// `switched`, `head_len` is the length of the head including its blank line (frames follow).
+upgrade_status check_upgrade(std::string_view data, std::string_view accept, std::size_t& head_len);
+
+// The Sec-WebSocket-Accept value a server must answer to `key` (RFC 6455 section 4.2.2).
+std::string websocket_accept(std::string_view key);
 
 // The close payload: 2-byte code plus reason.
 std::string close_payload(int code, std::string_view reason = {});

@@ -83,6 +83,11 @@ TEST_CASE("Scenario: bad values are refused naming the flag and the value", "[sc
     CHECK(parse({url, "--ramp-up", "fast"}) ==
           "--ramp-up: 'fast' is not a duration (use e.g. 30s, 500ms, 2m, 100us)");
     CHECK(parse({url, "--churn=-1"}) == "--churn must be >= 0 (got -1)");
+    CHECK(parse({url, "--churn-pool=-1"}) == "--churn-pool must be >= 0 (got -1)");
+    CHECK(parse({url, "--churn-rooms", "0"}) == "--churn-rooms must be > 0 (got 0)");
+    CHECK(parse({url, "--churn-cycles=-5"}) == "--churn-cycles must be >= 0 (got -5)");
+    CHECK(parse({url, "--churn-send", "1.5"}) ==
+          "--churn-send must be a fraction in [0, 1] (got 1.5)");
     CHECK(parse({url, "--threads", "0"}) == "--threads must be in 1..64 (got 0)");
     CHECK(parse({url, "--format", "pdf"}) ==
           "--format must be json, md, html or junit (got 'pdf')");
@@ -135,8 +140,8 @@ TEST_CASE("Scenario: the command line wins over the config file, unknown keys ar
 }
 
 TEST_CASE("Scenario: the committed example scenarios parse", "[scenario][config]") {
-    for (const char* name :
-         {"smoke", "10k-clients-100-rooms", "fanout-10x100", "slow-readers", "churn", "rest"}) {
+    for (const char* name : {"smoke", "10k-clients-100-rooms", "fanout-10x100", "slow-readers",
+                             "churn", "rest", "churn-soak"}) {
         const std::string path = std::string(CHAT_LOADGEN_SCENARIOS) + "/" + name + ".ini";
         INFO(path);
         CHECK(parse({"http://127.0.0.1:1", "--config", path}) == "");
@@ -185,4 +190,19 @@ TEST_CASE("Plan: workers split by rooms and together cover the scenario once", "
     CHECK(seen.size() == 1001);
     CHECK(rooms == 7);
     CHECK(slow == 50);
+}
+
+TEST_CASE("Plan: the churn pool and its cycles split over workers exactly", "[scenario][plan]") {
+    long pool = 0, cycles = 0;
+    for (int w = 0; w < 3; ++w) {
+        scenario s;
+        REQUIRE(parse({"http://127.0.0.1:1", "--clients", "30", "--rooms", "3", "--churn-pool",
+                       "10", "--churn-cycles", "1000", "--worker", std::to_string(w) + "/3"},
+                      &s) == "");
+        const auto p = make_plan(s, "abcd0123");
+        pool += p.churners;
+        cycles += p.churn_cycles;
+    }
+    CHECK(pool == 10);
+    CHECK(cycles == 1000);
 }

@@ -68,3 +68,68 @@ TEST_CASE("Wire: content is found in a broadcast without a JSON parser", "[wire]
     CHECK_FALSE(find_content(R"({"content":"a\"b"})", c));
     CHECK_FALSE(find_content(R"({"user":"x"})", c));
 }
+
+TEST_CASE("Wire: the upgrade answer is checked, case-insensitively and bounded", "[wire]") {
+    // RFC 6455's own example key and accept value.
+    CHECK(websocket_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    const std::string accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+    const std::string ok = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                           "sec-websocket-ACCEPT:  " +
+                           accept + " \r\n\r\n\x81\x02hi";
+    std::size_t head = 0;
+    REQUIRE(check_upgrade(ok, accept, head) == upgrade_status::switched);
+    CHECK(ok.substr(head) == "\x81\x02hi");
+    CHECK(check_upgrade(ok.substr(0, 40), accept, head) == upgrade_status::need_more);
+    CHECK(check_upgrade("HTTP/1.1 400 Bad Request\r\n\r\n", accept, head) ==
+          upgrade_status::rejected);
+    CHECK(check_upgrade("SSH-2.0-OpenSSH\r\n\r\n", accept, head) == upgrade_status::invalid);
+    CHECK(check_upgrade("HTTP/1.1 101 OK\r\nSec-WebSocket-Accept: wrong\r\n\r\n", accept, head) ==
+          upgrade_status::invalid);
+    CHECK(check_upgrade("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n\r\n", accept, head) ==
+          upgrade_status::invalid);
+    // A head that never ends is refused once it passes the limit.
+    const std::string endless = "HTTP/1.1 101 OK\r\nX: " + std::string(max_upgrade_head, 'a');
+    CHECK(check_upgrade(endless, accept, head) == upgrade_status::invalid);
+}
+
+TEST_CASE("Wire: fragments reassemble, out-of-order and oversized ones are errors", "[wire]") {
+    std::string partial;
+    bool fragmented = false, binary = false;
+    std::string_view message;
+    frame f;
+    f.fin = false;
+    f.op = opcode::text;
+    f.payload = "hel";
+    CHECK(assemble(f, partial, fragmented, binary, message, 10) == parse_status::need_more);
+    f.op = opcode::continuation;
+    f.payload = "lo ";
+    CHECK(assemble(f, partial, fragmented, binary, message, 10) == parse_status::need_more);
+    f.fin = true;
+    f.payload = "you";
+    REQUIRE(assemble(f, partial, fragmented, binary, message, 10) == parse_status::complete);
+    CHECK(message == "hello you");
+    CHECK_FALSE(binary);
+    CHECK_FALSE(fragmented);
+    // A continuation without a start.
+    CHECK(assemble(f, partial, fragmented, binary, message, 10) == parse_status::protocol_error);
+    // A new message inside a fragmented one.
+    partial.clear();
+    f.fin = false;
+    f.op = opcode::binary;
+    f.payload = "ab";
+    CHECK(assemble(f, partial, fragmented, binary, message, 10) == parse_status::need_more);
+    CHECK(binary);
+    f.op = opcode::text;
+    CHECK(assemble(f, partial, fragmented, binary, message, 10) == parse_status::protocol_error);
+    // Over the cap, in one frame or in fragments.
+    fragmented = false;
+    partial.clear();
+    f.fin = true;
+    f.payload = "0123456789x";
+    CHECK(assemble(f, partial, fragmented, binary, message, 10) == parse_status::protocol_error);
+    f.fin = false;
+    f.payload = "012345";
+    CHECK(assemble(f, partial, fragmented, binary, message, 10) == parse_status::need_more);
+    f.op = opcode::continuation;
+    CHECK(assemble(f, partial, fragmented, binary, message, 10) == parse_status::protocol_error);
+}

@@ -1,0 +1,206 @@
+// chat-load against servers that misbehave: nothing listening, accepting and never answering,
+// garbage or truncated HTTP, huge or endless frames, an endless fragmented message, a reset
+// in the middle of a frame, a server that stops reading, a ping flood. Every run must end in
+// bounded time with exit 2 and a one-line reason, never crash, and stay small in memory.
+// The servers are the ones chat-conform's hostile tests use (test-support/).
+#include "hostile_servers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>           // atomic
+#include <chrono>           // seconds
+#include <cstdint>          // uint64_t
+#include <filesystem>       // temp_directory_path
+#include <initializer_list> // initializer_list
+#include <string>           // string
+#include <thread>           // sleep_for
+
+#ifndef _WIN32
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using chat::test::frame_header;
+using chat::test::hostile_server;
+using chat::test::misbehaving_server;
+
+namespace {
+
+chat::test::child_result run_load(const std::string& url, const std::string& name) {
+    auto dir = std::filesystem::temp_directory_path() / ("chat-load-hostile-" + name);
+    std::filesystem::remove_all(dir);
+    // A short scenario: 4 clients, 2 of them senders, 1 s measured; generous self-watch limits
+    // (the box is shared), so only the target decides the outcome. Killed past 60 s.
+    return chat::test::run_child({CHAT_LOAD_BIN,
+                                  "run",
+                                  url,
+                                  "--quiet",
+                                  "--clients",
+                                  "4",
+                                  "--rooms",
+                                  "1",
+                                  "--senders-per-room",
+                                  "2",
+                                  "--rate",
+                                  "20",
+                                  "--duration",
+                                  "1s",
+                                  "--warm-up",
+                                  "200ms",
+                                  "--lifetime",
+                                  "500ms",
+                                  "--connect-timeout",
+                                  "1s",
+                                  "--max-cpu",
+                                  "1",
+                                  "--max-loop-lag",
+                                  "5s",
+                                  "--max-schedule-lag",
+                                  "5s",
+                                  "--report-dir",
+                                  dir.string(),
+                                  "--format",
+                                  "json"},
+                                 dir.string() + ".log", std::chrono::seconds(60));
+}
+
+// Exit 2 within `max_seconds`, the reason on a "chat-load: error:" line, bounded memory.
+// `reasons`: what the line may say (either one: some cases race between the client's read
+// and the server's reset, and then fail during the upgrade or just after it). A target that
+// fails chat-load's first request (GET /health, before any client) is named by that request.
+void expect_unusable(const chat::test::child_result& r, double max_seconds,
+                     std::initializer_list<const char*> reasons) {
+    INFO(r.output);
+    INFO("exit " << r.exit_code << " after " << r.seconds << " s, max RSS " << r.max_rss_kb
+                 << " KiB");
+    CHECK(r.exit_code == 2);
+    CHECK(r.seconds < max_seconds);
+#if defined(__SANITIZE_ADDRESS__)
+    CHECK(r.max_rss_kb < 600 * 1024); // ASan's shadow memory and quarantine come on top
+#else
+    CHECK(r.max_rss_kb < 64 * 1024);
+#endif
+    const auto at = r.output.find("chat-load: error: ");
+    REQUIRE(at != std::string::npos);
+    const auto line = r.output.substr(at, r.output.find('\n', at) - at);
+    INFO(line);
+    bool named = false;
+    for (const char* reason : reasons)
+        named = named || line.find(reason) != std::string::npos;
+    CHECK(named);
+}
+
+void read_request(tcp::socket& s) {
+    net::streambuf buf;
+    boost::system::error_code ec;
+    net::read_until(s, buf, "\r\n\r\n", ec);
+}
+
+} // namespace
+
+TEST_CASE("chat-load vs hostile target: nothing listening", "[hostile]") {
+    std::string url;
+    {
+        hostile_server gone([](tcp::socket&, int) {});
+        url = gone.url();
+    }
+    expect_unusable(run_load(url, "refused"), 15, {"Connection refused"});
+}
+
+TEST_CASE("chat-load vs hostile target: accepts TCP, never answers", "[hostile]") {
+    hostile_server hole([](tcp::socket&, int) {});
+    expect_unusable(run_load(hole.url(), "black-hole"), 15, {"no valid HTTP response", "timeout"});
+}
+
+TEST_CASE("chat-load vs hostile target: answers garbage", "[hostile]") {
+    hostile_server garbage([](tcp::socket& s, int) {
+        read_request(s);
+        boost::system::error_code ec;
+        net::write(
+            s, net::buffer(std::string("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n", 38)), ec);
+        s.close(ec);
+    });
+    expect_unusable(run_load(garbage.url(), "garbage"), 15, {"no valid HTTP response"});
+}
+
+TEST_CASE("chat-load vs hostile target: accepts then closes at once", "[hostile]") {
+    hostile_server closer([](tcp::socket& s, int) {
+        boost::system::error_code ec;
+        s.close(ec);
+    });
+    expect_unusable(run_load(closer.url(), "closer"), 15, {"end of stream"});
+}
+
+TEST_CASE("chat-load vs hostile server: truncated HTTP response to the upgrade", "[hostile]") {
+    misbehaving_server srv([](tcp::socket&, const std::atomic<bool>&) {},
+                           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConn");
+    expect_unusable(run_load(srv.url(), "truncated"), 15, {"upgrade_invalid"});
+}
+
+TEST_CASE("chat-load vs hostile server: a frame announcing 2^62 bytes, then endless payload",
+          "[hostile]") {
+    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
+        boost::system::error_code ec;
+        net::write(s, net::buffer(frame_header(std::uint64_t{1} << 62)), ec);
+        const std::string chunk(64 * 1024, 'x');
+        while (!ec && !stop)
+            net::write(s, net::buffer(chunk), ec);
+    });
+    expect_unusable(run_load(srv.url(), "huge-frame"), 20, {"protocol_violation"});
+}
+
+TEST_CASE("chat-load vs hostile server: endless stream of 64 KiB text frames", "[hostile]") {
+    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
+        boost::system::error_code ec;
+        const std::string frame = frame_header(64 * 1024) + std::string(64 * 1024, 'y');
+        while (!ec && !stop)
+            net::write(s, net::buffer(frame), ec);
+    });
+    expect_unusable(run_load(srv.url(), "endless-frames"), 20, {"bad_message"});
+}
+
+TEST_CASE("chat-load vs hostile server: a fragmented message that never ends", "[hostile]") {
+    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
+        boost::system::error_code ec;
+        std::string first = frame_header(64 * 1024) + std::string(64 * 1024, 'f');
+        first[0] = '\x01'; // text, FIN clear
+        net::write(s, net::buffer(first), ec);
+        std::string more = frame_header(64 * 1024) + std::string(64 * 1024, 'g');
+        more[0] = '\x00'; // continuation, FIN clear
+        while (!ec && !stop)
+            net::write(s, net::buffer(more), ec);
+    });
+    expect_unusable(run_load(srv.url(), "endless-fragments"), 20, {"protocol_violation"});
+}
+
+TEST_CASE("chat-load vs hostile server: resets the connection in the middle of a frame",
+          "[hostile]") {
+    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>&) {
+        boost::system::error_code ec;
+        net::write(s, net::buffer(frame_header(1000) + std::string(300, 'z')), ec);
+        s.set_option(net::socket_base::linger(true, 0), ec);
+        s.close(ec);
+    });
+    expect_unusable(run_load(srv.url(), "reset-mid-frame"), 20,
+                    {"target unusable", "no client could connect"});
+}
+
+TEST_CASE("chat-load vs hostile server: upgrades, then never reads or writes again", "[hostile]") {
+    misbehaving_server srv([](tcp::socket&, const std::atomic<bool>& stop) {
+        while (!stop)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    });
+    expect_unusable(run_load(srv.url(), "stops-reading"), 20, {"target unusable"});
+}
+
+TEST_CASE("chat-load vs hostile server: floods pings and never reads", "[hostile]") {
+    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
+        boost::system::error_code ec;
+        std::string pings;
+        for (int i = 0; i < 1000; ++i)
+            pings += std::string("\x89\x7d", 2) + std::string(125, 'p');
+        while (!ec && !stop)
+            net::write(s, net::buffer(pings), ec);
+    });
+    expect_unusable(run_load(srv.url(), "ping-flood"), 20, {"target unusable"});
+}
+#endif
