@@ -185,6 +185,63 @@ inline std::string frame_header(std::uint64_t length) {
     return h;
 }
 
+// What the misbehaving servers do after the upgrade, shared by both tools' tests.
+namespace after_upgrade {
+
+// A frame announcing 2^62 bytes, then payload until stopped.
+inline void huge_frame(tcp::socket& s, const std::atomic<bool>& stop) {
+    boost::system::error_code ec;
+    net::write(s, net::buffer(frame_header(std::uint64_t{1} << 62)), ec);
+    const std::string chunk(64 * 1024, 'x');
+    while (!ec && !stop)
+        net::write(s, net::buffer(chunk), ec);
+}
+
+// Whole 64 KiB text frames (of no valid message) until stopped.
+inline void endless_frames(tcp::socket& s, const std::atomic<bool>& stop) {
+    boost::system::error_code ec;
+    const std::string frame = frame_header(64 * 1024) + std::string(64 * 1024, 'y');
+    while (!ec && !stop)
+        net::write(s, net::buffer(frame), ec);
+}
+
+// 300 bytes of a 1,000-byte frame, then a reset (RST: linger 0).
+inline void reset_mid_frame(tcp::socket& s, const std::atomic<bool>&) {
+    boost::system::error_code ec;
+    net::write(s, net::buffer(frame_header(1000) + std::string(300, 'z')), ec);
+    s.set_option(net::socket_base::linger(true, 0), ec);
+    s.close(ec);
+}
+
+// Nothing more: neither reads nor writes until stopped.
+inline void go_silent(tcp::socket&, const std::atomic<bool>& stop) {
+    while (!stop)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+} // namespace after_upgrade
+
+// What hostile_server does with a connection, shared by both tools' tests.
+namespace on_accept {
+
+// Reads the request, answers non-HTTP bytes, closes.
+inline void garbage(tcp::socket& s, int) {
+    net::streambuf buf;
+    boost::system::error_code ec;
+    net::read_until(s, buf, "\r\n\r\n", ec);
+    net::write(s, net::buffer(std::string("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n", 38)),
+               ec);
+    s.close(ec);
+}
+
+// Closes the connection at once.
+inline void close_at_once(tcp::socket& s, int) {
+    boost::system::error_code ec;
+    s.close(ec);
+}
+
+} // namespace on_accept
+
 #ifndef _WIN32
 struct child_result {
     int exit_code = -1; // 128 + signal when killed

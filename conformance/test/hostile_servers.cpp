@@ -17,8 +17,8 @@
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using chat::test::frame_header;
 using chat::test::misbehaving_server;
+namespace after_upgrade = chat::test::after_upgrade;
 
 namespace {
 
@@ -53,34 +53,18 @@ void expect_bounded(const run_result& r) {
 
 TEST_CASE("Hostile server: a frame announcing 2^62 bytes, then endless payload",
           "[hostile][hostile-server]") {
-    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
-        boost::system::error_code ec;
-        net::write(s, net::buffer(frame_header(std::uint64_t{1} << 62)), ec);
-        const std::string chunk(64 * 1024, 'x');
-        while (!ec && !stop)
-            net::write(s, net::buffer(chunk), ec);
-    });
+    misbehaving_server srv(after_upgrade::huge_frame);
     expect_bounded(run_conform(srv.url(), "huge-frame"));
 }
 
 TEST_CASE("Hostile server: endless stream of 64 KiB text frames", "[hostile][hostile-server]") {
-    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
-        boost::system::error_code ec;
-        const std::string frame = frame_header(64 * 1024) + std::string(64 * 1024, 'y');
-        while (!ec && !stop)
-            net::write(s, net::buffer(frame), ec);
-    });
+    misbehaving_server srv(after_upgrade::endless_frames);
     expect_bounded(run_conform(srv.url(), "endless-frames"));
 }
 
 TEST_CASE("Hostile server: resets the connection in the middle of a frame",
           "[hostile][hostile-server]") {
-    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>&) {
-        boost::system::error_code ec;
-        net::write(s, net::buffer(frame_header(1000) + std::string(300, 'z')), ec);
-        s.set_option(net::socket_base::linger(true, 0), ec);
-        s.close(ec);
-    });
+    misbehaving_server srv(after_upgrade::reset_mid_frame);
     expect_bounded(run_conform(srv.url(), "reset-mid-frame"));
 }
 
@@ -92,10 +76,7 @@ TEST_CASE("Hostile server: truncated HTTP response to the upgrade", "[hostile][h
 
 TEST_CASE("Hostile server: upgrades, then never reads or writes again",
           "[hostile][hostile-server]") {
-    misbehaving_server srv([](tcp::socket&, const std::atomic<bool>& stop) {
-        while (!stop)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    });
+    misbehaving_server srv(after_upgrade::go_silent);
     expect_bounded(run_conform(srv.url(), "stops-reading"));
 }
 #endif

@@ -27,6 +27,7 @@
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using chat::test::hostile_server;
+namespace on_accept = chat::test::on_accept;
 
 namespace {
 
@@ -108,22 +109,13 @@ TEST_CASE("Hostile target: black hole (accepts TCP, never answers)", "[hostile]"
 }
 
 TEST_CASE("Hostile target: answers garbage", "[hostile]") {
-    hostile_server garbage([](tcp::socket& s, int) {
-        read_request(s);
-        boost::system::error_code ec;
-        net::write(
-            s, net::buffer(std::string("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n", 38)), ec);
-        s.close(ec);
-    });
+    hostile_server garbage(on_accept::garbage);
     auto r = run_conform(garbage.url(), "garbage");
     expect_incomplete(r, 10);
 }
 
 TEST_CASE("Hostile target: accepts then closes at once", "[hostile]") {
-    hostile_server closer([](tcp::socket& s, int) {
-        boost::system::error_code ec;
-        s.close(ec);
-    });
+    hostile_server closer(on_accept::close_at_once);
     auto r = run_conform(closer.url(), "closer");
     expect_incomplete(r, 10);
 }

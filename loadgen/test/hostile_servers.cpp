@@ -9,11 +9,9 @@
 
 #include <atomic>           // atomic
 #include <chrono>           // seconds
-#include <cstdint>          // uint64_t
 #include <filesystem>       // temp_directory_path
 #include <initializer_list> // initializer_list
 #include <string>           // string
-#include <thread>           // sleep_for
 
 #ifndef _WIN32
 
@@ -21,7 +19,9 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using chat::test::frame_header;
 using chat::test::hostile_server;
+namespace on_accept = chat::test::on_accept;
 using chat::test::misbehaving_server;
+namespace after_upgrade = chat::test::after_upgrade;
 
 namespace {
 
@@ -89,12 +89,6 @@ void expect_unusable(const chat::test::child_result& r, double max_seconds,
     CHECK(named);
 }
 
-void read_request(tcp::socket& s) {
-    net::streambuf buf;
-    boost::system::error_code ec;
-    net::read_until(s, buf, "\r\n\r\n", ec);
-}
-
 } // namespace
 
 TEST_CASE("chat-load vs hostile target: nothing listening", "[hostile]") {
@@ -112,22 +106,13 @@ TEST_CASE("chat-load vs hostile target: accepts TCP, never answers", "[hostile]"
 }
 
 TEST_CASE("chat-load vs hostile target: answers garbage", "[hostile]") {
-    hostile_server garbage([](tcp::socket& s, int) {
-        read_request(s);
-        boost::system::error_code ec;
-        net::write(
-            s, net::buffer(std::string("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n", 38)), ec);
-        s.close(ec);
-    });
+    hostile_server garbage(on_accept::garbage);
     expect_unusable(run_load(garbage.url(), "garbage"), 15, {"no valid HTTP response"});
 }
 
 TEST_CASE("chat-load vs hostile target: accepts then closes at once", "[hostile]") {
-    hostile_server closer([](tcp::socket& s, int) {
-        boost::system::error_code ec;
-        s.close(ec);
-    });
-    expect_unusable(run_load(closer.url(), "closer"), 15, {"end of stream"});
+    hostile_server closer(on_accept::close_at_once);
+    expect_unusable(run_load(closer.url(), "closer"), 15, {"no valid HTTP response"});
 }
 
 TEST_CASE("chat-load vs hostile server: truncated HTTP response to the upgrade", "[hostile]") {
@@ -138,23 +123,12 @@ TEST_CASE("chat-load vs hostile server: truncated HTTP response to the upgrade",
 
 TEST_CASE("chat-load vs hostile server: a frame announcing 2^62 bytes, then endless payload",
           "[hostile]") {
-    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
-        boost::system::error_code ec;
-        net::write(s, net::buffer(frame_header(std::uint64_t{1} << 62)), ec);
-        const std::string chunk(64 * 1024, 'x');
-        while (!ec && !stop)
-            net::write(s, net::buffer(chunk), ec);
-    });
+    misbehaving_server srv(after_upgrade::huge_frame);
     expect_unusable(run_load(srv.url(), "huge-frame"), 20, {"protocol_violation"});
 }
 
 TEST_CASE("chat-load vs hostile server: endless stream of 64 KiB text frames", "[hostile]") {
-    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
-        boost::system::error_code ec;
-        const std::string frame = frame_header(64 * 1024) + std::string(64 * 1024, 'y');
-        while (!ec && !stop)
-            net::write(s, net::buffer(frame), ec);
-    });
+    misbehaving_server srv(after_upgrade::endless_frames);
     expect_unusable(run_load(srv.url(), "endless-frames"), 20, {"bad_message"});
 }
 
@@ -174,21 +148,13 @@ TEST_CASE("chat-load vs hostile server: a fragmented message that never ends", "
 
 TEST_CASE("chat-load vs hostile server: resets the connection in the middle of a frame",
           "[hostile]") {
-    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>&) {
-        boost::system::error_code ec;
-        net::write(s, net::buffer(frame_header(1000) + std::string(300, 'z')), ec);
-        s.set_option(net::socket_base::linger(true, 0), ec);
-        s.close(ec);
-    });
+    misbehaving_server srv(after_upgrade::reset_mid_frame);
     expect_unusable(run_load(srv.url(), "reset-mid-frame"), 20,
                     {"target unusable", "no client could connect"});
 }
 
 TEST_CASE("chat-load vs hostile server: upgrades, then never reads or writes again", "[hostile]") {
-    misbehaving_server srv([](tcp::socket&, const std::atomic<bool>& stop) {
-        while (!stop)
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    });
+    misbehaving_server srv(after_upgrade::go_silent);
     expect_unusable(run_load(srv.url(), "stops-reading"), 20, {"target unusable"});
 }
 
