@@ -54,7 +54,8 @@ log=$raw/server.log
 start_server() {
   "$server_bin" --address 127.0.0.1 --port 0 --log-level warn >"$log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do grep -q listening "$log" && break; sleep 0.05; done
+  # Up to 30 s: a loaded machine can be slow to start a process.
+  for _ in $(seq 600); do grep -qs listening "$log" && break; sleep 0.05; done
   server_url=$(sed -n 's/^chat-server listening on //p' "$log" | head -1)
   [ -n "$server_url" ] || { echo "capacity.sh: chat-server did not start:" >&2; cat "$log" >&2; exit 2; }
 }
