@@ -169,6 +169,42 @@ TEST_CASE("Hostile joins: bad escapes, missing, empty, repeated, over-long or no
     });
 }
 
+TEST_CASE("Hostile upgrades: a version other than 13 gets 426 naming 13, a missing or malformed "
+          "key 400, JSON, no room is made, and the server serves everyone else",
+          "[socket][hostile][LIMIT-5]") {
+    running_server srv;
+    const auto upgrade = [](const std::string& room, const std::string& extra) {
+        return "GET /ws?room=" + room +
+               "&user=u HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\n" +
+               extra + "\r\n";
+    };
+    const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    const std::vector<http_case> cases{
+        {"version 8", upgrade("v8", key + "Sec-WebSocket-Version: 8\r\n"), 426},
+        {"no version", upgrade("v0", key), 426},
+        {"no key", upgrade("nokey", "Sec-WebSocket-Version: 13\r\n"), 400},
+        {"key of 8 bytes",
+         upgrade("shortkey", "Sec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n"), 400},
+    };
+    run([&]() -> awaitable<void> {
+        auto b = co_await gather(srv.url);
+        for (const auto& c : cases) {
+            INFO("case: " << c.name);
+            auto raw = co_await raw_connect(srv.url);
+            co_await raw->write(c.bytes, step);
+            auto r = co_await raw->read_response(step);
+            CHECK(r.status == c.status);
+            require_json_error_body(r);
+            if (c.status == 426)
+                CHECK(r.head.find("Sec-WebSocket-Version: 13") != std::string::npos);
+            co_await still_serves(srv.url, b, c.name);
+        }
+        // None of them made a room.
+        CHECK(srv.server.rooms().list().size() == 3);
+    });
+}
+
 TEST_CASE("Hostile frames: invalid UTF-8 closes cleanly with 1007, oversized messages with "
           "1009, protocol errors with 1002, and the server serves everyone else",
           "[socket][hostile][WS-3][WS-4]") {
