@@ -229,8 +229,8 @@ inline void garbage(tcp::socket& s, int) {
     net::streambuf buf;
     boost::system::error_code ec;
     net::read_until(s, buf, "\r\n\r\n", ec);
-    net::write(s, net::buffer(std::string("SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n", 38)),
-               ec);
+    static constexpr char reply[] = "SSH-2.0-OpenSSH_9.2\r\n\x00\xff garbage\r\n\r\n";
+    net::write(s, net::buffer(reply, sizeof reply - 1), ec); // the NUL inside is sent
     s.close(ec);
 }
 
