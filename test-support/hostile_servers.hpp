@@ -99,8 +99,12 @@ public:
                 acceptor_.accept(*s, ec);
                 if (ec || stop_)
                     break;
-                sockets_.push_back(s);
-                workers_.emplace_back([this, s] { serve(*s); });
+                auto done = std::make_shared<std::atomic<bool>>(false);
+                connections_.push_back({s, done});
+                workers_.emplace_back([this, s, done] {
+                    serve(*s);
+                    done->store(true);
+                });
             }
         });
     }
@@ -110,9 +114,16 @@ public:
         tcp::socket poke(ioc_);
         poke.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
         thread_.join();
-        // Shut down (not close) so the workers' blocked calls fail without a race.
-        for (auto& s : sockets_)
-            s->shutdown(tcp::socket::shutdown_both, ec);
+        // A worker ends once its peer is gone (the tool under test has exited by now). Only a
+        // worker still blocked after 3 s has its socket shut down (not closed), so a behaviour
+        // that closes its own socket never races with this thread.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+        for (auto& c : connections_)
+            while (!c.done->load() && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        for (auto& c : connections_)
+            if (!c.done->load())
+                c.socket->shutdown(tcp::socket::shutdown_both, ec);
         for (auto& w : workers_)
             w.join();
     }
@@ -173,7 +184,11 @@ private:
     unsigned short port_ = 0;
     std::atomic<bool> stop_{false};
     std::thread thread_;
-    std::vector<std::shared_ptr<tcp::socket>> sockets_;
+    struct connection {
+        std::shared_ptr<tcp::socket> socket;
+        std::shared_ptr<std::atomic<bool>> done; // its worker has returned
+    };
+    std::vector<connection> connections_;
     std::vector<std::thread> workers_;
 };
 

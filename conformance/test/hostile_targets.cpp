@@ -121,7 +121,8 @@ TEST_CASE("Hostile target: accepts then closes at once", "[hostile]") {
 }
 
 TEST_CASE("Hostile target: healthy at first, then dies mid-run", "[hostile]") {
-    hostile_server* self = nullptr;
+    std::atomic<hostile_server*> self{
+        nullptr}; // set once the server runs (its own thread reads it)
     hostile_server crashing([&self](tcp::socket& s, int index) {
         read_request(s);
         boost::system::error_code ec;
@@ -132,10 +133,10 @@ TEST_CASE("Hostile target: healthy at first, then dies mid-run", "[hostile]") {
                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body),
             ec);
         s.close(ec);
-        if (index >= 0 && self)
-            self->close_listener(); // "crashes" after answering the probe
+        if (auto* server = self.load(); index >= 0 && server)
+            server->close_listener(); // "crashes" after answering the probe
     });
-    self = &crashing;
+    self.store(&crashing);
     auto r = run_conform(crashing.url(), "crashing");
     INFO(r.output);
     CHECK(r.exit_code == 2);
