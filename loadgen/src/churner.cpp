@@ -11,13 +11,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/detail/base64.hpp>
 
-#include <chrono>  // milliseconds
-#include <cstring> // memcpy
-#include <memory>  // shared_ptr, weak_ptr
-#include <string>  // string
-#include <vector>  // vector
+#include <chrono> // milliseconds
+#include <memory> // shared_ptr, weak_ptr
+#include <string> // string
+#include <vector> // vector
 
 namespace chat::load {
 namespace {
@@ -77,21 +75,12 @@ net::awaitable<void> churn(event_loop& loop, long index) {
                 break;
             }
             // Upgrade.
-            unsigned char nonce[16];
-            for (int i = 0; i < 16; i += 8) {
-                const auto v = loop.random().next();
-                std::memcpy(nonce + i, &v, 8);
-            }
-            char key[32];
-            const auto key_len = boost::beast::detail::base64::encode(key, nonce, sizeof nonce);
-            const std::string key_text(key, key_len);
-            const auto accept = websocket_accept(key_text);
-            out =
-                "GET " + chat::ws_target(ctx.base, room, user) +
-                " HTTP/1.1\r\nHost: " + ctx.host_header +
-                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key_text +
-                "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: chat-load\r\n" + ctx.upgrade_headers +
-                "\r\n";
+            const auto a = loop.random().next();
+            const auto b = loop.random().next();
+            const auto key = websocket_key(a, b);
+            const auto accept = websocket_accept(key);
+            out = upgrade_request(chat::ws_target(ctx.base, room, user), ctx.host_header, key,
+                                  ctx.upgrade_headers);
             co_await net::async_write(*sock, net::buffer(out),
                                       net::redirect_error(net::use_awaitable, ec));
             if (ec) {

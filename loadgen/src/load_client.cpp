@@ -10,12 +10,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/detail/base64.hpp>
 
 #include <algorithm> // search
 #include <array>     // array
 #include <cmath>     // fmod, log
-#include <cstring>   // memcpy
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -218,24 +216,14 @@ void load_client::on_tls_read(std::uint32_t gen, const boost::system::error_code
 
 void load_client::send_upgrade() {
     // Send the upgrade request; keep the expected accept value until the response.
-    unsigned char nonce[16];
-    for (int i = 0; i < 16; i += 8) {
-        const auto v = loop_.random().next();
-        std::memcpy(nonce + i, &v, 8);
-    }
-    char key[32];
-    const auto key_len = boost::beast::detail::base64::encode(key, nonce, sizeof nonce);
-    const std::string_view key_view(key, key_len);
-    frag_ = websocket_accept(key_view);
+    const auto a = loop_.random().next();
+    const auto b = loop_.random().next();
+    const auto key = websocket_key(a, b);
+    frag_ = websocket_accept(key);
     auto& ctx = loop_.ctx();
     const auto& room = ctx.p->rooms[plan_.room];
-    wbuf_ = "GET " + chat::ws_target(ctx.base, room.name, plan_.user) +
-            " HTTP/1.1\r\nHost: " + ctx.host_header +
-            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
-    wbuf_.append(key_view);
-    wbuf_ += "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: chat-load\r\n";
-    wbuf_ += ctx.upgrade_headers;
-    wbuf_ += "\r\n";
+    wbuf_ = upgrade_request(chat::ws_target(ctx.base, room.name, plan_.user), ctx.host_header, key,
+                            ctx.upgrade_headers);
     state_ = state::upgrading;
     write_wbuf();
     if (tls_)

@@ -170,6 +170,26 @@ std::string websocket_accept(std::string_view key) {
     return std::string(out, n);
 }
 
+std::string websocket_key(std::uint64_t a, std::uint64_t b) {
+    unsigned char nonce[16];
+    std::memcpy(nonce, &a, 8);
+    std::memcpy(nonce + 8, &b, 8);
+    char key[32];
+    const auto n = boost::beast::detail::base64::encode(key, nonce, sizeof nonce);
+    return std::string(key, n);
+}
+
+std::string upgrade_request(std::string_view target, std::string_view host, std::string_view key,
+                            std::string_view extra_headers) {
+    std::string r;
+    r.reserve(160 + target.size() + host.size() + extra_headers.size());
+    r.append("GET ").append(target).append(" HTTP/1.1\r\nHost: ").append(host);
+    r.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ").append(key);
+    r.append("\r\nSec-WebSocket-Version: 13\r\nUser-Agent: chat-load\r\n").append(extra_headers);
+    r.append("\r\n");
+    return r;
+}
+
 std::string close_payload(int code, std::string_view reason) {
     std::string p;
     p.push_back(static_cast<char>((code >> 8) & 0xFF));

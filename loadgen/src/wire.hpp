@@ -68,6 +68,14 @@ upgrade_status check_upgrade(std::string_view data, std::string_view accept, std
 // The Sec-WebSocket-Accept value a server must answer to `key` (RFC 6455 section 4.2.2).
 std::string websocket_accept(std::string_view key);
 
+// A Sec-WebSocket-Key: the 16 bytes of `a` and `b`, base64 (24 characters).
+std::string websocket_key(std::uint64_t a, std::uint64_t b);
+
+// The upgrade request of `target` on `host` with `key`; `extra_headers` are whole header lines
+// (--header, --origin). Ends with the blank line.
+std::string upgrade_request(std::string_view target, std::string_view host, std::string_view key,
+                            std::string_view extra_headers);
+
 // The close payload: 2-byte code plus reason.
 std::string close_payload(int code, std::string_view reason = {});
 

@@ -69,6 +69,19 @@ TEST_CASE("Wire: content is found in a broadcast without a JSON parser", "[wire]
     CHECK_FALSE(find_content(R"({"user":"x"})", c));
 }
 
+TEST_CASE("Wire: the upgrade request carries the key, the extra headers and one blank line",
+          "[wire]") {
+    const auto key = websocket_key(0, 0);
+    CHECK(key == "AAAAAAAAAAAAAAAAAAAAAA==");
+    CHECK(websocket_key(1, 0) != websocket_key(0, 1));
+    const auto r = upgrade_request("/ws?room=a&user=b", "127.0.0.1:9", key, "X-Test: 1\r\n");
+    CHECK(r.rfind("GET /ws?room=a&user=b HTTP/1.1\r\nHost: 127.0.0.1:9\r\n", 0) == 0);
+    CHECK(r.find("\r\nSec-WebSocket-Key: " + key + "\r\n") != std::string::npos);
+    CHECK(r.find("\r\nSec-WebSocket-Version: 13\r\n") != std::string::npos);
+    CHECK(r.find("\r\nX-Test: 1\r\n\r\n") != std::string::npos);
+    CHECK(r.find("\r\n\r\n") == r.size() - 4);
+}
+
 TEST_CASE("Wire: the upgrade answer is checked, case-insensitively and bounded", "[wire]") {
     // RFC 6455's own example key and accept value.
     CHECK(websocket_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
