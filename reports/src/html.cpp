@@ -19,7 +19,7 @@ constexpr std::size_t max_line_bytes = 4000;
 
 constexpr const char* style = R"css(
 :root{--pass:#1a7f37;--fail:#cf222e;--warn:#9a6700;--skip:#6e7781;--error:#8250df;
---timeout:#bc4c00;--flaky:#bf3989;--line:#d0d7de;--muted:#57606a}
+--timeout:#bc4c00;--flaky:#bf3989;--blocked:#953800;--line:#d0d7de;--muted:#57606a}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
 color:#1f2328;background:#f6f8fa}
@@ -33,10 +33,11 @@ a{color:#0969da}
 .banner{color:#fff;padding:20px 16px;background:var(--skip)}
 .banner .inner{max-width:1100px;margin:0 auto}
 .banner .verdict{font-size:18px;font-weight:600;margin-top:6px}
+.banner .highlights{margin:8px 0 0 18px;padding:0;font-size:15px}
 .banner .tool{opacity:.85}
 .v-pass{background:var(--pass)}.v-fail{background:var(--fail)}.v-warn{background:var(--warn)}
 .v-error{background:var(--error)}.v-timeout{background:var(--timeout)}
-.v-flaky{background:var(--flaky)}.v-skip{background:var(--skip)}
+.v-flaky{background:var(--flaky)}.v-skip{background:var(--skip)}.v-blocked{background:var(--blocked)}
 nav{max-width:1100px;margin:0 auto;padding:8px 16px;font-size:13px}
 nav a{margin-right:14px}
 table{border-collapse:collapse;background:#fff;margin:6px 0 14px}
@@ -50,11 +51,12 @@ font-size:12px;font-weight:600;text-align:center;background:var(--skip)}
 .o-pass{background:var(--pass)}.o-fail{background:var(--fail)}.o-warn{background:var(--warn)}
 .o-skip{background:var(--skip)}.o-error{background:var(--error)}
 .o-timeout{background:var(--timeout)}.o-flaky{background:var(--flaky)}
+.o-blocked{background:var(--blocked)}
 .counts{display:flex;flex-wrap:wrap;gap:8px}
 .counts .badge{font-size:14px;padding:4px 12px}
 a.l-pass{color:var(--pass)}a.l-fail{color:var(--fail)}a.l-warn{color:var(--warn)}
 a.l-skip{color:var(--skip)}a.l-error{color:var(--error)}a.l-timeout{color:var(--timeout)}
-a.l-flaky{color:var(--flaky)}
+a.l-flaky{color:var(--flaky)}a.l-blocked{color:var(--blocked)}
 .links a{margin-right:8px;white-space:nowrap}
 figure{margin:10px 0;display:inline-block;background:#fff;border:1px solid var(--line)}
 svg.chart{display:block;max-width:100%;height:auto}
@@ -63,6 +65,7 @@ border-radius:4px;margin:10px 0;padding:10px 14px}
 article.c-pass{border-left-color:var(--pass)}article.c-fail{border-left-color:var(--fail)}
 article.c-warn{border-left-color:var(--warn)}article.c-error{border-left-color:var(--error)}
 article.c-timeout{border-left-color:var(--timeout)}article.c-flaky{border-left-color:var(--flaky)}
+article.c-blocked{border-left-color:var(--blocked)}
 .facts{color:var(--muted);font-size:12.5px;margin:4px 0}
 .facts span{margin-right:14px}
 blockquote{margin:8px 0;padding:4px 12px;border-left:3px solid var(--line);color:#424a53;
@@ -103,13 +106,19 @@ void header(std::string& h, const document& doc) {
     h += "<h1>" + text(doc.title.empty() ? "Report" : doc.title) + "</h1>";
     if (!doc.verdict.empty())
         h += "<div class=\"verdict\">" + text(doc.verdict) + "</div>";
+    if (!doc.highlights.empty()) {
+        h += "<ul class=\"highlights\">";
+        for (const auto& line : doc.highlights)
+            h += "<li>" + text(line) + "</li>";
+        h += "</ul>";
+    }
     if (!doc.tool.empty())
         h += "<div class=\"tool\">" + text(doc.tool) + "</div>";
     h += "</div></header>\n<nav>";
     if (!doc.meta.empty())
         h += "<a href=\"#run\">Run</a>";
     if (!doc.cases.empty())
-        h += "<a href=\"#summary\">Summary</a><a href=\"#clauses\">By clause</a>";
+        h += "<a href=\"#summary\">Summary</a>";
     if (!doc.tables.empty())
         h += "<a href=\"#tables\">Tables</a>";
     if (!doc.charts.empty())
@@ -145,29 +154,6 @@ void summary(std::string& h, const document& doc) {
     if (!problems.empty())
         h += "<p class=\"links\">Not passed: " + problems + "</p>\n";
     h += "</section>\n";
-
-    // Clause by clause: which checks cover it and how they ended.
-    std::vector<outcome> columns;
-    for (const auto o : detail::all_outcomes)
-        if (counts[o] > 0)
-            columns.push_back(o);
-    h += "<section id=\"clauses\"><h2>By clause</h2><table>\n<thead><tr><th>Clause</th>"
-         "<th>Result</th>";
-    for (const auto o : columns)
-        h += "<th>" + std::string(to_string(o)) + "</th>";
-    h += "<th>Checks</th></tr></thead><tbody>\n";
-    for (const auto& clause : detail::by_clause(doc.cases)) {
-        h += "<tr><td class=\"mono\">" + text(clause.clause) + "</td><td>" +
-             badge(detail::worst(clause.counts)) + "</td>";
-        for (const auto o : columns)
-            h += "<td class=\"n\">" +
-                 (clause.counts[o] ? std::to_string(clause.counts[o]) : std::string()) + "</td>";
-        h += "<td class=\"links\">";
-        for (const auto i : clause.cases)
-            h += case_link(doc.cases[i], i);
-        h += "</td></tr>\n";
-    }
-    h += "</tbody></table></section>\n";
 }
 
 void tables(std::string& h, const document& doc) {

@@ -80,9 +80,11 @@ std::string to_junit(const document& doc) {
     const std::string suite = doc.tool.empty() ? "chat-report" : doc.tool;
     const std::string figures =
         " tests=\"" + std::to_string(doc.cases.size()) + "\" failures=\"" +
-        std::to_string(counts[outcome::fail] + counts[outcome::flaky]) + "\" errors=\"" +
-        std::to_string(counts[outcome::error] + counts[outcome::timeout]) + "\" skipped=\"" +
-        std::to_string(counts[outcome::skip]) + "\" time=\"" + detail::seconds(total_ms) + "\"";
+        std::to_string(counts[outcome::fail] + counts[outcome::flaky] +
+                       (doc.warnings_fail ? counts[outcome::warn] : 0)) +
+        "\" errors=\"" + std::to_string(counts[outcome::error] + counts[outcome::timeout]) +
+        "\" skipped=\"" + std::to_string(counts[outcome::skip] + counts[outcome::blocked]) +
+        "\" time=\"" + detail::seconds(total_ms) + "\"";
 
     std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     x += "<testsuites name=\"" + attr(suite) + "\"" + figures + ">\n";
@@ -95,6 +97,8 @@ std::string to_junit(const document& doc) {
         property("title", doc.title);
     if (!doc.verdict.empty())
         property("verdict", doc.verdict);
+    for (std::size_t i = 0; i < doc.highlights.size(); ++i)
+        property("finding " + std::to_string(i + 1), doc.highlights[i]);
     for (const auto& [key, value] : doc.meta)
         property(key, value);
     for (const auto& tc : doc.cases)
@@ -110,7 +114,11 @@ std::string to_junit(const document& doc) {
         std::string body;
         switch (tc.result) {
         case outcome::pass:
+            break;
         case outcome::warn:
+            if (doc.warnings_fail)
+                body = "      <failure type=\"WARN\" message=\"" + attr(headline(tc)) + "\">" +
+                       details(tc) + "</failure>\n";
             break;
         case outcome::fail:
         case outcome::flaky:
@@ -123,13 +131,15 @@ std::string to_junit(const document& doc) {
                    attr(headline(tc)) + "\">" + details(tc) + "</error>\n";
             break;
         case outcome::skip:
+        case outcome::blocked:
             body = "      <skipped message=\"" + attr(headline(tc)) + "\"/>\n";
             break;
         }
         std::string out;
         if (tc.result == outcome::warn)
-            out += "WARN: " + std::string(tc.level.empty() ? "SHOULD" : tc.level) +
-                   " not met (does not fail the run)\n" + details(tc);
+            out += "WARN: " + std::string(tc.level.empty() ? "SHOULD" : tc.level) + " not met (" +
+                   (doc.warnings_fail ? "fails the run: --strict" : "does not fail the run") +
+                   ")\n" + details(tc);
         else if (tc.result == outcome::pass && !tc.message.empty())
             out += markup(tc.message) + "\n";
         if (!tc.transcript.empty())

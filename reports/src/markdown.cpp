@@ -32,6 +32,8 @@ const char* mark(outcome o) {
         return "⏱️";
     case outcome::flaky:
         return "🔀";
+    case outcome::blocked:
+        return "⛔";
     }
     return "";
 }
@@ -76,6 +78,10 @@ std::string to_markdown(const document& doc) {
         "\n\n";
     if (!doc.verdict.empty())
         md += "**" + cell(doc.verdict, 300) + "**\n\n";
+    for (const auto& h : doc.highlights)
+        md += "- " + cell(h, 400) + "\n";
+    if (!doc.highlights.empty())
+        md += "\n";
     std::string facts;
     if (!doc.tool.empty())
         facts += cell(doc.tool, 80);

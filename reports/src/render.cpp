@@ -28,6 +28,8 @@ const char* to_string(outcome o) noexcept {
         return "TIMEOUT";
     case outcome::flaky:
         return "FLAKY";
+    case outcome::blocked:
+        return "BLOCKED";
     }
     return "ERROR";
 }

@@ -1,8 +1,7 @@
-// Counts by outcome, cases by clause and the verdict's outcome.
+// Counts by outcome and the verdict's outcome.
 #include "summary.hpp"
 
-#include <algorithm> // find_if
-#include <cctype>    // isalpha, toupper
+#include <cctype> // isalpha, toupper
 #include <string_view>
 
 namespace chat::reports::detail {
@@ -23,6 +22,8 @@ const char* css_name(outcome o) noexcept {
         return "timeout";
     case outcome::flaky:
         return "flaky";
+    case outcome::blocked:
+        return "blocked";
     }
     return "error";
 }
@@ -43,14 +44,6 @@ outcome_counts count(const std::vector<test_case>& cases) {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 // How bad an outcome is for the run as a whole: harness trouble, then violations, then notes.
 int severity(outcome o) {
     switch (o) {
@@ -63,6 +56,8 @@ int severity(outcome o) {
         return 3;
     case outcome::warn:
         return 2;
+    case outcome::blocked:
+        return 1;
     case outcome::pass:
         return 1;
     case outcome::skip:
@@ -82,36 +77,6 @@ outcome worst(const outcome_counts& c, outcome fallback) {
             any = true;
         }
     return w;
-}
-
-std::vector<clause_summary> by_clause(const std::vector<test_case>& cases) {
-    std::vector<clause_summary> out;
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-        std::string_view rest = cases[i].group;
-        std::vector<std::string> names;
-        while (true) {
-            const auto comma = rest.find(',');
-            const auto name = trim(rest.substr(0, comma));
-            if (!name.empty())
-                names.emplace_back(name);
-            if (comma == std::string_view::npos)
-                break;
-            rest.remove_prefix(comma + 1);
-        }
-        if (names.empty())
-            names.emplace_back("(no clause)");
-        for (const auto& name : names) {
-            auto it = std::find_if(out.begin(), out.end(),
-                                   [&](const clause_summary& s) { return s.clause == name; });
-            if (it == out.end())
-                it = out.insert(out.end(), clause_summary{name, {}, {}});
-            if (!it->cases.empty() && it->cases.back() == i)
-                continue; // "A, A" names the clause once
-            ++it->counts[cases[i].result];
-            it->cases.push_back(i);
-        }
-    }
-    return out;
 }
 
 outcome verdict_outcome(const document& doc, outcome fallback) {

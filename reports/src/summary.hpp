@@ -1,5 +1,4 @@
-// What the renderers say about a document as a whole: counts by outcome, cases by clause,
-// and which outcome the verdict line stands for.
+// What the renderers say about a document as a whole: counts by outcome and which outcome the verdict line stands for.
 #pragma once
 
 #include "chat/reports/document.hpp"
@@ -11,9 +10,9 @@
 
 namespace chat::reports::detail {
 
-inline constexpr std::array<outcome, 7> all_outcomes{
-    outcome::pass,  outcome::fail,    outcome::warn, outcome::skip,
-    outcome::error, outcome::timeout, outcome::flaky};
+inline constexpr std::array<outcome, 8> all_outcomes{
+    outcome::pass,  outcome::fail,    outcome::warn,  outcome::skip,
+    outcome::error, outcome::timeout, outcome::flaky, outcome::blocked};
 
 // Lower-case outcome name, for CSS classes: "pass", "fail", ...
 const char* css_name(outcome o) noexcept;
@@ -30,15 +29,6 @@ outcome_counts count(const std::vector<test_case>& cases);
 // The outcome that matters most for a run: ERROR/TIMEOUT, then FAIL, FLAKY, WARN, PASS, SKIP;
 // `fallback` when there is nothing to count.
 outcome worst(const outcome_counts& c, outcome fallback = outcome::skip);
-
-// One clause (or other group) and the cases that name it. A case whose group lists several
-// clauses ("HIST-2, HIST-3") belongs to each; clauses keep their first-seen order.
-struct clause_summary {
-    std::string clause;
-    outcome_counts counts;
-    std::vector<std::size_t> cases; // indexes into document::cases
-};
-std::vector<clause_summary> by_clause(const std::vector<test_case>& cases);
 
 // The outcome a verdict line such as "FAIL: 2 of 41 checks failed" names by its first word;
 // when the word is none of ours, the worst outcome among the cases; `fallback` without cases.

@@ -11,7 +11,9 @@
 namespace chat::reports {
 
 // Outcome of one case (a conformance check, a threshold).
-enum class outcome { pass, fail, warn, skip, error, timeout, flaky };
+// BLOCKED: the case could not judge its own requirement because another one it depends on
+// failed (a conformance check that cannot recognise its messages once MSG-2 is broken).
+enum class outcome { pass, fail, warn, skip, error, timeout, flaky, blocked };
 const char* to_string(outcome o) noexcept; // "PASS", "FAIL", ...
 
 struct transcript_line {
@@ -63,6 +65,11 @@ struct document {
     std::string tool;    // "chat-conform", "chat-load"
     std::string title;   // heading of the report
     std::string verdict; // one line: "PASS: 41 of 41 checks passed", "FAIL: ..."
+    // What a reader must see first, in order, under the verdict: the target's death, the root
+    // causes with the cases that prove each. Every format shows them at the top.
+    std::vector<std::string> highlights;
+    // A WARN fails the run (chat-conform --strict): JUnit reports it as a failure.
+    bool warnings_fail = false;
     std::vector<std::pair<std::string, std::string>> meta; // run metadata, in display order
     std::vector<table> tables;
     std::vector<chart> charts;
