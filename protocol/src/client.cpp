@@ -2,14 +2,18 @@
 // This is the only Beast-heavy translation unit of the shared library.
 #include "chat/client.hpp"
 
+#include "chat/ws_frame.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm> // min
@@ -22,7 +26,6 @@ namespace chat {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace websocket = beast::websocket;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
@@ -372,97 +375,329 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
     co_return co_await http_request(ex, base, method, target, timeout, opts, sink);
 }
 
+// The WebSocket side speaks RFC 6455 through the shared codec (chat/ws_frame.hpp) on a Beast
+// TCP or TLS stream, so that what a check sends is exactly the frames it asked for and what it
+// reports is exactly what arrived: every frame is in the transcript, a close frame is reported
+// with its code whatever follows it on the wire (a reset, a TLS truncation), and a frame that
+// breaks RFC 6455 is reported as the rule it breaks.
 struct ws_client::impl {
-    using plain_ws = websocket::stream<beast::tcp_stream>;
-    using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+    using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
     impl(net::any_io_executor e, base_url b, transcript_sink s)
-        : ex(std::move(e)), base(std::move(b)), sink(std::move(s)) {}
+        : ex(std::move(e)), base(std::move(b)), sink(std::move(s)), write_done(ex) {}
 
     net::any_io_executor ex;
     base_url base;
     transcript_sink sink;
     std::shared_ptr<ssl::context> ctx; // outlives `tls`
-    std::optional<plain_ws> plain;
-    std::optional<tls_ws> tls;
-    beast::flat_buffer buffer;
+    std::optional<beast::tcp_stream> plain;
+    std::optional<tls_stream> tls;
+    std::optional<ws::frame_parser> parser;
+    std::string input;      // bytes read and not yet parsed
+    std::size_t parsed = 0; // of `input`
     std::size_t pongs = 0;
     std::string last_pong;
+    bool close_sent = false;
+    std::optional<ws_event> closed; // the close the server sent (or how the connection ended)
+    bool writing = false;
+    net::steady_timer write_done; // wakes writers waiting for `writing` to clear
+    // Frames of the message being read, for its transcript line.
+    std::size_t message_frames = 0;
 
-    // Calls f with whichever stream this connection uses.
-    template <class F> decltype(auto) with_ws(F&& f) { return tls ? f(*tls) : f(*plain); }
+    template <class F> decltype(auto) with_stream(F&& f) { return tls ? f(*tls) : f(*plain); }
     bool has_stream() const { return tls || plain; }
+    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 
-    template <class WS> void watch_control_frames(WS& ws) {
-        ws.control_callback([this](websocket::frame_type kind, std::string_view data) {
-            if (kind == websocket::frame_type::pong) {
-                ++pongs;
-                last_pong = std::string(data);
-                record(sink, wire_event::kind::control, "pong received: " + printable(data, false));
-            } else if (kind == websocket::frame_type::ping) {
-                record(sink, wire_event::kind::control, "ping received (answered)");
-            }
-        });
+    // Writes `bytes` (whole frames) once no other write is under way: a pong a read sends
+    // never interleaves with a message another coroutine is writing.
+    net::awaitable<error_code> write(std::string bytes, milliseconds timeout) {
+        while (writing) {
+            write_done.expires_at(net::steady_timer::time_point::max());
+            error_code ignored;
+            co_await write_done.async_wait(net::redirect_error(net::use_awaitable, ignored));
+        }
+        if (!has_stream())
+            co_return net::error::not_connected;
+        writing = true;
+        lowest().expires_after(timeout);
+        auto [ec, n] = co_await with_stream(
+            [&](auto& s) { return net::async_write(s, net::buffer(bytes), use_tuple); });
+        (void)n;
+        writing = false;
+        write_done.cancel();
+        co_return ec;
     }
 
-    template <class WS> ws_event event_from(WS& ws, const error_code& ec) {
+    // One masked frame, as a client sends it (RFC 6455 5.3: a fresh random key per frame).
+    static void append(std::string& out, ws::opcode op, bool fin, std::string_view payload) {
+        ws::mask_key key;
+        RAND_bytes(key.data(), static_cast<int>(key.size()));
+        ws::append_frame(out, op, fin, payload, key);
+    }
+
+    static const char* name_of(ws::opcode op) {
+        switch (op) {
+        case ws::opcode::continuation:
+            return "continuation";
+        case ws::opcode::text:
+            return "text";
+        case ws::opcode::binary:
+            return "binary";
+        case ws::opcode::close:
+            return "close";
+        case ws::opcode::ping:
+            return "ping";
+        case ws::opcode::pong:
+            return "pong";
+        }
+        return "reserved opcode";
+    }
+
+    // The transcript line of a frame header as it arrived, for frames a message line does not
+    // describe by itself: fragments, reserved bits, masks.
+    void observe(const ws::frame_header& h) {
+        const bool plain_whole = h.fin && h.rsv == 0 && !h.masked &&
+                                 (h.op == ws::opcode::text || h.op == ws::opcode::binary) &&
+                                 message_frames == 0;
+        if (h.op == ws::opcode::text || h.op == ws::opcode::binary ||
+            h.op == ws::opcode::continuation)
+            ++message_frames;
+        if (plain_whole || ws::is_control(h.op))
+            return;
+        std::string line = std::string(name_of(h.op)) + " frame" + (h.fin ? " (fin)" : "") + ", " +
+                           std::to_string(h.length) + " bytes";
+        if (h.rsv != 0)
+            line += ", RSV bits " + std::to_string(h.rsv);
+        if (h.masked)
+            line += ", masked";
+        record(sink, wire_event::kind::frame_received, line);
+    }
+
+    // Ends the connection as RFC 6455 7.1.7 says a client fails it: close frame, then TCP.
+    net::awaitable<void> fail_connection(std::uint16_t code, milliseconds timeout) {
+        if (!close_sent) {
+            close_sent = true;
+            std::string frame;
+            append(frame, ws::opcode::close, true, ws::close_payload(code));
+            record(sink, wire_event::kind::control, "close sent: " + std::to_string(code));
+            co_await write(std::move(frame), timeout);
+        }
+        drop();
+    }
+
+    void drop() {
+        if (!has_stream())
+            return;
+        error_code ignored;
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest().socket().close(ignored);
+    }
+
+    ws_event ended(const error_code& ec) {
+        if (closed)
+            return *closed; // whatever followed the close frame, the close is what arrived
         ws_event ev;
         ev.ec = ec;
-        if (ec == websocket::error::closed) {
-            ev.type = ws_event::kind::closed;
-            const auto& reason = ws.reason();
-            ev.close_code =
-                reason.code == websocket::close_code::none ? 1005 : static_cast<int>(reason.code);
-            ev.close_reason = std::string(reason.reason.data(), reason.reason.size());
-            record(sink, wire_event::kind::control,
-                   "close received: " + std::to_string(ev.close_code) +
-                       (ev.close_reason.empty() ? "" : " " + printable(ev.close_reason, false)));
-        } else if (ec == beast::error::timeout) {
+        if (ec == beast::error::timeout) {
             ev.type = ws_event::kind::timeout;
             record(sink, wire_event::kind::note, "deadline expired; connection dropped");
+            drop();
         } else {
             ev.type = ws_event::kind::error;
-            record(sink, wire_event::kind::note, "connection error: " + ec.message());
+            record(sink, wire_event::kind::note,
+                   "the connection ended without a close frame: " + ec.message());
         }
         return ev;
     }
 
-    template <class WS>
-    net::awaitable<http_result> upgrade(WS& ws, const std::string& target, milliseconds timeout,
+    // Reads the next message, answering pings and recording pongs and the close on the way.
+    net::awaitable<ws_event> next(milliseconds timeout, bool until_close) {
+        if (closed)
+            co_return *closed;
+        if (!has_stream() || !parser)
+            co_return ws_event{ws_event::kind::error, {}, 0, {}, net::error::not_connected, {}};
+        lowest().expires_after(timeout);
+        for (;;) {
+            // Parse what is buffered, up to its first event
+            ws::frame_parser::event ev;
+            while (parsed < input.size() && ev.what == ws::frame_parser::event::kind::none)
+                parsed += parser->parse(reinterpret_cast<unsigned char*>(input.data()) + parsed,
+                                        input.size() - parsed, ev);
+            if (ev.what != ws::frame_parser::event::kind::none) {
+                auto out = co_await on_event(ev, timeout, until_close);
+                if (out)
+                    co_return *out;
+                continue;
+            }
+            input.clear();
+            parsed = 0;
+            // Read more
+            input.resize(64 * 1024);
+            auto [ec, n] = co_await with_stream(
+                [&](auto& s) { return s.async_read_some(net::buffer(input), use_tuple); });
+            input.resize(n);
+            if (ec && n == 0)
+                co_return ended(ec);
+        }
+    }
+
+    // Handles one parser event; a message (or the end) for the caller, nullopt to read on.
+    net::awaitable<std::optional<ws_event>> on_event(const ws::frame_parser::event& ev,
+                                                     milliseconds timeout, bool until_close) {
+        using kind = ws::frame_parser::event::kind;
+        switch (ev.what) {
+        case kind::message: {
+            ws_event out;
+            out.type = ev.text ? ws_event::kind::text : ws_event::kind::binary;
+            out.data = std::string(ev.payload);
+            const auto frames = message_frames;
+            message_frames = 0;
+            if (until_close)
+                co_return std::nullopt;
+            record(sink, wire_event::kind::frame_received,
+                   std::string(to_string(out.type)) +
+                       (frames > 1 ? " (" + std::to_string(frames) + " frames)" : "") + " " +
+                       printable(out.data, out.type == ws_event::kind::binary));
+            co_return out;
+        }
+        case kind::ping: {
+            record(sink, wire_event::kind::control,
+                   "ping received: " + printable(ev.payload, false) + " (answered)");
+            std::string pong;
+            append(pong, ws::opcode::pong, true, ev.payload);
+            co_await write(std::move(pong), timeout);
+            lowest().expires_after(timeout);
+            co_return std::nullopt;
+        }
+        case kind::pong:
+            ++pongs;
+            last_pong = std::string(ev.payload);
+            record(sink, wire_event::kind::control,
+                   "pong received: " + printable(ev.payload, false));
+            co_return std::nullopt;
+        case kind::close: {
+            ws_event out;
+            out.type = ws_event::kind::closed;
+            out.close_code = ev.code;
+            out.close_reason = std::string(ev.payload);
+            std::string line =
+                "close received: " + std::to_string(ev.code) +
+                (out.close_reason.empty() ? "" : " " + printable(out.close_reason, false));
+            if (ev.problem != ws::violation::none)
+                line += " (breaks RFC 6455: " + std::string(ws::describe(ev.problem)) + ")";
+            record(sink, wire_event::kind::control, line);
+            closed = out;
+            parser->set_closing();
+            // Answer it (RFC 6455 5.5.1), then the server closes TCP; a reset is fine now.
+            if (!close_sent) {
+                close_sent = true;
+                std::string frame;
+                append(frame, ws::opcode::close, true,
+                       ev.code == ws::close_code::no_status || !ws::close_code_allowed(ev.code)
+                           ? std::string()
+                           : ws::close_payload(ev.code));
+                if (auto wec = co_await write(std::move(frame), timeout))
+                    record(sink, wire_event::kind::note,
+                           "after the close frame the connection ended with: " + wec.message());
+            }
+            co_await finish_close(timeout);
+            co_return out;
+        }
+        case kind::error: {
+            ws_event out;
+            out.type = ws_event::kind::error;
+            out.ec = net::error::invalid_argument;
+            out.protocol_violation = std::string(ws::describe(ev.problem));
+            record(sink, wire_event::kind::note,
+                   "the server broke RFC 6455: " + out.protocol_violation + " (failing with " +
+                       std::to_string(ev.code) + ")");
+            co_await fail_connection(ev.code, timeout);
+            closed = out;
+            co_return out;
+        }
+        case kind::none:
+            break;
+        }
+        co_return std::nullopt;
+    }
+
+    // After both close frames: TLS close_notify (bounded), then TCP.
+    net::awaitable<void> finish_close(milliseconds timeout) {
+        if (tls) {
+            lowest().expires_after(std::min(timeout, milliseconds(1000)));
+            auto [ec] = co_await tls->async_shutdown(use_tuple);
+            (void)ec;
+        }
+        drop();
+    }
+
+    net::awaitable<http_result> upgrade(const std::string& target, milliseconds timeout,
                                         const ws_options& opts) {
         http_result out;
-        beast::get_lowest_layer(ws).expires_after(timeout);
+        lowest().expires_after(timeout);
         error_code ec;
-        out.error = co_await open_stream(ws.next_layer(), base, opts.request,
-                                         opts.receive_buffer_bytes, ec);
+        out.error = co_await with_stream([&](auto& s) {
+            return open_stream(s, base, opts.request, opts.receive_buffer_bytes, ec);
+        });
         if (ec) {
             out.ec = ec;
             record(sink, wire_event::kind::note, out.error);
             co_return out;
         }
-        ws.read_message_max(opts.max_message_bytes);
-        ws.set_option(websocket::stream_base::decorator(
-            [request = opts.request](websocket::request_type& req) {
-                req.set(http::field::user_agent, "chat-compliance");
-                apply_options(req, request);
-            }));
-        watch_control_frames(ws);
+        // RFC 6455 4.1: the opening handshake
+        const auto key = ws::random_client_key();
+        http::request<http::empty_body> req{http::verb::get, target, 11};
+        req.set(http::field::host, base.host_header());
+        req.set(http::field::upgrade, "websocket");
+        req.set(http::field::connection, "Upgrade");
+        req.set(http::field::sec_websocket_key, key);
+        req.set(http::field::sec_websocket_version, "13");
+        req.set(http::field::user_agent, "chat-compliance");
+        apply_options(req, opts.request);
         record(sink, wire_event::kind::http_request, "GET " + target + " HTTP/1.1 (upgrade)");
-        websocket::response_type res;
-        auto [hec] = co_await ws.async_handshake(res, base.host_header(), target, use_tuple);
-        if (hec && hec != websocket::error::upgrade_declined) {
-            out.ec = hec;
-            out.error = describe(hec, base, "WebSocket handshake failed with");
+        auto [wec, wn] =
+            co_await with_stream([&](auto& s) { return http::async_write(s, req, use_tuple); });
+        (void)wn;
+        if (wec) {
+            out.ec = wec;
+            out.error = describe(wec, base, "cannot send the upgrade request to");
             record(sink, wire_event::kind::note, out.error);
             co_return out;
         }
+        beast::flat_buffer buffer;
+        http::response_parser<http::string_body> res_parser;
+        res_parser.body_limit(16 * 1024 * 1024);
+        auto [rec, rn] = co_await with_stream(
+            [&](auto& s) { return http::async_read(s, buffer, res_parser, use_tuple); });
+        (void)rn;
+        if (rec) {
+            out.ec = rec;
+            out.error = describe(rec, base, "no valid HTTP response to the upgrade from");
+            record(sink, wire_event::kind::note, out.error);
+            co_return out;
+        }
+        const auto& res = res_parser.get();
         fill_result(out, res);
         record(sink, wire_event::kind::http_response, response_text(res));
-        if (hec) {
-            // Declined: the response is the result; the connection is of no further use.
-            error_code ignored;
-            beast::get_lowest_layer(ws).socket().close(ignored);
+        if (out.status != 101) {
+            drop(); // declined: the response is the result
+            co_return out;
         }
+        if (res[http::field::sec_websocket_accept] != ws::accept_key(key)) {
+            out.ec = net::error::invalid_argument;
+            out.error = "the 101 answer's Sec-WebSocket-Accept is \"" +
+                        std::string(res[http::field::sec_websocket_accept]) + "\", not \"" +
+                        ws::accept_key(key) + "\" (RFC 6455 4.2.2)";
+            record(sink, wire_event::kind::note, out.error);
+            drop();
+            co_return out;
+        }
+        // What came behind the 101 in the same read is the start of the WebSocket stream.
+        const auto rest = buffer.data();
+        input.assign(static_cast<const char*>(rest.data()), rest.size());
+        parsed = 0;
+        parser.emplace(opts.max_message_bytes, ws::role::client);
+        parser->set_observer([this](const ws::frame_header& h) { observe(h); });
         co_return out;
     }
 };
@@ -498,9 +733,12 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
     const std::string target(target_view);
     d.plain.reset();
     d.tls.reset();
+    d.parser.reset();
+    d.closed.reset();
+    d.close_sent = false;
     if (!d.base.tls()) {
         d.plain.emplace(d.ex);
-        co_return co_await d.upgrade(*d.plain, target, timeout, opts);
+        co_return co_await d.upgrade(target, timeout, opts);
     }
     http_result out;
     d.ctx = tls_context(opts.request, out.error);
@@ -510,7 +748,7 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
         co_return out;
     }
     d.tls.emplace(d.ex, *d.ctx);
-    co_return co_await d.upgrade(*d.tls, target, timeout, opts);
+    co_return co_await d.upgrade(target, timeout, opts);
 }
 
 namespace {
@@ -518,126 +756,93 @@ const error_code not_connected = net::error::not_connected;
 }
 
 net::awaitable<error_code> ws_client::send_text(std::string_view text, milliseconds timeout) {
-    impl& d = *impl_;
-    if (!d.has_stream())
-        co_return not_connected;
-    record(d.sink, wire_event::kind::frame_sent, "text " + printable(text, false));
-    auto ec = co_await d.with_ws([&](auto& ws) -> net::awaitable<error_code> {
-        beast::get_lowest_layer(ws).expires_after(timeout);
-        ws.text(true);
-        auto [e, n] = co_await ws.async_write(net::buffer(text.data(), text.size()), use_tuple);
-        (void)n;
-        co_return e;
-    });
-    if (ec)
-        record(d.sink, wire_event::kind::note, "send failed: " + ec.message());
-    co_return ec;
+    const std::vector<std::string> one{std::string(text)};
+    co_return co_await send_frames(one, ws::opcode::text, false, timeout);
 }
 
 net::awaitable<error_code> ws_client::send_binary(std::string_view data, milliseconds timeout) {
-    impl& d = *impl_;
-    if (!d.has_stream())
-        co_return not_connected;
-    record(d.sink, wire_event::kind::frame_sent, "binary " + printable(data, true, 64));
-    auto ec = co_await d.with_ws([&](auto& ws) -> net::awaitable<error_code> {
-        beast::get_lowest_layer(ws).expires_after(timeout);
-        ws.binary(true);
-        auto [e, n] = co_await ws.async_write(net::buffer(data.data(), data.size()), use_tuple);
-        (void)n;
-        ws.text(true);
-        co_return e;
-    });
-    if (ec)
-        record(d.sink, wire_event::kind::note, "send failed: " + ec.message());
-    co_return ec;
+    const std::vector<std::string> one{std::string(data)};
+    co_return co_await send_frames(one, ws::opcode::binary, false, timeout);
 }
 
 net::awaitable<error_code> ws_client::send_fragmented(const std::vector<std::string>& parts,
                                                       milliseconds timeout) {
+    co_return co_await send_frames(parts, ws::opcode::text, true, timeout);
+}
+
+net::awaitable<error_code> ws_client::send_burst(const std::vector<std::string>& texts,
+                                                 milliseconds timeout) {
+    co_return co_await send_frames(texts, ws::opcode::text, false, timeout);
+}
+
+net::awaitable<error_code> ws_client::send_frames(const std::vector<std::string>& payloads,
+                                                  ws::opcode op, bool fragments,
+                                                  milliseconds timeout) {
     impl& d = *impl_;
-    if (!d.has_stream())
+    if (!d.has_stream() || d.closed)
         co_return not_connected;
-    co_return co_await d.with_ws([&](auto& ws) -> net::awaitable<error_code> {
-        beast::get_lowest_layer(ws).expires_after(timeout);
-        ws.text(true);
-        for (std::size_t i = 0; i < parts.size(); ++i) {
-            const bool fin = i + 1 == parts.size();
+    std::string bytes;
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+        const bool fin = !fragments || i + 1 == payloads.size();
+        const auto frame_op = fragments && i > 0 ? ws::opcode::continuation : op;
+        impl::append(bytes, frame_op, fin, payloads[i]);
+        if (payloads.size() <= 3 || i == 0 || i + 1 == payloads.size())
             record(d.sink, wire_event::kind::frame_sent,
-                   std::string(i == 0 ? "text" : "continuation") + (fin ? " (fin) " : " ") +
-                       printable(parts[i], false));
-            auto [e, n] = co_await ws.async_write_some(
-                fin, net::buffer(parts[i].data(), parts[i].size()), use_tuple);
-            (void)n;
-            if (e) {
-                record(d.sink, wire_event::kind::note, "send failed: " + e.message());
-                co_return e;
-            }
-        }
-        co_return error_code{};
-    });
+                   std::string(impl::name_of(frame_op)) +
+                       (fragments ? (fin ? " (fin)" : " (no fin)") : "") + " " +
+                       printable(payloads[i], op == ws::opcode::binary,
+                                 op == ws::opcode::binary ? 64 : 400));
+        else if (i == 1)
+            record(d.sink, wire_event::kind::note,
+                   "... " + std::to_string(payloads.size() - 2) + " more frames ...");
+    }
+    if (payloads.size() > 1 && !fragments)
+        record(d.sink, wire_event::kind::note,
+               std::to_string(payloads.size()) + " frames (" + std::to_string(bytes.size()) +
+                   " bytes) in one write");
+    auto ec = co_await d.write(std::move(bytes), timeout);
+    if (ec)
+        record(d.sink, wire_event::kind::note, "send failed: " + ec.message());
+    co_return ec;
 }
 
 net::awaitable<error_code> ws_client::ping(std::string_view payload, milliseconds timeout) {
     impl& d = *impl_;
-    if (!d.has_stream())
+    if (!d.has_stream() || d.closed)
         co_return not_connected;
     record(d.sink, wire_event::kind::control, "ping sent: " + printable(payload, false));
-    websocket::ping_data data;
-    data.assign(payload.data(), std::min<std::size_t>(payload.size(), data.max_size()));
-    co_return co_await d.with_ws([&](auto& ws) -> net::awaitable<error_code> {
-        beast::get_lowest_layer(ws).expires_after(timeout);
-        auto [e] = co_await ws.async_ping(data, use_tuple);
-        co_return e;
-    });
+    std::string frame;
+    impl::append(frame, ws::opcode::ping, true, payload.substr(0, 125));
+    co_return co_await d.write(std::move(frame), timeout);
 }
 
 net::awaitable<ws_event> ws_client::read(milliseconds timeout) {
-    impl& d = *impl_;
-    if (!d.has_stream())
-        co_return ws_event{ws_event::kind::error, {}, 0, {}, not_connected};
-    co_return co_await d.with_ws([&](auto& ws) -> net::awaitable<ws_event> {
-        beast::get_lowest_layer(ws).expires_after(timeout);
-        d.buffer.clear();
-        auto [ec, n] = co_await ws.async_read(d.buffer, use_tuple);
-        (void)n;
-        if (ec)
-            co_return d.event_from(ws, ec);
-        ws_event ev;
-        ev.type = ws.got_text() ? ws_event::kind::text : ws_event::kind::binary;
-        ev.data = beast::buffers_to_string(d.buffer.data());
-        d.buffer.consume(d.buffer.size());
-        record(d.sink, wire_event::kind::frame_received,
-               std::string(to_string(ev.type)) + " " +
-                   printable(ev.data, ev.type == ws_event::kind::binary));
-        co_return ev;
-    });
+    co_return co_await impl_->next(timeout, false);
 }
 
 net::awaitable<ws_event> ws_client::close(int code, milliseconds timeout) {
     impl& d = *impl_;
     if (!d.has_stream())
-        co_return ws_event{ws_event::kind::error, {}, 0, {}, not_connected};
-    record(d.sink, wire_event::kind::control, "close sent: " + std::to_string(code));
-    co_return co_await d.with_ws([&](auto& ws) -> net::awaitable<ws_event> {
-        beast::get_lowest_layer(ws).expires_after(timeout);
-        auto [ec] = co_await ws.async_close(
-            websocket::close_reason(static_cast<websocket::close_code>(code)), use_tuple);
-        co_return d.event_from(ws, ec ? ec : error_code(websocket::error::closed));
-    });
+        co_return ws_event{ws_event::kind::error, {}, 0, {}, not_connected, {}};
+    if (!d.close_sent && !d.closed) {
+        d.close_sent = true;
+        record(d.sink, wire_event::kind::control, "close sent: " + std::to_string(code));
+        std::string frame;
+        impl::append(frame, ws::opcode::close, true,
+                     ws::close_payload(static_cast<std::uint16_t>(code)));
+        if (auto ec = co_await d.write(std::move(frame), timeout); ec && !d.closed)
+            co_return d.ended(ec);
+    }
+    // Wait for the server's close, skipping the messages still on their way
+    co_return co_await d.next(timeout, true);
 }
 
 void ws_client::abort() noexcept {
-    if (!impl_->has_stream())
-        return;
-    impl_->with_ws([](auto& ws) {
-        error_code ignored;
-        beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
-        beast::get_lowest_layer(ws).socket().close(ignored);
-    });
+    impl_->drop();
 }
 
 bool ws_client::is_open() const noexcept {
-    return impl_->has_stream() && impl_->with_ws([](auto& ws) { return ws.is_open(); });
+    return impl_->has_stream() && !impl_->closed && impl_->lowest().socket().is_open();
 }
 
 std::size_t ws_client::pongs_received() const noexcept {

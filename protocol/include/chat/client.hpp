@@ -11,6 +11,7 @@
 
 #include <chrono>      // steady_clock, milliseconds
 #include <cstddef>     // size_t
+#include <cstdint>     // uint8_t
 #include <functional>  // function
 #include <memory>      // unique_ptr
 #include <string>      // string
@@ -19,6 +20,10 @@
 #include <vector>      // vector
 
 namespace chat {
+
+namespace ws {
+enum class opcode : std::uint8_t; // chat/ws_frame.hpp
+}
 
 namespace net = boost::asio;
 using std::chrono::milliseconds;
@@ -81,6 +86,9 @@ struct ws_event {
     int close_code = 0;           // for `closed`: the code the peer sent (1005 if none)
     std::string close_reason;     // for `closed`
     boost::system::error_code ec; // for `error` and `timeout`
+    // For `error`: the RFC 6455 rule the server's frames broke ("reserved bits", ...), after
+    // which the client failed the connection with 1002 (or 1007/1009); empty otherwise.
+    std::string protocol_violation;
     bool is_message() const noexcept { return type == kind::text || type == kind::binary; }
 };
 const char* to_string(ws_event::kind k) noexcept;
@@ -92,9 +100,12 @@ struct ws_options {
     std::size_t max_message_bytes = 64 * 1024 * 1024; // largest message this client accepts
 };
 
-// One WebSocket connection. One read and one write may be outstanding at a time; they share
-// the connection's deadline, and a deadline that expires closes the connection (the event
-// reports `timeout`).
+// One WebSocket connection (RFC 6455, client role, through chat/ws_frame.hpp's codec). One read
+// may be outstanding at a time; writes from several coroutines queue behind each other, so a
+// pong never splits another frame. They share the connection's deadline, and a deadline that
+// expires closes the connection (the event reports `timeout`). Frame boundaries are the
+// caller's: send_text sends one frame whatever its size, send_fragmented one frame per part,
+// send_burst many frames in one write. Every frame sent and received is in the transcript.
 class ws_client {
 public:
     ws_client(net::any_io_executor ex, base_url base, transcript_sink sink = {});
@@ -120,13 +131,19 @@ public:
     // Sends one text message as several frames (continuation frames).
     net::awaitable<boost::system::error_code> send_fragmented(const std::vector<std::string>& parts,
                                                               milliseconds timeout);
+    // Sends each of `texts` as one text frame, all of them in a single write (a burst).
+    net::awaitable<boost::system::error_code> send_burst(const std::vector<std::string>& texts,
+                                                         milliseconds timeout);
     net::awaitable<boost::system::error_code> ping(std::string_view payload, milliseconds timeout);
 
-    // Reads the next message (answering pings and recording pongs on the way).
+    // Reads the next message (answering pings and recording pongs on the way). A close frame
+    // that arrived is reported (`closed`, its code, 1005 for none) whatever followed it on the
+    // wire; a frame that breaks RFC 6455 ends the connection and is reported as `error` with
+    // `protocol_violation` set.
     net::awaitable<ws_event> read(milliseconds timeout);
 
-    // Starts the close handshake with `code` and waits for the peer's close frame.
-    // Returns `closed` with the peer's code, or `timeout`/`error`.
+    // Starts the close handshake with `code` and waits for the peer's close frame, skipping
+    // messages still on their way. Returns `closed` with the peer's code, or `timeout`/`error`.
     net::awaitable<ws_event> close(int code, milliseconds timeout);
 
     // Drops the TCP connection without a close handshake.
@@ -137,6 +154,9 @@ public:
     std::string last_pong_payload() const;
 
 private:
+    net::awaitable<boost::system::error_code> send_frames(const std::vector<std::string>& payloads,
+                                                          ws::opcode op, bool fragments,
+                                                          milliseconds timeout);
     struct impl;
     std::unique_ptr<impl> impl_;
 };
