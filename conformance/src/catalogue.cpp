@@ -5,6 +5,13 @@
 
 namespace chat::conformance {
 
+bool check::judges(std::string_view clause) const {
+    for (auto id : clauses)
+        if (id == clause)
+            return true;
+    return false;
+}
+
 level check::strength() const {
     auto strongest = level::may;
     for (auto id : clauses)

@@ -30,6 +30,16 @@ struct violation : std::exception {
     const char* what() const noexcept override { return what_failed.actual.c_str(); }
 };
 
+// Thrown when a check cannot judge its own clauses because the server breaks another clause
+// the check depends on (its messages are unrecognisable once MSG-2 fails, it cannot join once
+// CONN-1 fails): BLOCKED, naming the other clause. The clause that owns the evidence is judged
+// by its own checks; a check never FAILs a clause it does not name.
+struct blocked : std::exception {
+    finding cause; // the other clause and what was seen
+    explicit blocked(finding f) : cause(std::move(f)) {}
+    const char* what() const noexcept override { return cause.actual.c_str(); }
+};
+
 // Thrown when the harness cannot judge (target unreachable, connection refused): ERROR.
 struct harness_error : std::exception {
     std::string reason;
@@ -63,6 +73,8 @@ struct check {
     // Other checks' FAILs then become ERROR: a verdict taken while the server died is not one.
     bool judges_crashes = false;
 
+    // Whether this check judges `clause` (names it among its clauses).
+    bool judges(std::string_view clause) const;
     // The strongest level among its clauses: a check covering a MUST is a MUST check.
     level strength() const;
     // "HIST-1, HIST-2"

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "check.hpp"
+#include "message_shape.hpp"
 #include "settings.hpp"
 
 #include "chat/client.hpp"
@@ -13,13 +14,14 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <chrono>      // milliseconds, system_clock
-#include <cstddef>     // size_t
-#include <memory>      // shared_ptr
-#include <optional>    // optional
-#include <string>      // string
-#include <string_view> // string_view
-#include <vector>      // vector
+#include <chrono>        // milliseconds, system_clock
+#include <cstddef>       // size_t
+#include <memory>        // shared_ptr
+#include <optional>      // optional
+#include <string>        // string
+#include <string_view>   // string_view
+#include <unordered_set> // unordered_set
+#include <vector>        // vector
 
 namespace chat::conformance {
 
@@ -75,8 +77,21 @@ public:
                               std::string_view clause = "");
     net::awaitable<void> send_text(const peer& p, std::string_view text,
                                    std::string_view clause = "");
+    // Sends each content as one client frame, every frame in a single write (a burst).
+    net::awaitable<void> send_burst(const peer& p, const std::vector<std::string>& contents,
+                                    std::string_view clause);
     // The next event, as it came (message, close, timeout or error).
     net::awaitable<ws_event> next_event(const peer& p, std::optional<milliseconds> timeout = {});
+    // The tolerant observation layer. `text` as a chat message, however its shape deviates
+    // from MSG-2/MSG-3, as long as it can be told apart: a `content` that is the whole text of
+    // a frame this check sent is read as that frame's content (the original server's double
+    // wrap). Each deviation FAILs its clause when this check judges that clause and is noted
+    // otherwise; an unrecognisable text fails MSG-2 (so BLOCKs a check that does not judge it).
+    chat_message observe(std::string_view text, std::string_view what);
+    // The same reading without judging: the message (double wrap undone) and its deviations.
+    observation try_observe(std::string_view text) const;
+    // Records the text of a frame this check sent by other means than send_text (fragments).
+    void sent_frame(std::string_view text);
     // The next chat message; anything else (close, silence, an invalid message) fails
     // `clause` with "expected <waiting_for>".
     net::awaitable<chat_message> receive(const peer& p, std::string_view clause,
@@ -106,8 +121,9 @@ public:
                                                 std::string_view clause,
                                                 std::string_view after_what);
 
-    // Verdicts. `fail` ends the check (FAIL for a MUST clause, WARN for a SHOULD clause);
-    // `warn` records a SHOULD finding and lets the check go on.
+    // Verdicts. `fail` ends the check (FAIL for a MUST clause, WARN for a SHOULD clause); a
+    // clause this check does not judge ends it BLOCKED instead: the clause's own checks judge
+    // it. `warn` records a SHOULD finding and lets the check go on.
     [[noreturn]] void fail(std::string_view clause, std::string expected, std::string actual);
     void warn(std::string_view clause, std::string expected, std::string actual);
     [[noreturn]] void skip(std::string reason);
@@ -126,6 +142,7 @@ public:
 
 private:
     void step(); // throws check_cancelled once cancelled
+    void deviate(const deviation& d, std::string_view what);
     std::shared_ptr<ws_client> make_client(const std::string& label);
     std::string blame(std::string_view clause) const;
 
@@ -139,7 +156,13 @@ private:
     std::string notes_;
     std::shared_ptr<transcript_store> store_;
     bool cancelled_ = false;
+    std::unordered_set<std::size_t> sent_frames_; // hashes of frame texts this check sent
+    std::unordered_set<std::string> noted_;       // deviations already noted
 };
+
+// What a read returned, in a report's words ("a text message: ...", "nothing arrived within
+// 3000 ms", "the server closed the connection (close code 1007)").
+std::string describe_event(const ws_event& ev, milliseconds waited);
 
 // Lets one coroutine of a check wait until another reports progress (one thread: a waiter
 // re-tests its condition after every wake-up, so no notification is lost).

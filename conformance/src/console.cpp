@@ -56,6 +56,7 @@ std::string console::paint(outcome o, const std::string& text) const {
         break;
     case outcome::warn:
     case outcome::flaky:
+    case outcome::blocked:
         code = "33;1";
         break;
     case outcome::skip:
@@ -81,7 +82,12 @@ void console::print_check(const check_result& r) {
         const std::string in = "        ";
         if (!r.summary.empty() && r.combined == outcome::flaky)
             std::cout << in << r.summary << "\n";
-        if (!rep->clause.empty()) {
+        if (rep->result == outcome::blocked) {
+            std::cout << in << "not judged: " << rep->blocked_by
+                      << " failed, which this check depends on; " << rep->blocked_by
+                      << "'s own checks judge it\n";
+            std::cout << in << "seen:     " << rep->actual << "\n";
+        } else if (!rep->clause.empty()) {
             const auto* cl = find_clause(rep->clause);
             std::cout << in << rep->clause << " (" << (cl ? to_string(cl->strength) : "?")
                       << "): \"" << (cl ? std::string(cl->text) : std::string()) << "\"\n";
@@ -131,7 +137,9 @@ void console::summary(const run_outcome& run, const run_settings& settings,
                 const auto* rep = r.representative();
                 std::cout << name_of(r.combined) << " " << r.definition->id
                           << (rep && !rep->clause.empty() ? " [" + rep->clause + "]"
-                                                          : std::string())
+                              : rep && !rep->blocked_by.empty()
+                                  ? " [not judged: " + rep->blocked_by + " failed]"
+                                  : std::string())
                           << ": " << (rep ? rep->actual : std::string()) << "\n";
             }
     }
@@ -156,6 +164,8 @@ void console::summary(const run_outcome& run, const run_settings& settings,
     auto line = verdict_line(run, settings);
     outcome tone = run.exit_code == exit_pass ? outcome::pass : outcome::fail;
     std::cout << paint(tone, line) << "\n";
+    for (const auto& h : highlights(run))
+        std::cout << "  - " << h << "\n";
     std::cout << "run " << settings.run_id << " against " << settings.target.to_string() << " took "
               << took << "; exit code " << run.exit_code
               << (run.exit_code == exit_pass         ? " (conforms)"

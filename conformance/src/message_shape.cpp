@@ -114,36 +114,59 @@ message_verdict judge_message(const json& v) {
     return out;
 }
 
-} // namespace
-
-message_verdict inspect_message(std::string_view text) {
-    std::string why;
-    auto v = parse(text, why);
-    if (!v) {
-        message_verdict out;
-        out.clause = "MSG-2";
-        out.problem = "the message is " + why;
+// The tolerant reading of a parsed message: see observe_message.
+observation observe_value(const json& v) {
+    observation out;
+    out.unrecognised.clause = "MSG-2";
+    if (!v.is_object()) {
+        out.unrecognised.problem =
+            std::string("the message is ") + type_name(v) + ", not a JSON object";
         return out;
     }
-    return judge_message(*v);
-}
-
-std::optional<std::string> inspect_error_body(std::string_view body, std::string& why) {
-    auto v = parse(body, why);
-    if (!v)
-        return std::nullopt;
-    if (!v->is_object() || !v->contains("error")) {
-        why = "the body is not an object with an \"error\" member: " + excerpt(body);
-        return std::nullopt;
+    auto content = v.find("content");
+    if (content == v.end() || !content->is_string()) {
+        out.unrecognised.problem =
+            content == v.end()
+                ? "the message has no \"content\" member: " + excerpt(v.dump())
+                : "\"content\" is " + std::string(type_name(*content)) + ", not a string";
+        return out;
     }
-    if (!(*v)["error"].is_string()) {
-        why = std::string("\"error\" is ") + type_name((*v)["error"]) + ", not a string";
-        return std::nullopt;
+    chat_message m;
+    m.content = content->get<std::string>();
+    static const std::set<std::string> wanted{"user", "room", "content", "timestamp"};
+    for (auto it = v.begin(); it != v.end(); ++it)
+        if (!wanted.count(it.key()))
+            out.deviations.push_back({"MSG-2", "the message has a member \"" + it.key() +
+                                                   "\"; exactly user, room, content and "
+                                                   "timestamp are allowed"});
+    for (auto [key, field] : {std::pair{"user", &m.user}, std::pair{"room", &m.room}}) {
+        auto it = v.find(key);
+        if (it == v.end())
+            out.deviations.push_back(
+                {"MSG-2", std::string("the message has no \"") + key + "\" member"});
+        else if (!it->is_string())
+            out.deviations.push_back(
+                {"MSG-2", std::string("\"") + key + "\" is " + type_name(*it) + ", not a string"});
+        else
+            *field = it->get<std::string>();
     }
-    return (*v)["error"].get<std::string>();
+    auto ts = v.find("timestamp");
+    if (ts == v.end()) {
+        out.deviations.push_back({"MSG-2", "the message has no \"timestamp\" member"});
+    } else if (ts->is_number_unsigned()) {
+        m.timestamp = static_cast<std::int64_t>(ts->get<std::uint64_t>() & 0x7fffffffffffffff);
+    } else if (ts->is_number_integer()) {
+        m.timestamp = ts->get<std::int64_t>();
+    } else {
+        out.deviations.push_back({"MSG-3", "\"timestamp\" is " + std::string(type_name(*ts)) +
+                                               " (" + excerpt(ts->dump(), 40) +
+                                               "), not an integer"});
+        if (ts->is_number_float())
+            m.timestamp = static_cast<std::int64_t>(ts->get<double>());
+    }
+    out.message = std::move(m);
+    return out;
 }
-
-namespace {
 
 // Why `body` is not {"data":{...}} with the array `member` (and, for history, the string
 // "room"), or "" when the envelope is right and an element is at fault.
@@ -165,6 +188,64 @@ std::string envelope_problem(std::string_view body, const char* member, bool his
 }
 
 } // namespace
+
+observation observe_message(std::string_view text) {
+    std::string why;
+    auto v = parse(text, why);
+    if (!v) {
+        observation out;
+        out.unrecognised = {"MSG-2", "the message is " + why};
+        return out;
+    }
+    return observe_value(*v);
+}
+
+std::optional<observed_history> observe_history(std::string_view body, std::string& why) {
+    const json* items = nullptr;
+    std::optional<json> doc;
+    why = envelope_problem(body, "messages", true, items, doc);
+    if (!why.empty())
+        return std::nullopt;
+    observed_history out;
+    out.room = (*doc)["data"]["room"].get<std::string>();
+    for (const json& m : *items)
+        out.messages.push_back(observe_value(m));
+    return out;
+}
+
+message_verdict inspect_message(std::string_view text) {
+    std::string why;
+    auto v = parse(text, why);
+    if (!v) {
+        message_verdict out;
+        out.clause = "MSG-2";
+        out.problem = "the message is " + why;
+        return out;
+    }
+    return judge_message(*v);
+}
+
+std::optional<std::string> json_problem(std::string_view text) {
+    std::string why;
+    if (parse(text, why))
+        return std::nullopt;
+    return why;
+}
+
+std::optional<std::string> inspect_error_body(std::string_view body, std::string& why) {
+    auto v = parse(body, why);
+    if (!v)
+        return std::nullopt;
+    if (!v->is_object() || !v->contains("error")) {
+        why = "the body is not an object with an \"error\" member: " + excerpt(body);
+        return std::nullopt;
+    }
+    if (!(*v)["error"].is_string()) {
+        why = std::string("\"error\" is ") + type_name((*v)["error"]) + ", not a string";
+        return std::nullopt;
+    }
+    return (*v)["error"].get<std::string>();
+}
 
 std::optional<std::vector<room_entry>> inspect_room_list(std::string_view body, std::string& why) {
     auto rooms = chat::decode_room_list(body);

@@ -38,7 +38,7 @@ json findings_json(const std::vector<finding>& fs) {
 
 std::map<std::string, int> counts_of(const run_outcome& run) {
     std::map<std::string, int> counts;
-    for (const char* o : {"PASS", "FAIL", "WARN", "SKIP", "ERROR", "TIMEOUT", "FLAKY"})
+    for (const char* o : {"PASS", "FAIL", "WARN", "SKIP", "ERROR", "TIMEOUT", "FLAKY", "BLOCKED"})
         counts[o] = 0;
     for (const auto& r : run.results)
         ++counts[name_of(r.combined)];
@@ -71,77 +71,78 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
 }
 
 std::string clause_outcome(std::string_view id, const run_outcome& run) {
-    bool covered = false, any_selected = false, all_pass = true;
-    bool fail = false, warn = false, error = false, timeout = false, flaky = false, skip = false;
-    for (const auto& r : run.results) {
-        bool covers = false;
-        for (auto c : r.definition->clauses)
-            covers = covers || c == id;
-        if (!covers)
-            continue;
-        covered = true;
-        if (!r.selected)
-            continue;
-        any_selected = true;
-        for (const auto& run_ : r.runs)
-            for (const auto& f : run_.findings)
-                if (f.clause == id)
-                    (f.strength == level::must ? fail : warn) = true;
-        error |= r.combined == outcome::error;
-        timeout |= r.combined == outcome::timeout;
-        flaky |= r.combined == outcome::flaky;
-        skip |= r.combined == outcome::skip;
-        all_pass = all_pass && (r.combined == outcome::pass || r.combined == outcome::warn);
+    for (const auto& v : clause_verdicts(run.results))
+        if (v.definition->id == id)
+            return v.result;
+    return "UNCOVERED";
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& items, std::size_t max = 4) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size() && i < max; ++i)
+        out += (i ? ", " : "") + items[i];
+    if (items.size() > max)
+        out += " and " + std::to_string(items.size() - max) + " more";
+    return out;
+}
+
+} // namespace
+
+std::vector<std::string> highlights(const run_outcome& run) {
+    std::vector<std::string> out;
+    if (!run.target_problem.empty())
+        out.push_back("TARGET: " + run.target_problem);
+    const auto verdicts = clause_verdicts(run.results);
+    for (const auto* v : root_causes(verdicts)) {
+        std::string line = std::string(v->definition->id) + " (" +
+                           to_string(v->definition->strength) + ") violated, proved by " +
+                           joined(v->proven_by);
+        if (v->blocks > 0)
+            line += "; it kept " + std::to_string(v->blocks) +
+                    " other check(s) from judging their clauses (BLOCKED): fix it first";
+        line += ". Expected " + v->expected + "; actual " + v->actual;
+        out.push_back(std::move(line));
     }
-    if (!covered)
-        return "UNCOVERED";
-    if (fail)
-        return "FAIL";
-    if (!any_selected)
-        return "SKIP";
-    if (error)
-        return "ERROR";
-    if (timeout)
-        return "TIMEOUT";
-    if (flaky)
-        return "FLAKY";
-    if (warn)
-        return "WARN";
-    if (all_pass)
-        return "PASS";
-    if (skip)
-        return "SKIP";
-    return "UNJUDGED";
+    return out;
 }
 
 std::string verdict_line(const run_outcome& run, const run_settings& settings) {
     auto counts = counts_of(run);
     int selected = 0;
-    std::string broken;
-    for (const auto& r : run.results) {
+    for (const auto& r : run.results)
         selected += r.selected;
-        for (const auto& x : r.runs)
-            if ((x.result == outcome::fail || x.result == outcome::warn) && !x.clause.empty() &&
-                broken.find(x.clause) == std::string::npos)
-                broken += (broken.empty() ? "" : ", ") + x.clause;
-    }
+    std::string broken;
+    const auto verdicts = clause_verdicts(run.results);
+    for (const auto* v : root_causes(verdicts))
+        if (v->result == "FAIL" || settings.strict)
+            broken += (broken.empty() ? "" : ", ") + std::string(v->definition->id);
+    std::string warned;
+    for (const auto* v : root_causes(verdicts))
+        if (v->result == "WARN" && !settings.strict)
+            warned += (warned.empty() ? "" : ", ") + std::string(v->definition->id);
     auto tallies = std::to_string(counts["PASS"]) + " passed, " + std::to_string(counts["FAIL"]) +
                    " failed, " + std::to_string(counts["WARN"]) + " warned, " +
+                   std::to_string(counts["BLOCKED"]) + " blocked, " +
                    std::to_string(counts["ERROR"] + counts["TIMEOUT"]) + " errors/timeouts, " +
                    std::to_string(counts["FLAKY"]) + " flaky, of " + std::to_string(selected) +
                    " checks run";
     switch (run.exit_code) {
     case exit_pass:
         return "PASS: every " + std::string(settings.strict ? "MUST and SHOULD" : "MUST") +
-               " requirement checked was met (" + tallies + ")";
+               " requirement checked was met" +
+               (warned.empty() ? "" : "; SHOULD not met: " + warned) + " (" + tallies + ")";
     case exit_violations:
-        return "FAIL: the server violates " + broken + " (" + tallies + ")";
+        return "FAIL: the server violates " + broken +
+               (warned.empty() ? "" : "; SHOULD not met: " + warned) + " (" + tallies + ")";
     default:
         if (!run.target_problem.empty())
             return "INCOMPLETE: " + run.target_problem +
                    (broken.empty() ? "" : "; violations found before that: " + broken) + " (" +
                    tallies + ")";
-        return "INCOMPLETE: some checks could not judge the server (" + tallies + ")";
+        return "INCOMPLETE: some checks could not judge the server" +
+               (broken.empty() ? "" : "; violations found: " + broken) + " (" + tallies + ")";
     }
 }
 
@@ -181,6 +182,7 @@ json report_json(const run_outcome& run, const run_settings& s, const std::strin
     j["verdict"] = {{"exit_code", run.exit_code},
                     {"result", result},
                     {"summary", verdict_line(run, s)},
+                    {"highlights", highlights(run)},
                     {"target_problem", null_if_empty(run.target_problem)},
                     {"target_unreachable", run.target_unreachable},
                     {"counts", counts_of(run)}};
@@ -213,6 +215,7 @@ json report_json(const run_outcome& run, const run_settings& s, const std::strin
             runs.push_back({{"repetition", x.repetition},
                             {"outcome", name_of(x.result)},
                             {"clause_broken", null_if_empty(x.clause)},
+                            {"blocked_by", null_if_empty(x.blocked_by)},
                             {"expected", null_if_empty(x.expected)},
                             {"actual", null_if_empty(x.actual)},
                             {"message", null_if_empty(x.message)},
@@ -221,6 +224,7 @@ json report_json(const run_outcome& run, const run_settings& s, const std::strin
                 findings.push_back(f);
         }
         item["clause_broken"] = rep ? null_if_empty(rep->clause) : json(nullptr);
+        item["blocked_by"] = rep ? null_if_empty(rep->blocked_by) : json(nullptr);
         item["expected"] = rep ? null_if_empty(rep->expected) : json(nullptr);
         item["actual"] = rep ? null_if_empty(rep->actual) : json(nullptr);
         item["message"] = rep ? null_if_empty(rep->message) : json(nullptr);
@@ -233,17 +237,17 @@ json report_json(const run_outcome& run, const run_settings& s, const std::strin
     j["checks"] = checks;
     json clause_list = json::array();
     json uncovered = json::array();
-    for (const auto& cl : clauses()) {
-        json ids = json::array();
-        for (const auto* c : checks_covering(cl.id))
-            ids.push_back(std::string(c->id));
-        if (ids.empty())
-            uncovered.push_back(std::string(cl.id));
-        clause_list.push_back({{"id", std::string(cl.id)},
-                               {"level", to_string(cl.strength)},
-                               {"text", std::string(cl.text)},
-                               {"checks", ids},
-                               {"outcome", clause_outcome(cl.id, run)}});
+    for (const auto& v : clause_verdicts(run.results)) {
+        if (v.checks.empty())
+            uncovered.push_back(std::string(v.definition->id));
+        clause_list.push_back({{"id", std::string(v.definition->id)},
+                               {"level", to_string(v.definition->strength)},
+                               {"text", std::string(v.definition->text)},
+                               {"checks", v.checks},
+                               {"outcome", v.result},
+                               {"proven_by", v.proven_by},
+                               {"blocked_by", v.blocked_by},
+                               {"blocks", v.blocks}});
     }
     j["clauses"] = clause_list;
     j["uncovered_clauses"] = uncovered;
@@ -278,19 +282,24 @@ reports::document report_document(const run_outcome& run, const run_settings& s,
 
     reports::table by_clause;
     by_clause.title = "Clauses";
-    by_clause.header = {"clause", "level", "outcome", "checks"};
+    by_clause.header = {"clause", "level", "outcome", "proved by / blocked by", "checks"};
     std::string uncovered;
-    for (const auto& cl : clauses()) {
-        std::string ids;
-        for (const auto* c : checks_covering(cl.id))
-            ids += (ids.empty() ? "" : ", ") + std::string(c->id);
-        if (ids.empty())
-            uncovered += (uncovered.empty() ? "" : ", ") + std::string(cl.id);
-        by_clause.rows.push_back({std::string(cl.id), to_string(cl.strength),
-                                  clause_outcome(cl.id, run), ids.empty() ? "(no check)" : ids});
+    for (const auto& v : clause_verdicts(run.results)) {
+        if (v.checks.empty())
+            uncovered += (uncovered.empty() ? "" : ", ") + std::string(v.definition->id);
+        std::string why;
+        if (!v.proven_by.empty())
+            why = joined(v.proven_by, 8);
+        else if (!v.blocked_by.empty())
+            why = "blocked by " + joined(v.blocked_by, 8);
+        by_clause.rows.push_back({std::string(v.definition->id), to_string(v.definition->strength),
+                                  v.result, why,
+                                  v.checks.empty() ? "(no check)" : joined(v.checks, 8)});
     }
     doc.tables.push_back(std::move(by_clause));
     doc.meta.emplace_back("clauses without a check", uncovered.empty() ? "none" : uncovered);
+    doc.highlights = highlights(run);
+    doc.warnings_fail = s.strict;
 
     for (const auto& r : run.results) {
         const auto& c = *r.definition;
@@ -301,7 +310,12 @@ reports::document report_document(const run_outcome& run, const run_settings& s,
         tc.level = to_string(c.strength());
         tc.requirement = c.requirement();
         tc.result = r.combined;
-        if (const auto* rep = r.representative()) {
+        if (const auto* rep = r.representative(); rep && rep->result == outcome::blocked) {
+            tc.message = "not judged: " + rep->blocked_by + " failed (" + rep->actual + ")";
+            tc.transcript = rep->transcript;
+            for (const auto& x : r.runs)
+                tc.duration_ms += x.duration_ms;
+        } else if (rep) {
             tc.expected = rep->clause.empty() ? rep->expected : rep->clause + ": " + rep->expected;
             tc.actual = rep->actual;
             tc.message = rep->message;

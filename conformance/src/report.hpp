@@ -16,12 +16,16 @@ namespace chat::conformance {
 inline constexpr const char* report_schema = "chat-conform/report";
 inline constexpr int report_schema_version = 1;
 
-// The outcome of each clause over the checks that cover it: PASS, FAIL, WARN, ERROR,
-// TIMEOUT, FLAKY, SKIP, UNJUDGED (its check stopped at another clause first), UNCOVERED.
+// The outcome of each clause over the checks that cover it (see clause_verdict).
 std::string clause_outcome(std::string_view clause_id, const run_outcome& run);
 
-// One line: "PASS: 44 of 44 checks passed", "FAIL: ...", "INCOMPLETE: ...".
+// One line: "PASS: 44 of 44 checks passed", "FAIL: ...", "INCOMPLETE: ...". It names the
+// violated clauses, the root causes first.
 std::string verdict_line(const run_outcome& run, const run_settings& settings);
+
+// What to read first, in order: the target's death with what was happening, then each
+// violated clause with the checks that prove it and what it blocked. Every format shows these.
+std::vector<std::string> highlights(const run_outcome& run);
 
 nlohmann::json report_json(const run_outcome& run, const run_settings& settings,
                            const std::string& tool_version);

@@ -153,15 +153,42 @@ private:
             observer_.note(text);
     }
 
+    // The target died: say when, during what, and what the check saw last, so the author
+    // knows where to look (a crash right after dropping a slow client is SLOW-4's finding).
+    std::string death_notice(const check& c, const check_run& run, const std::string& probe) {
+        std::string s = "the target stopped answering during the run, right after " +
+                        std::string(c.id) + " (" + c.clause_list() + ": " + std::string(c.title) +
+                        ")";
+        if (!run.clause.empty())
+            s += ", which found " + run.clause + " violated: " + run.actual;
+        else if (!run.actual.empty())
+            s += ", which ended " + name_of(run.result) + ": " + run.actual;
+        if (!run.message.empty())
+            s += "; it had seen: " + run.message;
+        for (auto it = run.transcript.rbegin(); it != run.transcript.rend(); ++it)
+            if (it->direction.find("..") == std::string::npos) {
+                s += "; its last exchange: " + it->direction + " " + it->text.substr(0, 160);
+                break;
+            }
+        std::string others;
+        for (const auto& f : running_)
+            if (!f->done && &f->ctx->current() != &c)
+                others += (others.empty() ? "" : ", ") + std::string(f->ctx->current().id);
+        if (!others.empty())
+            s += "; also running then: " + others;
+        return s + " (probe: " + probe + ")";
+    }
+
     void set_problem(std::string p) {
         if (!problem_.empty())
             return;
         problem_ = std::move(p);
         out_.target_problem = problem_;
         note(problem_);
-        // Stop what is running: its verdict could no longer be trusted
+        // Stop what is running: its verdict could no longer be trusted. A check that judges
+        // crashes (SLOW-4) goes on to its deadline: the death may be its finding.
         for (auto& f : running_)
-            if (!f->done) {
+            if (!f->done && !f->ctx->current().judges_crashes) {
                 f->interrupted = problem_;
                 f->ctx->cancel();
                 f->wake->cancel();
@@ -187,16 +214,17 @@ private:
             // A check that could not judge, or failed, may mean the target died: look
             if (problem_.empty() &&
                 (run.result == outcome::error || run.result == outcome::timeout ||
-                 run.result == outcome::fail)) {
+                 run.result == outcome::fail || run.result == outcome::blocked)) {
                 if (auto p = co_await probe(settings_, scale(settings_, 2000), false)) {
-                    set_problem("the target stopped answering during the run (after " +
-                                std::string(catalogue()[i].id) + "): " + *p);
-                    if (run.result == outcome::fail && !catalogue()[i].judges_crashes) {
+                    set_problem(death_notice(catalogue()[i], run, *p));
+                    if ((run.result == outcome::fail || run.result == outcome::blocked) &&
+                        !catalogue()[i].judges_crashes) {
                         run.result = outcome::error;
                         run.actual =
                             "the target stopped answering during this check; what it saw: " +
-                            run.clause + ": " + run.actual;
+                            (run.clause.empty() ? run.blocked_by : run.clause) + ": " + run.actual;
                         run.clause.clear();
+                        run.blocked_by.clear();
                         run.findings.clear();
                     }
                 }
@@ -262,6 +290,11 @@ private:
                 run.clause = v.what_failed.clause;
                 run.expected = v.what_failed.expected;
                 run.actual = v.what_failed.actual;
+            } catch (const blocked& b) {
+                run.result = outcome::blocked;
+                run.blocked_by = b.cause.clause;
+                run.expected = b.cause.expected;
+                run.actual = b.cause.actual;
             } catch (const harness_error& e) {
                 run.result = outcome::error;
                 run.actual = e.reason;

@@ -4,6 +4,7 @@
 #include "../check_context.hpp"
 #include "../message_shape.hpp"
 
+#include "chat/codec.hpp"
 #include "chat/url.hpp"
 
 namespace chat::conformance {
@@ -117,15 +118,97 @@ net::awaitable<void> percent_decoding(check_context& ctx) {
     if (h.status != 200)
         ctx.fail("CONN-3", "GET " + rest + " to name the same room \"" + room + "\" and answer 200",
                  "it answered " + std::to_string(h.status) + " " + excerpt(h.body));
-    std::string why;
-    auto body = inspect_history(h.body, why);
-    if (!body)
-        ctx.fail("HIST-3", "GET " + rest + " to answer the history envelope", why);
-    if (body->room != room || body->messages.size() != 1 || body->messages[0].content != "decoded?")
-        ctx.fail("CONN-3",
-                 "GET " + rest + " to answer room \"" + room + "\" with the 1 message sent",
-                 "it answered room \"" + excerpt(body->room, 120) + "\" with " +
-                     std::to_string(body->messages.size()) + " messages");
+    auto messages = co_await ctx.history(room, "CONN-3");
+    if (messages.size() != 1 || messages[0].content != "decoded?")
+        ctx.fail(
+            "CONN-3", "GET " + rest + " to answer room \"" + room + "\" with the 1 message sent",
+            "it answered " + std::to_string(messages.size()) + " messages" +
+                (messages.empty() ? std::string()
+                                  : ", the first \"" + excerpt(messages[0].content, 60) + "\""));
+}
+
+// A path segment that names `name` with every byte outside the unreserved set escaped, and
+// '.' escaped too, so a name such as ".." is never a dot segment (RFC 3986 section 6.2.2.3).
+std::string segment_of(std::string_view name) {
+    std::string out;
+    for (char c : percent_encode(name))
+        out += c == '.' ? std::string("%2E") : std::string(1, c);
+    return out;
+}
+
+// CONN-3: names that URL routers and query parsers get wrong (reserved characters inside a
+// value or a segment, spaces, '+', '%', dot segments, non-ASCII, and names that differ only
+// after decoding) name the same room through /ws, the REST path and the room list.
+net::awaitable<void> router_names(check_context& ctx) {
+    const auto prefix = ctx.room();
+    // The same room must come back whatever the name holds; ".." and "." are rooms too.
+    const std::vector<std::string> names{
+        prefix + "-a/b",
+        prefix + "-a?b#c",
+        prefix + "-a&b=c;d",
+        prefix + "-a+b a%2Bb",
+        prefix + "-100%",
+        prefix + "-Ã©â ð",
+        prefix + "-x%41",
+        prefix + "-xA", // differ only after one decoding too many
+        "..",
+        ".",
+    };
+    std::vector<peer> peers;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        auto p = co_await ctx.join(names[i], names[i], "N" + std::to_string(i));
+        // Act: each says something unique in its room
+        auto content = prefix + " in room #" + std::to_string(i);
+        auto m = co_await ctx.send_and_echo(p, content);
+        // Expect: the message names the decoded room and user
+        if (m.room != names[i] || m.user != names[i])
+            ctx.fail("CONN-3",
+                     "room and user \"" + excerpt(names[i], 80) + "\" (decoded from " +
+                         ws_target(ctx.settings().target, names[i], names[i]) + ")",
+                     "room is \"" + excerpt(m.room, 80) + "\", user \"" + excerpt(m.user, 80) +
+                         "\"");
+        peers.push_back(std::move(p));
+    }
+    // Expect: each room's history, through the REST path, holds that room's message
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        auto target = ctx.path("/api/rooms/" + segment_of(names[i]) + "/messages");
+        auto r = co_await ctx.get(target, "CONN-3");
+        auto expected = "GET " + target + " to answer the history of room \"" +
+                        excerpt(names[i], 80) + "\", which holds \"" + prefix + " in room #" +
+                        std::to_string(i) + "\"";
+        if (r.status != 200)
+            ctx.fail("CONN-3", expected,
+                     "it answered " + std::to_string(r.status) + " " + excerpt(r.body));
+        std::string why;
+        auto body = observe_history(r.body, why);
+        if (!body)
+            ctx.fail("HIST-3", expected, why);
+        if (body->room != names[i])
+            ctx.fail("CONN-3", expected,
+                     "it answered the history of room \"" + excerpt(body->room, 80) + "\"");
+        bool found = false;
+        for (const auto& o : body->messages)
+            if (o.message) {
+                auto m = ctx.try_observe(encode_message(*o.message));
+                found |=
+                    m.message && m.message->content == prefix + " in room #" + std::to_string(i);
+            }
+        if (!found)
+            ctx.fail("CONN-3", expected,
+                     "the history of " + std::to_string(body->messages.size()) +
+                         " messages does not hold it (another room's history?)");
+    }
+    // Expect: the room list names each of them as decoded
+    auto list = co_await ctx.rooms();
+    for (const auto& name : names) {
+        bool listed = false;
+        for (const auto& e : list)
+            listed |= e.name == name;
+        if (!listed)
+            ctx.fail("CONN-3", "GET /api/rooms to list room \"" + excerpt(name, 80) + "\"",
+                     "it is not listed under that name among " + std::to_string(list.size()) +
+                         " rooms");
+    }
 }
 
 // CONN-4: a name given twice, or a malformed escape.
@@ -177,6 +260,11 @@ std::vector<check> conn_checks() {
          {"CONN-3"},
          "room and user are percent-decoded; the same room through /ws and the REST path",
          percent_decoding},
+        {"conn.router-names",
+         {"CONN-3"},
+         "reserved characters, spaces, '+', '%', dot segments and non-ASCII in room and user "
+         "names: one room through /ws, the REST path and the room list",
+         router_names},
         {"conn.duplicate-or-malformed",
          {"CONN-4", "HTTP-4"},
          "repeated room/user or a malformed escape: 400 with a JSON error",

@@ -4,6 +4,8 @@
 #include "../check_context.hpp"
 #include "../message_shape.hpp"
 
+#include "chat/url.hpp"
+
 #include <cctype> // toupper
 
 namespace chat::conformance {
@@ -93,6 +95,10 @@ net::awaitable<void> content_types(check_context& ctx) {
                               {"GET", ctx.path("/ws?room=&user=")}};
     for (const auto& p : probes) {
         auto r = co_await ctx.request(p.method, p.target, "HTTP-4");
+        // A body that is not JSON at all breaks the clause of its status (CONN-2, HTTP-2, ...),
+        // not this one: HTTP-4 is about JSON responses.
+        if (json_problem(r.body))
+            continue;
         if (!is_json_content_type(r.content_type))
             ctx.fail("HTTP-4",
                      p.method + " " + p.target + " (answered " + std::to_string(r.status) +
@@ -134,6 +140,67 @@ net::awaitable<void> allow_header(check_context& ctx) {
     }
 }
 
+// HTTP-6: bytes that are not UTF-8 in a request never make an answer's JSON invalid.
+net::awaitable<void> utf8_bodies(check_context& ctx) {
+    const auto tag = percent_encode(ctx.room());
+    const std::vector<std::pair<std::string, std::string>> probes{
+        {ctx.path("/" + tag + "-caf\xE9"), "a raw 0xE9 byte in an unserved path"},
+        {ctx.path("/api/rooms/" + tag + "-caf\xE9\xFF/messages"), "raw bytes in a room segment"},
+        {ctx.path("/api/rooms/" + tag + "-caf%E9/messages"),
+         "an escape of a byte that is not UTF-8"},
+        {ctx.path("/ws?room=" + tag + "-%FF%FE&user=u"), "a room that is not UTF-8 after decoding"},
+        {ctx.path("/ws?room=" + tag + "&user=\xC3\x28"), "a raw invalid UTF-8 sequence in user"},
+    };
+    for (const auto& [target, what] : probes) {
+        auto r = co_await ctx.request("GET", target, "HTTP-6");
+        // A body that does not claim to be JSON is HTTP-4's matter, not this clause's.
+        if (r.body.empty() || !is_json_content_type(r.content_type))
+            continue;
+        if (auto problem = json_problem(r.body))
+            ctx.fail("HTTP-6",
+                     "the " + std::to_string(r.status) + " answer to GET " + excerpt(target, 80) +
+                         " (" + what + ") to be valid UTF-8 JSON",
+                     "its body is " + *problem);
+    }
+}
+
+// HTTP-7: a request target in absolute form names the same resource as its path.
+net::awaitable<void> absolute_form(check_context& ctx) {
+    const auto& base = ctx.settings().target;
+    const auto origin = base.scheme + "://" + base.host_header();
+    auto room = ctx.room();
+    // Expect: /health and /api/rooms answer as in origin form
+    auto health = origin + health_target(base);
+    auto r = co_await ctx.get(health, "HTTP-7");
+    std::string why;
+    if (r.status != 200 || !is_health_ok(r.body, why))
+        ctx.fail("HTTP-7", "GET " + health + " (absolute form) answers 200 like GET /health",
+                 "it answered " + std::to_string(r.status) + " " + excerpt(r.body));
+    // Expect: an upgrade in absolute form joins the room
+    std::shared_ptr<ws_client> ws;
+    auto target = origin + ws_target(base, room, ctx.user("alice"));
+    auto u = co_await ctx.try_upgrade(target, "A", &ws);
+    if (u.status != 101)
+        ctx.fail("HTTP-7", "GET " + target + " (absolute form) is upgraded like /ws",
+                 u.ok() ? "it answered " + std::to_string(u.status) + " " + excerpt(u.body)
+                        : u.error);
+    peer a{"A", room, ctx.user("alice"), ws};
+    co_await ctx.send_and_echo(a, "absolute");
+    auto history = origin + history_target(base, room);
+    auto h = co_await ctx.get(history, "HTTP-7");
+    if (h.status != 200)
+        ctx.fail("HTTP-7", "GET " + history + " (absolute form) answers 200 with the history",
+                 "it answered " + std::to_string(h.status) + " " + excerpt(h.body));
+}
+
+// HTTP-8: a malformed escape in the room segment of the REST path.
+net::awaitable<void> bad_escape_in_path(check_context& ctx) {
+    const auto tag = percent_encode(ctx.room());
+    for (const auto& bad : {tag + "%zz", tag + "%4", tag + "%"})
+        co_await expect_error(ctx, "GET", ctx.path("/api/rooms/" + bad + "/messages"), 400,
+                              "HTTP-8", "a malformed percent-escape in the room segment");
+}
+
 } // namespace
 
 std::vector<check> http_checks() {
@@ -155,6 +222,18 @@ std::vector<check> http_checks() {
          "every JSON answer carries Content-Type: application/json",
          content_types},
         {"http.allow-header", {"HTTP-5"}, "405 answers carry Allow: GET", allow_header},
+        {"http.utf8-bodies",
+         {"HTTP-6"},
+         "request bytes that are not UTF-8 never make an answer's JSON invalid",
+         utf8_bodies},
+        {"http.absolute-form",
+         {"HTTP-7"},
+         "GET http://host/path (absolute form) is served like /path, upgrades included",
+         absolute_form},
+        {"http.bad-escape-in-path",
+         {"HTTP-8", "HTTP-4"},
+         "a malformed escape in /api/rooms/:room/messages answers 400 with a JSON error",
+         bad_escape_in_path},
     };
 }
 
