@@ -148,11 +148,11 @@ def run_conform(args, url, name, extra):
 
 
 def failures(report):
-    """(check id, clause) for every FAIL in any repetition."""
+    """(check id, clause) for every FAIL in any repetition, and every WARN (a SHOULD broken)."""
     out = []
     for c in report["checks"]:
         for r in c["runs"]:
-            if r["outcome"] == "FAIL" and r["clause_broken"]:
+            if r["outcome"] in ("FAIL", "WARN") and r["clause_broken"]:
                 out.append((c["id"], r["clause_broken"]))
     return out
 
@@ -212,12 +212,14 @@ def judge_reference(args):
 
 
 def markdown(results):
-    lines = ["| mutant | breaks | checks run | killed by (clause) | exit | verdict |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| mutant | breaks | checks run | killed by (clause) | breaks not found | "
+             "also blamed | exit | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append("| `{}` | {} | {} | {} | {} | {} |".format(
+        lines.append("| `{}` | {} | {} | {} | {} | {} | {} | {} |".format(
             r["mutant"], ", ".join(r["expected_clauses"]) or "nothing (legal variant)",
             ", ".join(f"`{s}`" for s in r["selection"]), "<br>".join(r["killed_by"]) or "-",
+            ", ".join(r["clauses_missed"]) or "-", ", ".join(r["other_clauses_failed"]) or "-",
             r["exit_code"], ("**" + r["verdict"] + "**") if not r["ok"] else r["verdict"]))
     killed = sum(1 for r in results if r["ok"] and r["expected_clauses"])
     total = sum(1 for r in results if r["expected_clauses"])

@@ -338,8 +338,9 @@ private:
     }
 
     void on_message(std::string_view data, bool text) {
-        chat::chat_message m{user_, room_->name(), {}, session_detail::unix_ms_now()};
+        const std::int64_t received = session_detail::unix_ms_now();
         if (state_->faults) [[unlikely]] {
+            chat::chat_message m{user_, room_->name(), {}, received};
             switch (state_->faults->read_client_frame(data, text, m)) {
             case fault_hooks::frame_verdict::broadcast:
                 return send_to_room(m);
@@ -356,8 +357,7 @@ private:
         // SPEC.md MSG-5: not a client frame; ignored, and the connection stays open.
         if (!frame.ok())
             return ignored(chat::to_string(frame.error));
-        m.content = std::move(frame.content);
-        send_to_room(m);
+        send_to_room({user_, room_->name(), std::move(frame.content), received});
     }
 
     void send_to_room(const chat::chat_message& m) {
