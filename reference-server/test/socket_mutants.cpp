@@ -45,7 +45,7 @@ std::string everything(child_process& p) {
 
 } // namespace
 
-TEST_CASE("Mutants: --list-mutants is one JSON table; a profile breaks its members' union",
+TEST_CASE("Mutants: --list-mutants is one JSON table, and a profile breaks its members' union",
           "[process][mutant]") {
     child_process list(mutant_binary, {"--list-mutants"});
     const auto out = everything(list);
