@@ -433,7 +433,7 @@ private:
             auto& b = *batch_;
             const std::size_t n = std::min(queue_.size(), write_batch::max_frames);
             close_in_flight_ = false;
-            while (count < n) {
+            while (count < n && frames < write_batch::max_frames) {
                 const out_frame& f = queue_[count];
                 if (state_->faults && f.op == ws::op_text) [[unlikely]] {
                     const std::size_t k = state_->faults->frame_message(
