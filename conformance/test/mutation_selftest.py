@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Who tests the tester: runs chat-conform against chat-server (every check must PASS) and
-against chat-server-mutant --mutant NAME (the run must fail, with a FAIL mapped to the clause
-the mutant breaks). Renders the kill matrix as a Markdown table.
+"""Who tests the tester: runs chat-conform against chat-server (every check must PASS), against
+chat-server-mutant --mutant NAME[,NAME...] (the run must fail, with a FAIL mapped to a clause
+the mutant or stack breaks), and against its legal variants (every check must PASS). What each
+entry breaks comes from `chat-server-mutant --list-mutants`, the one source of truth. Renders
+the kill matrix as a Markdown table.
 
   mutation_selftest.py --conform BIN --server BIN --mutant-server BIN --work-dir DIR names
   ... reference              the reference server passes every check (SHUT-1 included)
-  ... mutant NAME            one mutant is killed by the right clause
-  ... matrix [--jobs N] [--out FILE]   every mutant; writes the kill matrix (Markdown)
+  ... mutant NAME[,NAME...]  a mutant, stack or profile is killed by a clause it breaks; a
+                             legal variant (breaks nothing) passes every check
+  ... matrix [--jobs N] [--out FILE]   every catalogue entry; writes the kill matrix (Markdown)
 """
 import argparse
 import json
@@ -18,37 +21,87 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-# mutant -> (clauses it breaks: a FAIL on one of them kills it, --only globs (None: every
-# check), exit codes accepted). Selections keep ctest short; a few run the whole catalogue.
-MUTANTS = {
-    "history-99": ({"HIST-2"}, ["hist.*"], {1}),
-    "history-101": ({"HIST-2"}, ["hist.*"], {1}),
-    "history-keeps-oldest": ({"HIST-2"}, ["hist.*"], {1}),
-    "history-newest-first": ({"HIST-1", "HIST-3"}, ["hist.*", "ORD-4"], {1}),
-    "no-echo": ({"MSG-1"}, None, {1}),
-    "cross-room-leak": ({"MSG-7"}, ["msg.*"], {1}),
-    "stale-room-count": ({"ROOM-4"}, ["room.*", "WS-2"], {1}),
-    "slow-never-dropped": ({"SLOW-1"}, ["slow.*"], {1}),
-    "slow-blocks-others": ({"SLOW-3"}, ["slow.*", "msg.fields"], {1}),
-    # The crash ends the run incomplete (exit 2), but the crash itself must be the SLOW-4 FAIL.
-    "crash-after-drop": ({"SLOW-4"}, ["slow.*", "hist.*", "ws.*"], {1, 2}),
-    "double-wrap": ({"MSG-2"}, ["msg.*"], {1}),
-    "timestamp-seconds": ({"MSG-3"}, ["msg.*"], {1}),
-    "live-before-replay": ({"HIST-5"}, ["hist.*"], {1}),
-    "wrong-rest-envelope": ({"HIST-3", "ROOM-3"}, ["hist.*", "room.*"], {1}),
-    "unknown-room-200": ({"HIST-4"}, ["hist.*"], {1}),
-    "bad-frame-broadcast": ({"MSG-5"}, ["msg.*"], {1}),
-    "binary-broadcast": ({"MSG-6"}, ["msg.*"], {1}),
-    "user-from-frame": ({"MSG-8"}, ["msg.*"], {1}),
-    "no-general": ({"ROOM-1"}, None, {1}),
-    "plain-400": ({"CONN-2", "CONN-4"}, ["conn.*"], {1}),
-    "no-1009": ({"WS-4"}, ["ws.*"], {1}),
-    "wrong-method-404": ({"HTTP-3"}, ["http.*"], {1}),
-    "drop-every-100th": ({"ORD-3"}, ["ord.*"], {1}),
-    "duplicate-delivery": ({"ORD-3"}, ["ord.*"], {1}),
-    # For the load generator: slower, but conforming. Every check must still pass.
-    "broadcast-delay-20ms": (set(), None, {0}),
+# Speed hints only: the --only globs that reach a mutant's clauses sooner (None: every check).
+# What a mutant breaks is not here but in `chat-server-mutant --list-mutants`; a stack runs the
+# union of its members' selections. Entries without a hint run the whole catalogue.
+SELECTIONS = {
+    "history-99": ["hist.*"],
+    "history-101": ["hist.*"],
+    "history-keeps-oldest": ["hist.*"],
+    "history-newest-first": ["hist.*", "ORD-4"],
+    "unknown-room-200": ["hist.*"],
+    "live-before-replay": ["hist.*"],
+    "no-echo": None,
+    "cross-room-leak": ["msg.*"],
+    "double-wrap": ["msg.*"],
+    "timestamp-seconds": ["msg.*"],
+    "bad-frame-broadcast": ["msg.*"],
+    "binary-broadcast": ["msg.*"],
+    "user-from-frame": ["msg.*"],
+    "drop-every-100th": ["ord.*"],
+    "duplicate-delivery": ["ord.*"],
+    "no-general": None,
+    "stale-room-count": ["room.*", "WS-2"],
+    "slow-never-dropped": ["slow.*"],
+    "slow-blocks-others": ["slow.*", "msg.fields"],
+    "crash-after-drop": ["slow.*", "hist.*", "ws.*"],
+    "no-1009": ["ws.*"],
+    "no-1007": ["ws.*"],
+    "plain-400": ["conn.*"],
+    "plain-errors": ["conn.*", "http.*", "hist.*"],
+    "wrong-method-404": ["http.*"],
+    "wrong-rest-envelope": ["hist.*", "room.*"],
+    "duplicate-params-accepted": ["conn.*"],
 }
+
+# Legal variants that today's runner still fails, with the reason: ctest lists their tests as
+# disabled (not run) until the runner is fixed; delete an entry to enable its test again.
+RUNNER_GAPS = {
+    "variant-close-after-close-frame":
+        "issue 11 point 8: chat-conform's client reports a close frame that arrived as none when "
+        "the server closes its socket right after it (ws.invalid-utf8, ws.too-big, shut.graceful)",
+}
+
+# A process that dies ends the run incomplete (exit 2); the death itself must be the FAIL.
+DIES = {"crash-after-drop"}
+
+
+def load_catalogue(mutant_server):
+    """{name: {"kind", "breaks", "description"[, "members"]}} from --list-mutants."""
+    out = subprocess.run([mutant_server, "--list-mutants"], stdout=subprocess.PIPE, text=True,
+                         check=True, timeout=30).stdout
+    return json.loads(out)
+
+
+def members(catalogue, name):
+    """The single entries a name, stack ("a,b") or profile stands for."""
+    out = []
+    for part in name.split(","):
+        entry = catalogue.get(part)
+        if entry is None:
+            raise KeyError(part)
+        for m in entry.get("members", [part]):
+            if m not in out:
+                out.append(m)
+    return out
+
+
+def plan(catalogue, name):
+    """(clauses the stack breaks, --only globs or None, accepted exit codes, is a variant)."""
+    singles = members(catalogue, name)
+    breaks = set()
+    for part in name.split(","):
+        breaks |= set(catalogue[part]["breaks"])
+    globs = []
+    for m in singles:
+        hint = SELECTIONS.get(m)
+        if hint is None:
+            globs = None
+            break
+        globs += [g for g in hint if g not in globs]
+    variant = not breaks
+    codes = {0} if variant else ({1, 2} if DIES & set(singles) else {1})
+    return breaks, (None if variant else globs), codes, variant
 
 
 def start_server(argv, log_path, timeout=15.0):
@@ -95,21 +148,23 @@ def run_conform(args, url, name, extra):
 
 
 def failures(report):
-    """(check id, clause) for every FAIL in any repetition."""
+    """(check id, clause) for every FAIL in any repetition, and every WARN (a SHOULD broken)."""
     out = []
     for c in report["checks"]:
         for r in c["runs"]:
-            if r["outcome"] == "FAIL" and r["clause_broken"]:
+            if r["outcome"] in ("FAIL", "WARN") and r["clause_broken"]:
                 out.append((c["id"], r["clause_broken"]))
     return out
 
 
-def judge_mutant(args, name):
-    clauses, only, codes = MUTANTS[name]
+def judge_mutant(args, catalogue, name):
+    clauses, only, codes, variant = plan(catalogue, name)
     os.makedirs(args.work_dir, exist_ok=True)
     proc, url = start_server([args.mutant_server, "--address", "127.0.0.1", "--port", "0",
                               "--mutant", name], os.path.join(args.work_dir, name + ".server.log"))
-    extra = ["--timeout-scale", "2"] if name == "broadcast-delay-20ms" else []
+    extra = ["--timeout-scale", "2"] if "broadcast-delay-20ms" in name.split(",") else []
+    if variant:
+        extra += ["--server-pid", str(proc.pid)]  # SHUT-1 too: a variant passes everything
     for glob in only or []:
         extra += ["--only", glob]
     try:
@@ -118,10 +173,13 @@ def judge_mutant(args, name):
         stop_server(proc)
     fails = failures(report) if report else []
     killers = sorted({f"{check} ({clause})" for check, clause in fails if clause in clauses})
+    found = sorted({clause for _, clause in fails if clause in clauses})
     others = sorted({clause for _, clause in fails if clause not in clauses})
-    if not clauses:
-        verdict = "PASSES (not a violation)" if code == 0 else "WRONGLY FAILED"
-        ok = code == 0
+    not_passed = [f"{c['id']}: {c['outcome']}" for c in (report or {}).get("checks", [])
+                  if c["outcome"] != "PASS"]
+    if variant:
+        ok = code == 0 and report is not None and not not_passed
+        verdict = "PASSES (legal variant)" if ok else "WRONGLY FAILED"
     elif killers and code in codes:
         verdict, ok = "KILLED", True
     elif fails:
@@ -130,7 +188,9 @@ def judge_mutant(args, name):
         verdict, ok = "SURVIVED", False
     result = {"mutant": name, "expected_clauses": sorted(clauses), "selection": only or ["(all)"],
               "exit_code": code, "accepted_exit_codes": sorted(codes), "killed_by": killers,
-              "other_clauses_failed": others, "verdict": verdict, "ok": ok,
+              "clauses_found": found, "clauses_missed": sorted(set(clauses) - set(found)),
+              "other_clauses_failed": others, "checks_not_passed": not_passed if variant else [],
+              "verdict": verdict, "ok": ok,
               "seconds": round(seconds, 2), "command": " ".join(cmd)}
     with open(os.path.join(args.work_dir, name + ".result.json"), "w") as f:
         json.dump(result, f, indent=2)
@@ -152,12 +212,14 @@ def judge_reference(args):
 
 
 def markdown(results):
-    lines = ["| mutant | breaks | checks run | killed by (clause) | exit | verdict |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| mutant | breaks | checks run | killed by (clause) | breaks not found | "
+             "also blamed | exit | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append("| `{}` | {} | {} | {} | {} | {} |".format(
-            r["mutant"], ", ".join(r["expected_clauses"]) or "nothing (load generator only)",
+        lines.append("| `{}` | {} | {} | {} | {} | {} | {} | {} |".format(
+            r["mutant"], ", ".join(r["expected_clauses"]) or "nothing (legal variant)",
             ", ".join(f"`{s}`" for s in r["selection"]), "<br>".join(r["killed_by"]) or "-",
+            ", ".join(r["clauses_missed"]) or "-", ", ".join(r["other_clauses_failed"]) or "-",
             r["exit_code"], ("**" + r["verdict"] + "**") if not r["ok"] else r["verdict"]))
     killed = sum(1 for r in results if r["ok"] and r["expected_clauses"])
     total = sum(1 for r in results if r["expected_clauses"])
@@ -173,12 +235,21 @@ def main():
     p.add_argument("--mutant-server")
     p.add_argument("--work-dir", default="selftest")
     p.add_argument("command", choices=["names", "reference", "mutant", "matrix"])
-    p.add_argument("name", nargs="?")
+    p.add_argument("name", nargs="?", help="an entry of --list-mutants, or several joined by ','")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out")
     args = p.parse_args()
+    if args.command == "reference":
+        pass
+    elif not args.mutant_server:
+        p.error("--mutant-server is required: the catalogue comes from its --list-mutants")
+    else:
+        catalogue = load_catalogue(args.mutant_server)
     if args.command == "names":
-        print(" ".join(MUTANTS))
+        # One line per entry: NAME KIND [runner-gap] (the ctest script names its tests by kind
+        # and disables those of runner gaps).
+        for name, entry in catalogue.items():
+            print(name, entry["kind"], *(["runner-gap"] if name in RUNNER_GAPS else []))
         return 0
     if args.command == "reference":
         code, seconds, bad, output, server_code = judge_reference(args)
@@ -189,16 +260,18 @@ def main():
             return 1
         return 0
     if args.command == "mutant":
-        if args.name not in MUTANTS:
-            print(f"unknown mutant '{args.name}'; known: {' '.join(MUTANTS)}")
+        try:
+            members(catalogue, args.name or "")
+        except KeyError as e:
+            print(f"unknown mutant {e}; known: {' '.join(catalogue)}")
             return 2
-        result, output = judge_mutant(args, args.name)
+        result, output = judge_mutant(args, catalogue, args.name)
         print(output)
         print(json.dumps(result, indent=2))
         return 0 if result["ok"] else 1
     if args.command == "matrix":
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = [r for r, _ in pool.map(lambda n: judge_mutant(args, n), MUTANTS)]
+            results = [r for r, _ in pool.map(lambda n: judge_mutant(args, catalogue, n), catalogue)]
         table = markdown(results)
         if args.out:
             with open(args.out, "w") as f:

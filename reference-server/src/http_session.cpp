@@ -2,6 +2,7 @@
 // over plain TCP or TLS, and the per-connection TLS detection and handshake.
 #include "http_session.hpp"
 
+#include "fault_hooks.hpp"
 #include "routes.hpp"
 #include "server_state.hpp"
 #include "websocket_session.hpp"
@@ -20,13 +21,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include <algorithm> // reverse
-#include <array>     // array
-#include <chrono>    // milliseconds
-#include <optional>  // optional
-#include <string>    // string
-#include <utility>   // move
-#include <vector>    // vector
+#include <array>       // array
+#include <chrono>      // milliseconds
+#include <optional>    // optional
+#include <string>      // string
+#include <type_traits> // is_same_v
+#include <utility>     // move
+#include <vector>      // vector
 
 namespace chat_server {
 
@@ -98,6 +99,7 @@ private:
     }
 
     void refuse(beast::error_code ec) {
+        target_.clear();
         version_ = 11;
         keep_alive_ = false;
         head_ = false;
@@ -114,6 +116,8 @@ private:
         version_ = req.version();
         keep_alive_ = req.keep_alive();
         head_ = req.method() == http::verb::head;
+        if (state_->faults) [[unlikely]]
+            target_ = req.target();
         const auto& config = state_->config;
         if (auto missing = missing_header(req); !missing.empty())
             return send_error(http::status::unauthorized,
@@ -129,16 +133,15 @@ private:
             target = *rest;
         }
         route r = classify(target, config.max_name_bytes);
+        if (state_->faults) [[unlikely]]
+            state_->faults->routed(target, r);
 
         if (r.what == route::endpoint::unknown)
             return send_error(http::status::not_found, "not found: " + std::string(req.target()));
-        if (req.method() != http::verb::get) {
-            if (config.defect == mutant::wrong_method_404)
-                return send_error(http::status::not_found, "not found");
+        if (req.method() != http::verb::get)
             return send_error(http::status::method_not_allowed,
                               "method " + std::string(req.method_string()) +
                                   " not allowed; use GET");
-        }
         if (r.malformed)
             return send_error(http::status::bad_request,
                               "malformed percent-escape in request target");
@@ -202,13 +205,16 @@ private:
                                   " rooms); join an existing room");
         // The connection now belongs to the WebSocket session.
         timer_.cancel();
+        if constexpr (std::is_same_v<Stream, tcp::socket>)
+            if (state_->faults && state_->faults->run_websocket_session(
+                                      stream_, req, room, r.join_user, state_)) [[unlikely]]
+                return;
         run_websocket_session(std::move(stream_), std::move(req), std::move(room),
                               std::move(r.join_user), state_);
     }
 
     std::string rooms_body() const {
-        const bool bare = state_->config.defect == mutant::wrong_rest_envelope;
-        std::string body = bare ? R"({"rooms":[)" : R"({"data":{"rooms":[)";
+        std::string body = R"({"data":{"rooms":[)";
         bool first = true;
         for (const auto& e : state_->rooms.list()) {
             if (!first)
@@ -220,18 +226,14 @@ private:
             body += std::to_string(e.clients);
             body += '}';
         }
-        body += bare ? "]}" : "]}}";
+        body += "]}}";
         return body;
     }
 
     void send_history(std::string name) {
-        const auto& config = state_->config;
         auto r = state_->rooms.find(name);
-        if (!r) {
-            if (config.defect == mutant::unknown_room_200)
-                return send_json(http::status::ok, history_body(name, {}));
+        if (!r)
             return send_error(http::status::not_found, "room not found");
-        }
         // The room's strand takes the snapshot; the body is built back on this session's.
         r->read_history([self = shared_from_this(),
                          name = std::move(name)](std::vector<message_ptr> messages) mutable {
@@ -243,16 +245,12 @@ private:
     }
 
     std::string history_body(const std::string& name, std::vector<message_ptr> messages) const {
-        const auto& config = state_->config;
-        if (config.defect == mutant::history_newest_first)
-            std::reverse(messages.begin(), messages.end());
-        const bool bare = config.defect == mutant::wrong_rest_envelope;
         std::size_t size = 64 + name.size();
         for (const auto& m : messages)
             size += m->size() + 1;
         std::string body;
         body.reserve(size);
-        body += bare ? R"({"room":)" : R"({"data":{"room":)";
+        body += R"({"data":{"room":)";
         chat::append_json_string(body, name);
         body += R"(,"messages":[)";
         for (std::size_t i = 0; i < messages.size(); ++i) {
@@ -260,13 +258,11 @@ private:
                 body += ',';
             body += *messages[i];
         }
-        body += bare ? "]}" : "]}}";
+        body += "]}}";
         return body;
     }
 
     void send_error(http::status status, std::string_view message) {
-        if (status == http::status::bad_request && state_->config.defect == mutant::plain_400)
-            return send(status, std::string(message), "text/plain; charset=utf-8");
         send(status, chat::encode_error(message), "application/json");
     }
 
@@ -284,6 +280,8 @@ private:
             res_->set(http::field::sec_websocket_version, "13");
         res_->keep_alive(keep_alive_);
         res_->body() = std::move(body);
+        if (state_->faults) [[unlikely]]
+            state_->faults->respond(target_, *res_);
         res_->prepare_payload();
         if (head_)
             res_->body().clear(); // HEAD: the headers say the length, no body follows
@@ -326,6 +324,7 @@ private:
     std::shared_ptr<server_state> state_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<response> res_;
+    std::string target_; // of the request being answered; kept only for fault hooks
     unsigned version_ = 11;
     bool keep_alive_ = false;
     bool head_ = false;

@@ -4,6 +4,10 @@
 
 #include "chat/url.hpp"
 
+#if CHAT_MUTANTS
+#include "catalogue.hpp" // reference-server/mutants: linked into chat-server-mutant only
+#endif
+
 #include <CLI/CLI.hpp>
 
 #include <charconv>  // from_chars
@@ -118,10 +122,17 @@ int main(int argc, char** argv) {
         ->capture_default_str();
 #if CHAT_MUTANTS
     std::string mutant = "none";
-    std::string mutant_help = "TEST ONLY: break one SPEC.md clause on purpose. One of:";
-    for (const auto& name : chat_server::mutant_names())
-        mutant_help += " " + name;
-    app.add_option("--mutant", mutant, mutant_help)->type_name("NAME")->capture_default_str();
+    app.add_option("--mutant", mutant,
+                   "TEST ONLY: run with these deliberate defects or legal variants, stacked "
+                   "(comma-separated names or profiles; --list-mutants shows each with the "
+                   "SPEC.md clauses it breaks)")
+        ->type_name("NAME[,NAME...]")
+        ->capture_default_str();
+    bool list_mutants = false;
+    app.add_flag("--list-mutants", list_mutants,
+                 "print every mutant, variant and profile as JSON {name: {kind, breaks, "
+                 "description[, members]}} and exit");
+    chat_server::mutants::selection selected;
 #endif
 
     try {
@@ -162,10 +173,15 @@ int main(int argc, char** argv) {
                            log_level + "')");
         config.log = *level;
 #if CHAT_MUTANTS
-        auto defect = chat_server::parse_mutant(mutant);
-        if (!defect)
-            throw bad_flag("--mutant must be one of the names --help lists (got '" + mutant + "')");
-        config.defect = *defect;
+        if (list_mutants) {
+            std::cout << chat_server::mutants::list_json() << std::endl;
+            return 0;
+        }
+        std::string why;
+        auto s = chat_server::mutants::parse_selection(mutant, &why);
+        if (!s)
+            throw bad_flag("--mutant: " + why + " (got '" + mutant + "')");
+        selected = std::move(*s);
 #endif
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
@@ -177,7 +193,11 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+#if CHAT_MUTANTS
+    chat_server::server s(config, chat_server::mutants::make_hooks(selected, config));
+#else
     chat_server::server s(config);
+#endif
     if (auto error = s.listen(); !error.empty()) {
         std::cerr << "chat-server: " << error << '\n';
         return 2;
@@ -189,8 +209,12 @@ int main(int argc, char** argv) {
     if (!config.tls_cert.empty())
         std::cout << " (and https://" << where << " on the same port)";
 #if CHAT_MUTANTS
-    if (config.defect != chat_server::mutant::none)
-        std::cout << " (mutant " << to_string(config.defect) << ")";
+    if (!selected.names.empty()) {
+        std::cout << " (mutant";
+        for (const auto& name : selected.names)
+            std::cout << (&name == &selected.names.front() ? " " : ",") << name;
+        std::cout << ")";
+    }
 #endif
     std::cout << std::endl;
     s.handle_signals();

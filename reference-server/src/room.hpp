@@ -7,15 +7,13 @@
 #include "server_config.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <atomic>     // atomic
-#include <chrono>     // steady_clock
-#include <cstdint>    // int64_t, uint64_t
-#include <deque>      // deque
+#include <cstdint>    // int64_t
 #include <functional> // function
 #include <memory>     // shared_ptr, enable_shared_from_this
+#include <span>       // span
 #include <string>     // string
 #include <vector>     // vector
 
@@ -23,7 +21,7 @@ namespace chat_server {
 
 namespace net = boost::asio;
 
-class room_registry;
+class fault_hooks;
 
 // One encoded message {"user","room","content","timestamp"}, built once and shared by every
 // recipient's queue and by the history.
@@ -46,7 +44,10 @@ public:
 
 class room : public std::enable_shared_from_this<room> {
 public:
-    room(net::io_context& ioc, std::string name, const server_config& config, room_registry& rooms,
+    using executor_type = net::strand<net::io_context::executor_type>;
+
+    // `faults` (null in chat-server) outlives the room.
+    room(net::io_context& ioc, std::string name, const server_config& config, fault_hooks* faults,
          bool stopping);
 
     const std::string& name() const noexcept { return name_; }
@@ -66,48 +67,25 @@ public:
     // Forgets every member; only when no thread runs the io_context any more.
     void clear_members() { members_.clear(); }
 
-    // The cross-room-leak mutant: queue `msg` for this room's members without storing it.
-    void leak(message_ptr msg);
+    // For fault hooks, on the room's strand only: the strand, the members, and the fan-out of
+    // a broadcast they held back.
+    const executor_type& get_executor() const noexcept { return strand_; }
+    std::span<const std::shared_ptr<member>> members() const noexcept { return members_; }
+    // Stores `msg` in the history and queues it for every member; drops the full ones.
+    void fan_out(const message_ptr& msg, const member* sender);
 
 private:
-    struct entry {
-        std::shared_ptr<member> who;
-        std::uint64_t live = 0; // live messages offered (drop-every-100th mutant)
-    };
-
     void do_broadcast(const message_ptr& msg, const member* sender);
-    void fan_out(const message_ptr& msg, const member* sender);
     void remove_at(std::size_t i);
-    // Mutants that hold messages back.
-    void resume_stalled();
-    void release_delayed();
 
-    net::strand<net::io_context::executor_type> strand_;
+    executor_type strand_;
     std::string name_;
     const server_config& config_;
-    room_registry& rooms_;
-    std::vector<entry> members_;
+    fault_hooks* faults_;
+    std::vector<std::shared_ptr<member>> members_;
     history<message_ptr> history_;
     std::atomic<std::int64_t> clients_{0};
     bool stopping_;
-    std::uint64_t broadcasts_ = 0;
-
-    // slow-blocks-others: messages waiting for a full queue to drain, and where the first
-    // one's fan-out stopped.
-    struct stalled_message {
-        message_ptr msg;
-        const member* sender;
-    };
-    std::deque<stalled_message> stalled_;
-    std::size_t stalled_index_ = 0;
-    // broadcast-delay-20ms: messages held until their release time.
-    struct delayed_message {
-        std::chrono::steady_clock::time_point due;
-        message_ptr msg;
-        const member* sender;
-    };
-    std::deque<delayed_message> delayed_;
-    std::unique_ptr<net::steady_timer> timer_; // only the holding mutants create it
 };
 
 } // namespace chat_server

@@ -1,14 +1,17 @@
 // Rooms by name, behind a reader-writer lock held only for the map itself.
 #include "room_registry.hpp"
 
+#include "fault_hooks.hpp"
+
 #include <mutex> // unique_lock, shared_lock
 
 namespace chat_server {
 
-room_registry::room_registry(net::io_context& ioc, const server_config& config)
-    : ioc_(ioc), config_(config) {
-    if (config.defect != mutant::no_general)
-        get_or_create("general");
+room_registry::room_registry(net::io_context& ioc, const server_config& config, fault_hooks* faults)
+    : ioc_(ioc), config_(config), faults_(faults) {
+    if (faults_ && !faults_->create_general_room()) [[unlikely]]
+        return;
+    get_or_create("general");
 }
 
 std::shared_ptr<room> room_registry::find(std::string_view name) const {
@@ -27,7 +30,7 @@ std::shared_ptr<room> room_registry::get_or_create(const std::string& name) {
     // `general` is made at start-up whatever the cap.
     if (rooms_.size() >= config_.max_rooms && !rooms_.empty())
         return nullptr;
-    auto r = std::make_shared<room>(ioc_, name, config_, *this, stopping_);
+    auto r = std::make_shared<room>(ioc_, name, config_, faults_, stopping_);
     rooms_.emplace(name, r);
     return r;
 }
@@ -39,17 +42,6 @@ std::vector<room_registry::listing_entry> room_registry::list() const {
     for (const auto& [name, r] : rooms_)
         out.push_back({name, r->clients()});
     return out;
-}
-
-std::shared_ptr<room> room_registry::other_than(const room& r) const {
-    std::shared_lock lock(mutex_);
-    auto general = rooms_.find(std::string_view("general"));
-    if (general != rooms_.end() && general->second.get() != &r)
-        return general->second;
-    for (const auto& [name, other] : rooms_)
-        if (other.get() != &r && other->clients() > 0)
-            return other;
-    return nullptr;
 }
 
 void room_registry::shut_down() {

@@ -16,7 +16,8 @@ namespace chat_server {
 
 class room_registry {
 public:
-    room_registry(net::io_context& ioc, const server_config& config);
+    // `faults` (null in chat-server) outlives the registry.
+    room_registry(net::io_context& ioc, const server_config& config, fault_hooks* faults = nullptr);
 
     std::shared_ptr<room> find(std::string_view name) const;
     // nullptr when `name` does not exist and config.max_rooms rooms already do (LIMIT-4).
@@ -28,9 +29,6 @@ public:
     };
     std::vector<listing_entry> list() const;
 
-    // The cross-room-leak mutant: `general` if that is not `r`, else another room with clients.
-    std::shared_ptr<room> other_than(const room& r) const;
-
     // Shutdown: every room sends its members away, and rooms created from now on start so.
     void shut_down();
     // Breaks the room -> member references once the io_context no longer runs.
@@ -39,6 +37,7 @@ public:
 private:
     net::io_context& ioc_;
     const server_config& config_;
+    fault_hooks* faults_;
     mutable std::shared_mutex mutex_;
     std::map<std::string, std::shared_ptr<room>, std::less<>> rooms_;
     bool stopping_ = false;

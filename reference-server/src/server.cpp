@@ -12,6 +12,7 @@
 #include <algorithm> // max
 #include <chrono>    // milliseconds, steady_clock
 #include <csignal>   // SIGINT, SIGTERM
+#include <utility>   // move
 
 namespace chat_server {
 
@@ -25,9 +26,9 @@ unsigned thread_count(const server_config& c) {
 
 } // namespace
 
-server::server(const server_config& config)
+server::server(const server_config& config, std::shared_ptr<fault_hooks> faults)
     : ioc_(static_cast<int>(thread_count(config))),
-      state_(std::make_shared<server_state>(ioc_, config)),
+      state_(std::make_shared<server_state>(ioc_, config, std::move(faults))),
       listener_(std::make_shared<listener>(ioc_, state_)) {}
 
 server::~server() {

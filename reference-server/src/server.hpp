@@ -20,13 +20,15 @@
 namespace chat_server {
 
 namespace net = boost::asio;
+class fault_hooks;
 class listener;
 struct server_state;
 class room_registry;
 
 class server {
 public:
-    explicit server(const server_config& config);
+    // `faults`: null for the server SPEC.md describes; test builds inject defects through it.
+    explicit server(const server_config& config, std::shared_ptr<fault_hooks> faults = nullptr);
     ~server(); // stop() if still running
     server(const server&) = delete;
     server& operator=(const server&) = delete;

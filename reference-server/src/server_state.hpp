@@ -1,6 +1,7 @@
 // What every session of one server shares: settings, log, rooms, and shutdown state.
 #pragma once
 
+#include "fault_hooks.hpp"
 #include "logger.hpp"
 #include "room_registry.hpp"
 #include "server_config.hpp"
@@ -10,6 +11,7 @@
 #include <atomic>  // atomic
 #include <cstdint> // int64_t
 #include <memory>  // shared_ptr
+#include <utility> // move
 
 namespace boost::asio::ssl {
 class context;
@@ -18,10 +20,15 @@ class context;
 namespace chat_server {
 
 struct server_state {
-    server_state(net::io_context& ioc, const server_config& c)
-        : config(c), log(c.log), rooms(ioc, config) {}
+    server_state(net::io_context& ioc, const server_config& c, std::shared_ptr<fault_hooks> f)
+        : config(c), faults(std::move(f)), log(c.log), rooms(ioc, config, faults.get()) {
+        if (faults) [[unlikely]]
+            faults->attach(rooms);
+    }
 
     const server_config config;
+    // Null in chat-server; only test builds (reference-server/mutants/) set one.
+    const std::shared_ptr<fault_hooks> faults;
     logger log;
     room_registry rooms;
     std::atomic<bool> stopping{false};

@@ -129,6 +129,20 @@ inline std::string describe(const boost::asio::ip::tcp::endpoint& peer, std::str
     return s;
 }
 
+// The bounds of a client's messages in and out: SPEC.md's constants, unless a fault hook
+// changes them.
+inline std::uint64_t message_limit(const server_state& s) {
+    if (s.faults) [[unlikely]]
+        return s.faults->message_limit(s.config.max_message_bytes);
+    return s.config.max_message_bytes;
+}
+
+inline std::size_t send_queue_bound(const server_state& s) {
+    if (s.faults) [[unlikely]]
+        return s.faults->send_queue_bound(s.config.send_queue);
+    return s.config.send_queue;
+}
+
 } // namespace session_detail
 
 template <class Stream>
@@ -144,13 +158,8 @@ public:
     websocket_session(Stream&& stream, std::shared_ptr<room> r, std::string user,
                       std::shared_ptr<server_state> state)
         : stream_(std::move(stream)), room_(std::move(r)), user_(std::move(user)),
-          state_(std::move(state)),
-          // The no-1009 mutant still needs some bound to keep memory finite.
-          parser_(state_->config.defect == mutant::no_1009 ? 16 * state_->config.max_message_bytes
-                                                           : state_->config.max_message_bytes),
-          queue_(state_->config.defect == mutant::slow_never_dropped
-                     ? send_queue<out_frame>::unbounded
-                     : state_->config.send_queue) {
+          state_(std::move(state)), parser_(session_detail::message_limit(*state_)),
+          queue_(session_detail::send_queue_bound(*state_)) {
         state_->websocket_sessions.fetch_add(1, std::memory_order_relaxed);
         peer_ = stream_ops<Stream>::remote_endpoint(stream_);
     }
@@ -180,7 +189,10 @@ public:
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Accept: ");
         *response += ws::accept_key(client_key);
-        *response += "\r\nServer: chat-server\r\n\r\n";
+        *response += "\r\nServer: chat-server\r\n";
+        if (state_->faults) [[unlikely]]
+            state_->faults->add_upgrade_headers(*response);
+        *response += "\r\n";
         const auto buffer = boost::asio::buffer(*response);
         boost::asio::async_write(
             stream_, buffer,
@@ -327,36 +339,30 @@ private:
 
     void on_message(std::string_view data, bool text) {
         const std::int64_t received = session_detail::unix_ms_now();
-        const auto defect = state_->config.defect;
-        std::string content;
-        chat::client_frame frame;
-        if (text || defect == mutant::binary_broadcast)
-            frame = chat::decode_client_frame(data);
-        else
-            frame.error = chat::frame_error::not_json;
-        if (!text && defect != mutant::binary_broadcast) {
-            // SPEC.md MSG-6: binary messages are ignored.
+        if (state_->faults) [[unlikely]] {
+            chat::chat_message m{user_, room_->name(), {}, received};
+            switch (state_->faults->read_client_frame(data, text, m)) {
+            case fault_hooks::frame_verdict::broadcast:
+                return send_to_room(m);
+            case fault_hooks::frame_verdict::ignore:
+                return ignored("ignored by a fault hook");
+            case fault_hooks::frame_verdict::as_specified:
+                break;
+            }
+        }
+        // SPEC.md MSG-6: binary messages are ignored.
+        if (!text)
             return ignored("binary message");
-        } else if (frame.ok()) {
-            content = defect == mutant::double_wrap ? std::string(data) : std::move(frame.content);
-        } else if ((defect == mutant::bad_frame_broadcast &&
-                    frame.error == chat::frame_error::not_json) ||
-                   (defect == mutant::binary_broadcast && !text)) {
-            if (!is_valid_utf8(data))
-                return ignored("binary message that is not UTF-8");
-            content = std::string(data);
-        } else {
-            // SPEC.md MSG-5: not a client frame; ignored, and the connection stays open.
+        auto frame = chat::decode_client_frame(data);
+        // SPEC.md MSG-5: not a client frame; ignored, and the connection stays open.
+        if (!frame.ok())
             return ignored(chat::to_string(frame.error));
-        }
-        chat::chat_message m{user_, room_->name(), std::move(content),
-                             defect == mutant::timestamp_seconds ? received / 1000 : received};
-        if (defect == mutant::user_from_frame) {
-            auto j = nlohmann::json::parse(data, nullptr, false);
-            if (j.is_object() && j.contains("user") && j["user"].is_string())
-                m.user = j["user"].get<std::string>();
-        }
-        room_->broadcast(std::make_shared<const std::string>(chat::encode_message(m)), this);
+        send_to_room({user_, room_->name(), std::move(frame.content), received});
+    }
+
+    void send_to_room(const chat::chat_message& m) {
+        auto text = state_->faults ? state_->faults->encode_message(m) : chat::encode_message(m);
+        room_->broadcast(std::make_shared<const std::string>(std::move(text)), this);
     }
 
     void ignored(std::string_view why) {
@@ -412,7 +418,8 @@ private:
 
     // Writes the queued frames, up to write_batch::max_frames of them, with one gather write.
     void do_write() {
-        std::size_t count = 0;
+        std::size_t count = 0;  // queue entries in this batch
+        std::size_t frames = 0; // frames in this batch: one per entry, unless a hook splits
         {
             std::lock_guard lock(mutex_);
             if (cut_ || queue_.empty()) {
@@ -426,13 +433,24 @@ private:
             auto& b = *batch_;
             const std::size_t n = std::min(queue_.size(), write_batch::max_frames);
             close_in_flight_ = false;
-            while (count < n) {
+            while (count < n && frames < write_batch::max_frames) {
                 const out_frame& f = queue_[count];
+                if (state_->faults && f.op == ws::op_text) [[unlikely]] {
+                    const std::size_t k = state_->faults->frame_message(
+                        *f.payload, std::span(b.headers).subspan(frames),
+                        std::span(b.buffers).subspan(2 * frames));
+                    if (k == 0)
+                        break; // the rest goes with the next batch
+                    frames += k;
+                    ++count;
+                    continue;
+                }
                 const std::size_t size = f.payload ? f.payload->size() : 0;
-                const std::size_t h = ws::encode_header(b.headers[count].data(), f.op, size);
-                b.buffers[2 * count] = boost::asio::const_buffer(b.headers[count].data(), h);
-                b.buffers[2 * count + 1] =
+                const std::size_t h = ws::encode_header(b.headers[frames].data(), f.op, size);
+                b.buffers[2 * frames] = boost::asio::const_buffer(b.headers[frames].data(), h);
+                b.buffers[2 * frames + 1] =
                     f.payload ? boost::asio::buffer(*f.payload) : boost::asio::const_buffer();
+                ++frames;
                 ++count;
                 if (f.op == ws::op_close) {
                     close_in_flight_ = true; // nothing is written after it
@@ -443,7 +461,7 @@ private:
             in_flight_ = count;
         }
         boost::asio::async_write(
-            stream_, std::span<const boost::asio::const_buffer>(batch_->buffers.data(), 2 * count),
+            stream_, std::span<const boost::asio::const_buffer>(batch_->buffers.data(), 2 * frames),
             [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
                 self->on_write(ec);
             });
@@ -467,6 +485,8 @@ private:
         write_batch::release(std::move(batch_));
         close_sent_ = true;
         if (peer_closed_)
+            finish_close();
+        else if (state_->faults && state_->faults->close_after_close_frame()) [[unlikely]]
             finish_close();
         // Otherwise the close timer armed by start_close() waits for the peer's close frame.
     }

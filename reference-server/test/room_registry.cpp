@@ -2,6 +2,9 @@
 // history replay on join, drops of full queues. The io_context runs on the test thread.
 #include "room_registry.hpp"
 
+#include "catalogue.hpp"
+#include "fault_hooks.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm> // find_if
@@ -46,9 +49,15 @@ std::int64_t listed(const room_registry& rooms, const std::string& name) {
 struct fixture {
     net::io_context ioc;
     server_config config;
+    std::shared_ptr<fault_hooks> faults;
     std::unique_ptr<room_registry> rooms;
-    explicit fixture(server_config c = {}) : config(c) {
-        rooms = std::make_unique<room_registry>(ioc, config);
+    // `mutants`: names as chat-server-mutant --mutant takes them ("a,b"); "" for none.
+    explicit fixture(server_config c = {}, std::string_view mutants = "") : config(c) {
+        if (!mutants.empty())
+            faults = mutants::make_hooks(*mutants::parse_selection(mutants, nullptr), config);
+        rooms = std::make_unique<room_registry>(ioc, config, faults.get());
+        if (faults)
+            faults->attach(*rooms);
     }
     ~fixture() { rooms->clear_members(); }
     void settle() {
@@ -168,8 +177,7 @@ TEST_CASE("Rooms: shutdown sends every member away, also later joiners", "[rooms
 TEST_CASE("Rooms: mutants change what they say (history-99, no-echo)", "[rooms][mutant]") {
     server_config c;
     c.history_limit = 5;
-    c.defect = mutant::history_99;
-    fixture f(c);
+    fixture f(c, "history-99");
     auto r = f.rooms->get_or_create("r");
     auto m = std::make_shared<fake_member>();
     r->join(m);
@@ -180,9 +188,7 @@ TEST_CASE("Rooms: mutants change what they say (history-99, no-echo)", "[rooms][
     f.settle();
     CHECK(kept == 4);
 
-    server_config n;
-    n.defect = mutant::no_echo;
-    fixture g(n);
+    fixture g({}, "no-echo");
     auto r2 = g.rooms->get_or_create("r");
     auto sender = std::make_shared<fake_member>();
     auto other = std::make_shared<fake_member>();

@@ -411,14 +411,10 @@ TEST_CASE("Mutants: chat-server-mutant selects one by name and rejects unknown n
 #endif
 
 TEST_CASE("Mutants: in-process hooks break their clause", "[socket][mutant]") {
-    using chat_server::mutant;
-    auto with = [](mutant m) {
-        auto c = test_config();
-        c.defect = m;
-        return c;
-    };
+    const auto config = test_config();
+    auto with = [&](const char* names) { return mutant_hooks(names, config); };
     SECTION("double-wrap") {
-        running_server srv(with(mutant::double_wrap));
+        running_server srv(config, with("double-wrap"));
         run([&]() -> awaitable<void> {
             auto c = co_await join(srv.url, "general", "a");
             co_await say(*c, "x");
@@ -429,7 +425,7 @@ TEST_CASE("Mutants: in-process hooks break their clause", "[socket][mutant]") {
         });
     }
     SECTION("timestamp-seconds") {
-        running_server srv(with(mutant::timestamp_seconds));
+        running_server srv(config, with("timestamp-seconds"));
         run([&]() -> awaitable<void> {
             auto c = co_await join(srv.url, "general", "a");
             co_await say(*c, "x");
@@ -441,21 +437,21 @@ TEST_CASE("Mutants: in-process hooks break their clause", "[socket][mutant]") {
     }
     SECTION("no-general, unknown-room-200, plain-400, wrong-method-404") {
         run([&]() -> awaitable<void> {
-            running_server a(with(mutant::no_general));
+            running_server a(config, with("no-general"));
             {
                 auto got = co_await listed_clients(a.url, "general");
                 CHECK(got == -1);
             }
-            running_server b(with(mutant::unknown_room_200));
+            running_server b(config, with("unknown-room-200"));
             {
                 auto got = co_await http(b.url, "/api/rooms/nope/messages");
                 CHECK(got.status == 200);
             }
-            running_server c(with(mutant::plain_400));
+            running_server c(config, with("plain-400"));
             auto r = co_await try_upgrade(c.url, "/ws?room=a");
             CHECK(r.status == 400);
             CHECK_FALSE(chat::decode_error(r.body));
-            running_server d(with(mutant::wrong_method_404));
+            running_server d(config, with("wrong-method-404"));
             {
                 auto got = co_await http(d.url, "/health", "POST");
                 CHECK(got.status == 404);

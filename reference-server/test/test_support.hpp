@@ -2,6 +2,8 @@
 // coroutine test bodies, and small client steps. Every wait has a deadline.
 #pragma once
 
+#include "catalogue.hpp"
+#include "fault_hooks.hpp"
 #include "room_registry.hpp"
 #include "server.hpp"
 
@@ -46,21 +48,37 @@ inline chat_server::server_config test_config() {
     c.port = 0;
     c.threads = 2;
     c.log = chat_server::log_level::error;
-    // CHAT_TEST_MUTANT=NAME runs every in-process server as that mutant: the tests of the
-    // clause it breaks must then fail (a check that these tests can fail).
     // CHAT_TEST_LOG=info|debug shows the servers' connection log.
     if (const char* level = std::getenv("CHAT_TEST_LOG"))
         if (auto l = chat_server::parse_log_level(level))
             c.log = *l;
-    if (const char* name = std::getenv("CHAT_TEST_MUTANT"))
-        if (auto m = chat_server::parse_mutant(name))
-            c.defect = *m;
     return c;
+}
+
+// The fault hooks of `names` ("a,b" as chat-server-mutant --mutant takes them); null for none.
+inline std::shared_ptr<chat_server::fault_hooks> mutant_hooks(const std::string& names,
+                                                              const chat_server::server_config& c) {
+    std::string why;
+    auto s = chat_server::mutants::parse_selection(names, &why);
+    if (!s)
+        FAIL(why);
+    return chat_server::mutants::make_hooks(*s, c);
+}
+
+// CHAT_TEST_MUTANT=NAME[,NAME...] runs every in-process server with those mutants: the tests
+// of the clauses they break must then fail (a check that these tests can fail).
+inline std::shared_ptr<chat_server::fault_hooks> env_hooks(const chat_server::server_config& c) {
+    const char* names = std::getenv("CHAT_TEST_MUTANT");
+    return names ? mutant_hooks(names, c) : nullptr;
 }
 
 // A chat-server running in this process on a free loopback port.
 struct running_server {
-    explicit running_server(const chat_server::server_config& c = test_config()) : server(c) {
+    explicit running_server(const chat_server::server_config& c = test_config())
+        : running_server(c, env_hooks(c)) {}
+    running_server(const chat_server::server_config& c,
+                   std::shared_ptr<chat_server::fault_hooks> faults)
+        : server(c, std::move(faults)) {
         const auto error = server.listen();
         if (!error.empty())
             FAIL(error);
