@@ -110,23 +110,26 @@ public:
             co_return;
         }
 
-        // Every repetition of every check, repetition by repetition
-        for (int rep = 1; rep <= std::max(1, settings_.repeat); ++rep)
-            for (auto i : chosen)
-                queue_.emplace_back(i, rep);
-        std::size_t workers = std::max<std::size_t>(1, static_cast<std::size_t>(settings_.jobs));
-        workers_left_ = std::min(workers, std::max<std::size_t>(1, queue_.size()));
-        auto all_done = std::make_shared<net::steady_timer>(ex, clock::time_point::max());
-        all_done_ = all_done;
-        for (std::size_t w = 0; w < workers_left_; ++w)
-            net::co_spawn(ex, worker(), net::detached);
-        while (workers_left_ > 0) {
-            boost::system::error_code ec;
-            co_await all_done->async_wait(net::redirect_error(net::use_awaitable, ec));
+        // Every repetition of every check, repetition by repetition. Checks that may kill the
+        // server by their nature (dropping a slow client: SLOW-4) come after all the others,
+        // so that a server that dies of it still has every other clause judged.
+        std::vector<std::size_t> first, last;
+        for (auto i : chosen)
+            (all[i].judges_crashes ? last : first).push_back(i);
+        for (const auto* phase : {&first, &last}) {
+            if (!problem_.empty())
+                break;
+            for (int rep = 1; rep <= std::max(1, settings_.repeat); ++rep)
+                for (auto i : *phase)
+                    queue_.emplace_back(i, rep);
+            co_await run_queue();
         }
-
-        for (auto& [i, rep] : queue_)
-            record_unrun(i, rep);
+        for (const auto* phase : {&first, &last})
+            for (auto i : *phase)
+                if (static_cast<int>(out_.results[i].runs.size()) < remaining_total(i))
+                    for (int rep = static_cast<int>(out_.results[i].runs.size()) + 1;
+                         rep <= remaining_total(i); ++rep)
+                        record_unrun(i, rep);
         queue_.clear();
 
         // Did the target survive the run?
@@ -148,6 +151,25 @@ public:
     }
 
 private:
+    // Runs what is queued on --jobs workers until the queue is empty or the target died.
+    net::awaitable<void> run_queue() {
+        auto ex = co_await net::this_coro::executor;
+        std::size_t workers = std::max<std::size_t>(1, static_cast<std::size_t>(settings_.jobs));
+        workers_left_ = std::min(workers, std::max<std::size_t>(1, queue_.size()));
+        auto all_done = std::make_shared<net::steady_timer>(ex, clock::time_point::max());
+        all_done_ = all_done;
+        for (std::size_t w = 0; w < workers_left_; ++w)
+            net::co_spawn(ex, worker(), net::detached);
+        while (workers_left_ > 0) {
+            boost::system::error_code ec;
+            co_await all_done->async_wait(net::redirect_error(net::use_awaitable, ec));
+        }
+    }
+
+    int remaining_total(std::size_t i) const {
+        return catalogue()[i].exclusive ? 1 : std::max(1, settings_.repeat);
+    }
+
     void note(const std::string& text) {
         if (observer_.note)
             observer_.note(text);

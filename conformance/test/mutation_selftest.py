@@ -21,46 +21,9 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-# Speed hints only: the --only globs that reach a mutant's clauses sooner (None: every check).
-# What a mutant breaks is not here but in `chat-server-mutant --list-mutants`; a stack runs the
-# union of its members' selections. Entries without a hint run the whole catalogue.
-SELECTIONS = {
-    "history-99": ["hist.*"],
-    "history-101": ["hist.*"],
-    "history-keeps-oldest": ["hist.*"],
-    "history-newest-first": ["hist.*", "ORD-4"],
-    "unknown-room-200": ["hist.*"],
-    "live-before-replay": ["hist.*"],
-    "no-echo": None,
-    "cross-room-leak": ["msg.*"],
-    "double-wrap": ["msg.*"],
-    "timestamp-seconds": ["msg.*"],
-    "bad-frame-broadcast": ["msg.*"],
-    "binary-broadcast": ["msg.*"],
-    "user-from-frame": ["msg.*"],
-    "drop-every-100th": ["ord.*"],
-    "duplicate-delivery": ["ord.*"],
-    "no-general": None,
-    "stale-room-count": ["room.*", "WS-2"],
-    "slow-never-dropped": ["slow.*"],
-    "slow-blocks-others": ["slow.*", "msg.fields"],
-    "crash-after-drop": ["slow.*", "hist.*", "ws.*"],
-    "no-1009": ["ws.*"],
-    "no-1007": ["ws.*"],
-    "plain-400": ["conn.*"],
-    "plain-errors": ["conn.*", "http.*", "hist.*"],
-    "wrong-method-404": ["http.*"],
-    "wrong-rest-envelope": ["hist.*", "room.*"],
-    "duplicate-params-accepted": ["conn.*"],
-}
-
 # Legal variants that today's runner still fails, with the reason: ctest lists their tests as
 # disabled (not run) until the runner is fixed; delete an entry to enable its test again.
-RUNNER_GAPS = {
-    "variant-close-after-close-frame":
-        "issue 11 point 8: chat-conform's client reports a close frame that arrived as none when "
-        "the server closes its socket right after it (ws.invalid-utf8, ws.too-big, shut.graceful)",
-}
+RUNNER_GAPS = {}
 
 # A process that dies ends the run incomplete (exit 2); the death itself must be the FAIL.
 DIES = {"crash-after-drop"}
@@ -87,21 +50,15 @@ def members(catalogue, name):
 
 
 def plan(catalogue, name):
-    """(clauses the stack breaks, --only globs or None, accepted exit codes, is a variant)."""
+    """(clauses the stack breaks, accepted exit codes, is a variant). Every run is the whole
+    catalogue: precision is judged over every clause."""
     singles = members(catalogue, name)
     breaks = set()
     for part in name.split(","):
         breaks |= set(catalogue[part]["breaks"])
-    globs = []
-    for m in singles:
-        hint = SELECTIONS.get(m)
-        if hint is None:
-            globs = None
-            break
-        globs += [g for g in hint if g not in globs]
     variant = not breaks
     codes = {0} if variant else ({1, 2} if DIES & set(singles) else {1})
-    return breaks, (None if variant else globs), codes, variant
+    return breaks, codes, variant
 
 
 def start_server(argv, log_path, timeout=15.0):
@@ -157,36 +114,56 @@ def failures(report):
     return out
 
 
+def violated(report):
+    """The clauses the report says are violated (FAIL or WARN in its clause table)."""
+    return {c["id"] for c in report["clauses"] if c["outcome"] in ("FAIL", "WARN")}
+
+
+def same_words(report):
+    """Findings whose expected and actual read the same: a verdict that tells nobody anything."""
+    out = []
+    for c in report["checks"]:
+        for f in c["findings"]:
+            if f["expected"].strip() == f["actual"].strip():
+                out.append(f"{c['id']} ({f['clause']}): {f['actual']}")
+    return out
+
+
 def judge_mutant(args, catalogue, name):
-    clauses, only, codes, variant = plan(catalogue, name)
+    clauses, codes, variant = plan(catalogue, name)
     os.makedirs(args.work_dir, exist_ok=True)
     proc, url = start_server([args.mutant_server, "--address", "127.0.0.1", "--port", "0",
                               "--mutant", name], os.path.join(args.work_dir, name + ".server.log"))
     extra = ["--timeout-scale", "2"] if "broadcast-delay-20ms" in name.split(",") else []
     if variant:
         extra += ["--server-pid", str(proc.pid)]  # SHUT-1 too: a variant passes everything
-    for glob in only or []:
-        extra += ["--only", glob]
     try:
         code, seconds, report, output, cmd = run_conform(args, url, name, extra)
     finally:
         stop_server(proc)
     fails = failures(report) if report else []
+    reported = violated(report) if report else set()
     killers = sorted({f"{check} ({clause})" for check, clause in fails if clause in clauses})
-    found = sorted({clause for _, clause in fails if clause in clauses})
-    others = sorted({clause for _, clause in fails if clause not in clauses})
+    found = sorted(reported & clauses)
+    others = sorted(reported - clauses)
+    vague = same_words(report) if report else []
     not_passed = [f"{c['id']}: {c['outcome']}" for c in (report or {}).get("checks", [])
                   if c["outcome"] != "PASS"]
     if variant:
         ok = code == 0 and report is not None and not not_passed
         verdict = "PASSES (legal variant)" if ok else "WRONGLY FAILED"
-    elif killers and code in codes:
-        verdict, ok = "KILLED", True
-    elif fails:
-        verdict, ok = "WRONG CLAUSE", False
+    elif reported == clauses and code in codes and not vague:
+        verdict, ok = "EXACT", True
+    elif found:
+        verdict, ok = ("IMPRECISE" if others or vague else "INCOMPLETE"), False
     else:
         verdict, ok = "SURVIVED", False
-    result = {"mutant": name, "expected_clauses": sorted(clauses), "selection": only or ["(all)"],
+    if report and report["verdict"].get("highlights"):
+        headline = report["verdict"]["highlights"][0]
+    else:
+        headline = report["verdict"]["summary"] if report else ""
+    result = {"mutant": name, "expected_clauses": sorted(clauses), "selection": ["(all)"],
+              "reported_clauses": sorted(reported), "same_words": vague, "headline": headline,
               "exit_code": code, "accepted_exit_codes": sorted(codes), "killed_by": killers,
               "clauses_found": found, "clauses_missed": sorted(set(clauses) - set(found)),
               "other_clauses_failed": others, "checks_not_passed": not_passed if variant else [],
@@ -221,10 +198,21 @@ def markdown(results):
             ", ".join(f"`{s}`" for s in r["selection"]), "<br>".join(r["killed_by"]) or "-",
             ", ".join(r["clauses_missed"]) or "-", ", ".join(r["other_clauses_failed"]) or "-",
             r["exit_code"], ("**" + r["verdict"] + "**") if not r["ok"] else r["verdict"]))
-    killed = sum(1 for r in results if r["ok"] and r["expected_clauses"])
+    killed = sum(1 for r in results if r["clauses_found"] and r["expected_clauses"])
+    exact = sum(1 for r in results if r["ok"] and r["expected_clauses"])
     total = sum(1 for r in results if r["expected_clauses"])
+    true_pos = sum(len(r["clauses_found"]) for r in results)
+    broken = sum(len(r["expected_clauses"]) for r in results)
+    reported = sum(len(r["reported_clauses"]) for r in results)
+    variants = [r for r in results if not r["expected_clauses"]]
     lines.append("")
-    lines.append(f"{killed} of {total} mutants killed by a check mapped to the clause they break.")
+    lines.append(f"{killed} of {total} mutants killed by a check mapped to a clause they break; "
+                 f"{exact} of {total} reported with exactly the clauses they break.")
+    lines.append(f"Recall {true_pos}/{broken} = {true_pos / max(1, broken):.3f} (clauses broken "
+                 f"that were reported); precision {true_pos}/{reported} = "
+                 f"{true_pos / max(1, reported):.3f} (clauses reported that are broken).")
+    lines.append(f"{sum(1 for r in variants if r['ok'])} of {len(variants)} legal variants pass "
+                 "every check.")
     return "\n".join(lines) + "\n"
 
 

@@ -31,18 +31,20 @@ std::vector<entry> build() {
     using k = fault;
     std::vector<entry> c;
     // --- history
-    c.push_back(single("history-99", k::history_99, {"HIST-1", "HIST-2"},
-                       "Keeps HISTORY_LIMIT - 1 messages per room: the most recent HISTORY_LIMIT "
-                       "are not kept (HIST-1) and not exactly the last HISTORY_LIMIT remain "
-                       "(HIST-2). HIST-6 holds: the replay is exactly the stored history."));
+    c.push_back(single("history-99", k::history_99, {"HIST-2"},
+                       "Keeps HISTORY_LIMIT - 1 messages per room: not exactly the last "
+                       "HISTORY_LIMIT remain (HIST-2, the clause about the count; HIST-1, which "
+                       "says the same in other words, is not listed again). HIST-6 holds: the "
+                       "replay is exactly the stored history."));
     c.push_back(single("history-101", k::history_101, {"HIST-2"},
                        "Keeps HISTORY_LIMIT + 1 messages: the most recent HISTORY_LIMIT are kept, "
                        "oldest first (HIST-1 holds), but more than exactly HISTORY_LIMIT remain "
                        "(HIST-2)."));
-    c.push_back(single("history-keeps-oldest", k::history_keeps_oldest, {"HIST-1", "HIST-2"},
-                       "Once the history is full, new messages are not stored: it holds the first "
-                       "HISTORY_LIMIT, not the most recent (HIST-1), and the oldest are never "
-                       "dropped (HIST-2). HIST-6 is read as the seam of the join (replay of the "
+    c.push_back(single("history-keeps-oldest", k::history_keeps_oldest, {"HIST-2"},
+                       "Once the history is full, new messages are not stored: the oldest are "
+                       "never dropped (HIST-2, the clause about which ones go; HIST-1 says the "
+                       "same in other words and is not listed again). HIST-6 is read as the seam "
+                       "of the join (replay of the "
                        "history as stored, then live, no gap between them), which holds."));
     c.push_back(single("history-newest-first", k::history_newest_first, {"HIST-3"},
                        "GET /api/rooms/:room/messages lists the history newest first (HIST-3). "
@@ -126,25 +128,27 @@ std::vector<entry> build() {
                        "close the connection with 1007 (WS-3); it is ignored as a frame that is "
                        "not JSON (MSG-5 holds). Plain TCP only: over TLS the check stays."));
     // --- HTTP
-    c.push_back(single("plain-400", k::plain_400, {"CONN-2", "CONN-4", "CONN-5", "LIMIT-2"},
+    c.push_back(single("plain-400", k::plain_400,
+                       {"CONN-2", "CONN-4", "CONN-5", "HTTP-8", "LIMIT-2"},
                        "Every 400 answer has a plain-text body instead of JSON {\"error\"}: the "
                        "refused joins (CONN-2 missing/empty, CONN-4 duplicated or malformed, "
-                       "CONN-5 too long, SHOULD) and the malformed HTTP request (LIMIT-2, "
-                       "SHOULD). Plain-text answers are no JSON responses, so HTTP-4 holds."));
+                       "CONN-5 too long, SHOULD), a malformed escape in the REST path (HTTP-8) "
+                       "and the malformed HTTP request (LIMIT-2, SHOULD). Plain-text answers are "
+                       "no JSON responses, so HTTP-4 holds."));
     c.push_back(
         single("plain-errors", k::plain_errors,
-               {"CONN-2", "CONN-4", "CONN-5", "HIST-4", "HTTP-2", "HTTP-3", "LIMIT-1", "LIMIT-2"},
+               {"CONN-2", "CONN-4", "CONN-5", "HIST-4", "HTTP-2", "HTTP-3", "HTTP-8", "LIMIT-1",
+                "LIMIT-2"},
                "Every error answer (4xx, 5xx) has a plain-text body, like gin's: the 400s "
-               "(CONN-2, CONN-4, CONN-5, LIMIT-2), 404 for an unknown path (HTTP-2) and "
+               "(CONN-2, CONN-4, CONN-5, HTTP-8, LIMIT-2), 404 for an unknown path (HTTP-2) and "
                "for an unknown room ('room not found' as text: HIST-4), 405 (HTTP-3) and "
                "431 (LIMIT-1, SHOULD). The MAY clauses' answers (LIMIT-4's 503, SEC-1's "
                "403) are plain too but not listed: only MUST and SHOULD clauses are. "
                "HTTP-4 holds: plain-text answers are no JSON responses."));
-    c.push_back(single("wrong-method-404", k::wrong_method_404, {"HTTP-3", "HTTP-5"},
+    c.push_back(single("wrong-method-404", k::wrong_method_404, {"HTTP-3"},
                        "A method other than GET on a served path answers 404 {\"error\"} without "
-                       "Allow, as gin does by default: HTTP-3 (405 required) and HTTP-5 (the "
-                       "answer to a wrong method carries no Allow: GET; read as the clause's "
-                       "intent, since literally no 405 is ever sent)."));
+                       "Allow, as gin does by default: HTTP-3 (405 required). HTTP-5 holds "
+                       "vacuously: it speaks of 405 answers, and none is sent."));
     c.push_back(single("wrong-rest-envelope", k::wrong_rest_envelope, {"HIST-3", "ROOM-3"},
                        "GET /api/rooms and GET /api/rooms/:room/messages answer without the "
                        "{\"data\": ...} wrapper (ROOM-3, HIST-3). /health keeps it."));

@@ -273,6 +273,12 @@ net::awaitable<void> history_order(check_context& ctx) {
         ctx.fail("ORD-3", "R receives every message broadcast",
                  "R received " + std::to_string(order.size()) + " of the " +
                      std::to_string(history.size()) + " messages the history holds");
+    // Newest first is the REST rendering's order, HIST-3's matter, not a history out of order
+    if (history.size() == order.size() && history.size() > 1 &&
+        std::equal(history.begin(), history.end(), order.rbegin()))
+        ctx.fail("HIST-3", "GET /api/rooms/:room/messages to list the history oldest first",
+                 "it lists the " + std::to_string(history.size()) +
+                     " messages exactly newest first");
     if (history.size() != order.size())
         ctx.fail("ORD-4",
                  "history holds the " + std::to_string(order.size()) + " messages broadcast",

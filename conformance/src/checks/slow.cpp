@@ -261,7 +261,13 @@ net::awaitable<void> drop_stuck_client(check_context& ctx) {
                 ++drained;
                 continue;
             }
-            if (ev.type == ws_event::kind::timeout)
+            if (ev.type == ws_event::kind::timeout) {
+                // Never dropped at all: dropped no later than at overflow (SLOW-5) fails too
+                ctx.warn("SLOW-5",
+                         "X, which stopped reading, is dropped no later than when its queue "
+                         "overflows",
+                         "X was never dropped after " + std::to_string(st->sent) + " messages (" +
+                             bytes_at(st->sent) + ")");
                 ctx.fail(
                     "SLOW-1",
                     "X, which stopped reading, is disconnected once its queue of SEND_QUEUE (" +
@@ -270,6 +276,7 @@ net::awaitable<void> drop_stuck_client(check_context& ctx) {
                         ") X was still connected and counted; reading it afterwards gave " +
                         std::to_string(drained) +
                         " messages (if your server's queue is larger, pass --send-queue)");
+            }
             ctx.fail("SLOW-2",
                      "X, disconnected as a slow client, leaves the room listing within SETTLE_MS",
                      "the server closed X's connection (after " + std::to_string(drained) +
