@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -200,9 +201,12 @@ private:
             return send_error(http::status::service_unavailable,
                               "room limit reached (" + std::to_string(state_->config.max_rooms) +
                                   " rooms); join an existing room");
-        // The connection now belongs to the WebSocket session.
+        // The connection now belongs to the WebSocket session, and so do the bytes read past
+        // the request head: the client's first frames.
         timer_.cancel();
-        run_websocket_session(std::move(stream_), std::move(req), std::move(room),
+        std::string early = beast::buffers_to_string(buffer_.data());
+        buffer_.consume(buffer_.size());
+        run_websocket_session(std::move(stream_), std::move(req), std::move(early), std::move(room),
                               std::move(r.join_user), state_);
     }
 

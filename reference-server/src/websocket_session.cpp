@@ -41,19 +41,20 @@ template class websocket_session<tcp::socket>;
 template class websocket_session<net::ssl::stream<tcp::socket>>;
 
 void run_websocket_session(tcp::socket socket, http::request<http::string_body> request,
-                           std::shared_ptr<room> r, std::string user,
+                           std::string early, std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state) {
     std::make_shared<websocket_session<tcp::socket>>(std::move(socket), std::move(r),
                                                      std::move(user), std::move(state))
-        ->run(request[http::field::sec_websocket_key]);
+        ->run(request[http::field::sec_websocket_key], std::move(early));
 }
 
 void run_websocket_session(net::ssl::stream<tcp::socket> stream,
-                           http::request<http::string_body> request, std::shared_ptr<room> r,
-                           std::string user, std::shared_ptr<server_state> state) {
+                           http::request<http::string_body> request, std::string early,
+                           std::shared_ptr<room> r, std::string user,
+                           std::shared_ptr<server_state> state) {
     std::make_shared<websocket_session<net::ssl::stream<tcp::socket>>>(
         std::move(stream), std::move(r), std::move(user), std::move(state))
-        ->run(request[http::field::sec_websocket_key]);
+        ->run(request[http::field::sec_websocket_key], std::move(early));
 }
 
 } // namespace chat_server

@@ -160,8 +160,10 @@ public:
         state_->websocket_sessions.fetch_sub(1, std::memory_order_relaxed);
     }
 
-    // Answers the upgrade whose Sec-WebSocket-Key is `client_key` with 101, then serves.
-    void run(std::string_view client_key) {
+    // Answers the upgrade whose Sec-WebSocket-Key is `client_key` with 101, then serves;
+    // `early` is what the client sent behind the request head, the start of its frames.
+    void run(std::string_view client_key, std::string early = {}) {
+        early_ = std::move(early);
         stream_ops<Stream>::configure(stream_);
         // The client joins its room before the 101 leaves, so every message broadcast after the
         // client can know it is in the room reaches it (SPEC.md ORD-3, HIST-6). The writer
@@ -247,6 +249,13 @@ private:
         if (state_->log.enabled(log_level::info))
             state_->log.write(log_level::info, "open " + describe());
         do_write(); // what queued meanwhile: the history replay, live messages, a close
+        if (!early_.empty()) {
+            // Frames that came with the upgrade request come first; a frame they only begin
+            // is completed by what is read next.
+            std::string early = std::move(early_);
+            if (!feed(reinterpret_cast<unsigned char*>(early.data()), early.size()))
+                return;
+        }
         do_read();
     }
 
@@ -277,14 +286,20 @@ private:
     void on_read(boost::system::error_code ec, std::size_t n) {
         if (ec)
             return on_read_failed(ec);
+        if (feed(buffer_.data(), n))
+            do_read();
+    }
+
+    // Parses data[0, n) and handles its events; false when nothing more is to be read.
+    bool feed(unsigned char* data, std::size_t n) {
         std::size_t at = 0;
         while (at < n) {
             event ev;
-            at += parser_.parse(buffer_.data() + at, n - at, ev);
+            at += parser_.parse(data + at, n - at, ev);
             if (ev.what != event::kind::none && !on_event(ev))
-                return;
+                return false;
         }
-        do_read();
+        return true;
     }
 
     void on_read_direct(boost::system::error_code ec, std::size_t n) {
@@ -575,6 +590,7 @@ private:
     boost::asio::ip::tcp::endpoint peer_;
     ws::frame_parser parser_;
     std::array<unsigned char, read_buffer_bytes> buffer_;
+    std::string early_; // bytes that came behind the upgrade request, until the 101 is out
 
     // Shared with the room's strand.
     mutable std::mutex mutex_;
