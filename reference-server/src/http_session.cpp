@@ -120,7 +120,11 @@ private:
             return send_error(http::status::unauthorized,
                               "this server requires the header '" + missing +
                                   "' with its configured value on every request");
-        std::string_view target = req.target();
+        // RFC 9112 section 3.2.2: an absolute-form target is served as its origin form; the
+        // authority in it stands for Host (which this server does not route on).
+        std::optional<absolute_target> absolute = split_absolute_form(req.target());
+        std::string_view target =
+            absolute ? std::string_view(absolute->origin_form) : std::string_view(req.target());
         if (!config.base_path.empty()) {
             auto rest = strip_base_path(target, config.base_path);
             if (!rest)

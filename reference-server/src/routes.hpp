@@ -31,6 +31,16 @@ route classify(std::string_view target, std::size_t max_name_bytes);
 std::optional<std::string_view> strip_base_path(std::string_view target,
                                                 std::string_view base_path) noexcept;
 
+// An absolute-form request target (RFC 9112 section 3.2.2) split into the authority it names
+// and the origin-form target the server routes: "http://h:1/ws?room=a" -> {"h:1", "/ws?room=a"},
+// "https://h" -> {"h", "/"}, "http://h?x" -> {"h", "/?x"}. Schemes "http" and "https" in any
+// case; nullopt for every other target (origin-form "/...", asterisk-form, other schemes).
+struct absolute_target {
+    std::string_view authority;
+    std::string origin_form;
+};
+std::optional<absolute_target> split_absolute_form(std::string_view target);
+
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
 

@@ -21,6 +21,14 @@ awaitable<std::unique_ptr<raw_client>> connect_raw(const chat::base_url& url) {
     co_return c;
 }
 
+// Writes `bytes` on a fresh connection and reads one response.
+awaitable<raw_response> ask(const chat::base_url& url, std::string bytes) {
+    auto c = co_await connect_raw(url);
+    auto ec = co_await c->write(bytes, step);
+    REQUIRE(!ec);
+    co_return co_await c->read_response(step);
+}
+
 // The text of server frame `f` decoded as a chat message; its content, or "" if it is not one.
 std::string content_of(const raw_frame& f) {
     if (f.opcode != 1)
@@ -102,5 +110,74 @@ TEST_CASE("Early frames: a frame begun behind the upgrade request is completed b
         REQUIRE(r.status == 101);
         auto code = co_await raw->read_close_code(step);
         CHECK(code == 1002);
+    });
+}
+
+TEST_CASE("Absolute-form targets (RFC 9112 section 3.2.2) are served like their origin form",
+          "[socket][edges][HTTP-1]") {
+    running_server srv;
+    const std::string authority = "http://127.0.0.1:" + srv.url.port;
+    run([&]() -> awaitable<void> {
+        auto speaker = co_await join(srv.url, "abs", "speaker");
+        co_await say(*speaker, "kept");
+        co_await next_message(*speaker);
+        struct target_case {
+            std::string target;
+            int status;
+            std::string body_has;
+        };
+        const std::vector<target_case> cases{
+            {authority + "/health", 200, R"({"data":{"status":"ok"}})"},
+            {"HTTP://127.0.0.1/health", 200, R"("status":"ok")"},
+            {"http://example.com/health?x=1", 200, R"("status":"ok")"},
+            {authority + "/api/rooms", 200, R"("name":"abs")"},
+            {authority + "/api/rooms/abs/messages", 200, R"("content":"kept")"},
+            {authority + "/nowhere", 404, "error"},
+            {authority, 404, "error"},
+        };
+        for (const auto& c : cases) {
+            INFO(c.target);
+            auto r =
+                co_await ask(srv.url, "GET " + c.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            CHECK(r.status == c.status);
+            CHECK(r.body.find(c.body_has) != std::string::npos);
+        }
+        // An upgrade in absolute form joins.
+        auto raw = co_await connect_raw(srv.url);
+        {
+            auto ec = co_await raw->write(
+                raw_client::upgrade_request(authority + "/ws?room=abs&user=absolute"), step);
+            REQUIRE(!ec);
+        }
+        auto r = co_await raw->read_response(step);
+        CHECK(r.status == 101);
+        auto f = co_await raw->read_frame(step);
+        CHECK(content_of(f) == "kept"); // the history replay
+        co_await say(*speaker, "to absolute");
+        f = co_await raw->read_frame(step);
+        CHECK(content_of(f) == "to absolute");
+    });
+}
+
+TEST_CASE("Absolute-form targets under --base-path", "[socket][edges][HTTP-1]") {
+    auto config = test_config();
+    config.base_path = "/chat";
+    running_server srv(config);
+    const std::string authority = "http://127.0.0.1:" + srv.url.port;
+    run([&]() -> awaitable<void> {
+        auto ok =
+            co_await ask(srv.url, "GET " + authority + "/chat/health HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(ok.status == 200);
+        auto outside =
+            co_await ask(srv.url, "GET " + authority + "/health HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(outside.status == 404);
+        auto raw = co_await connect_raw(srv.url);
+        {
+            auto ec = co_await raw->write(
+                raw_client::upgrade_request(authority + "/chat/ws?room=b&user=u"), step);
+            REQUIRE(!ec);
+        }
+        auto r = co_await raw->read_response(step);
+        CHECK(r.status == 101);
     });
 }
