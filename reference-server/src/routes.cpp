@@ -114,6 +114,17 @@ std::optional<absolute_target> split_absolute_form(std::string_view target) {
     return t;
 }
 
+bool valid_host_value(std::string_view value) noexcept {
+    for (const char c : value) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') ||
+                        std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 bool is_valid_utf8(std::string_view s) noexcept {
     std::size_t i = 0;
     const std::size_t n = s.size();

@@ -41,6 +41,11 @@ struct absolute_target {
 };
 std::optional<absolute_target> split_absolute_form(std::string_view target);
 
+// Whether `value` can be a Host field value (RFC 9112 section 3.2, RFC 3986 section 3.2.2:
+// uri-host [ ":" port ]): reg-name, IPv4 or bracketed IP-literal characters only; empty is
+// allowed (a target without authority).
+bool valid_host_value(std::string_view value) noexcept;
+
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
 

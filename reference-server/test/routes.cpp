@@ -105,3 +105,11 @@ TEST_CASE("Routes: absolute-form targets give their origin form (RFC 9112 sectio
     for (const char* t : {"/health", "/ws?u=http://x/", "*", "ftp://h/health", "h:80", "http:/h"})
         CHECK_FALSE(split_absolute_form(t));
 }
+
+TEST_CASE("Routes: Host field values (RFC 9112 section 3.2)", "[routes]") {
+    using chat_server::valid_host_value;
+    for (const char* v : {"", "127.0.0.1", "example.com:8080", "[::1]:80", "xn--caf-dma.example"})
+        CHECK(valid_host_value(v));
+    for (const char* v : {"a b", "a/b", "a@b", "caf\xC3\xA9", "a\tb", "h?x"})
+        CHECK_FALSE(valid_host_value(v));
+}

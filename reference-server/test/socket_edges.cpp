@@ -181,3 +181,65 @@ TEST_CASE("Absolute-form targets under --base-path", "[socket][edges][HTTP-1]") 
         CHECK(r.status == 101);
     });
 }
+
+namespace {
+
+void require_json_error_body(const raw_response& r) {
+    std::string why;
+    const bool ok = chat::decode_error(r.body, &why).has_value();
+    INFO("response: " << r.head << r.body << " (" << why << ")");
+    CHECK(r.head.find("Content-Type: application/json") != std::string::npos);
+    CHECK(ok);
+}
+
+} // namespace
+
+TEST_CASE("Host (RFC 9112 section 3.2): an HTTP/1.1 request without Host, with two, or with an "
+          "invalid one gets 400 JSON and the connection is closed; no upgrade",
+          "[socket][edges][LIMIT-2]") {
+    running_server srv;
+    const std::string upgrade_rest =
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    struct host_case {
+        std::string name;
+        std::string bytes;
+        int status;
+    };
+    const std::vector<host_case> cases{
+        {"no Host", "GET /health HTTP/1.1\r\n\r\n", 400},
+        {"two Host", "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+        {"two identical Host", "GET /health HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400},
+        {"Host with a space", "GET /health HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+        {"Host with a slash", "GET /health HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},
+        {"upgrade without Host", "GET /ws?room=nohost&user=u HTTP/1.1\r\n" + upgrade_rest + "\r\n",
+         400},
+        {"upgrade with two Host",
+         "GET /ws?room=nohost&user=u HTTP/1.1\r\nHost: a\r\nhost: a\r\n" + upgrade_rest + "\r\n",
+         400},
+        {"absolute form without Host", "GET http://127.0.0.1/health HTTP/1.1\r\n\r\n", 400},
+        {"HTTP/1.0 without Host", "GET /health HTTP/1.0\r\n\r\n", 200},
+        {"empty Host", "GET /health HTTP/1.1\r\nHost:\r\n\r\n", 200},
+        {"Host with port", "GET /health HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n", 200},
+        {"IPv6 Host", "GET /health HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", 200},
+    };
+    run([&]() -> awaitable<void> {
+        for (const auto& c : cases) {
+            INFO("case: " << c.name);
+            auto raw = co_await connect_raw(srv.url);
+            {
+                auto ec = co_await raw->write(c.bytes, step);
+                REQUIRE(!ec);
+            }
+            auto r = co_await raw->read_response(step);
+            CHECK(r.status == c.status);
+            if (c.status == 400) {
+                require_json_error_body(r);
+                CHECK(r.head.find("Connection: close") != std::string::npos);
+                auto got = co_await raw->closed_by_server(step);
+                CHECK(got);
+            }
+        }
+        CHECK(srv.clients("nohost") == -1);
+    });
+}
