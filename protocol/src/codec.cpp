@@ -518,9 +518,26 @@ std::string encode_message(const chat_message& m) {
     return out;
 }
 
+std::string valid_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const std::size_t len = utf8_sequence_at(s, i);
+        if (len == 0) {
+            out += "\xEF\xBF\xBD"; // U+FFFD REPLACEMENT CHARACTER
+            ++i;
+        } else {
+            out.append(s.substr(i, len));
+            i += len;
+        }
+    }
+    return out;
+}
+
 std::string encode_error(std::string_view message) {
     std::string out = "{\"error\":";
-    append_json_string(out, message);
+    append_json_string(out, valid_utf8(message));
     out += '}';
     return out;
 }

@@ -167,3 +167,23 @@ TEST_CASE("codec: SPEC 1.1 client frame decisions: BOM, duplicate content, surro
     CHECK(decode_client_frame("{\"content\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}").content ==
           "caf\xC3\xA9 \xF0\x9F\x98\x80");
 }
+
+TEST_CASE("codec: an error body is valid UTF-8 JSON whatever the message quotes (RFC 8259 "
+          "section 8.1)",
+          "[codec][HTTP-4]") {
+    // Each byte that does not begin a well-formed sequence becomes U+FFFD; the rest is kept.
+    CHECK(valid_utf8("caf\xE9") == "caf\xEF\xBF\xBD");
+    CHECK(valid_utf8("\xF0\x9F\x98") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK(valid_utf8("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK(valid_utf8("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK(valid_utf8("\xF4\x90\x80\x80x") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDx");
+    const std::string fine = "caf\xC3\xA9 \xF0\x9F\x98\x80 \xE2\x82\xAC";
+    CHECK(valid_utf8(fine) == fine);
+    for (std::string quoted : {std::string("not found: /caf\xE9"), std::string("\xFF\xFE\x00", 3),
+                               std::string("origin https://\xC3\x28.example")}) {
+        const std::string body = encode_error(quoted);
+        auto back = decode_error(body); // nlohmann: strict about UTF-8
+        REQUIRE(back);
+        CHECK(*back == valid_utf8(quoted));
+    }
+}

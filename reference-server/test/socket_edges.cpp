@@ -243,3 +243,50 @@ TEST_CASE("Host (RFC 9112 section 3.2): an HTTP/1.1 request without Host, with t
         CHECK(srv.clients("nohost") == -1);
     });
 }
+
+TEST_CASE("Request bytes reflected into a JSON error stay valid UTF-8 JSON (RFC 8259 section "
+          "8.1): a raw 0xE9 in the target, the Origin, the Host, under --base-path",
+          "[socket][edges][HTTP-4][SEC-1]") {
+    auto config = test_config();
+    config.allowed_origins = {"https://ok.example"};
+    running_server plain(config);
+    config.base_path = "/chat";
+    running_server based(config);
+    const std::string upgrade =
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    struct reflect_case {
+        std::string name;
+        const running_server* srv;
+        std::string bytes;
+        int status;
+    };
+    const std::vector<reflect_case> cases{
+        {"404 target", &plain, "GET /caf\xE9 HTTP/1.1\r\nHost: h\r\n\r\n", 404},
+        {"404 target, truncated sequence", &plain, "GET /\xF0\x9F\x98 HTTP/1.1\r\nHost: h\r\n\r\n",
+         404},
+        {"404 target, overlong and surrogate", &plain,
+         "GET /\xC0\xAF\xED\xA0\x80\xFF HTTP/1.1\r\nHost: h\r\n\r\n", 404},
+        {"403 Origin", &plain,
+         "GET /ws?room=r&user=u HTTP/1.1\r\nHost: h\r\n" + upgrade +
+             "Origin: https://caf\xE9.example\r\n\r\n",
+         403},
+        {"400 Host", &plain, "GET /health HTTP/1.1\r\nHost: caf\xE9\r\n\r\n", 400},
+        {"base-path 404", &based, "GET /caf\xE9/health HTTP/1.1\r\nHost: h\r\n\r\n", 404},
+        {"base-path 404 under the prefix", &based, "GET /chat/caf\xE9 HTTP/1.1\r\nHost: h\r\n\r\n",
+         404},
+    };
+    run([&]() -> awaitable<void> {
+        for (const auto& c : cases) {
+            INFO("case: " << c.name);
+            auto r = co_await ask(c.srv->url, c.bytes);
+            CHECK(r.status == c.status);
+            CHECK(chat_server::is_valid_utf8(r.body));
+            auto error = chat::decode_error(r.body); // strict: invalid UTF-8 is not JSON
+            CHECK(error);
+            // The valid part of what was reflected is kept, the invalid bytes shown as U+FFFD.
+            if (error && c.status != 400)
+                CHECK(error->find("\xEF\xBF\xBD") != std::string::npos);
+        }
+    });
+}

@@ -51,8 +51,16 @@ std::string encode_message(const chat_message& m);
 // integer timestamp. On failure returns nullopt and, if `why` is given, says what was wrong.
 std::optional<chat_message> decode_message(std::string_view text, std::string* why = nullptr);
 
-// {"error":"..."}
+// {"error":"..."}: valid UTF-8 JSON (RFC 8259 section 8.1) whatever `message` holds, so a
+// message that quotes request bytes (a target, an Origin) needs no care: every byte that does
+// not begin a well-formed UTF-8 sequence becomes U+FFFD (one per byte), then the text is
+// escaped as append_json_string does.
 std::string encode_error(std::string_view message);
+
+// `s` with every byte that does not begin a well-formed UTF-8 sequence (RFC 3629: no overlong
+// forms, surrogates or code points past U+10FFFF; a truncated sequence counts byte by byte)
+// replaced by U+FFFD; valid input is returned unchanged.
+std::string valid_utf8(std::string_view s);
 
 // Bodies of the REST endpoints, decoded strictly against SPEC.md's envelopes.
 std::optional<std::vector<room_entry>> decode_room_list(std::string_view body,
