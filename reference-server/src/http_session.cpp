@@ -301,8 +301,13 @@ private:
         res_->set(http::field::content_type, content_type);
         if (status == http::status::method_not_allowed)
             res_->set(http::field::allow, "GET");
-        if (status == http::status::upgrade_required)
+        if (status == http::status::upgrade_required) {
+            // RFC 9110 section 15.5.22: a 426 names the protocol to upgrade to in Upgrade, and
+            // section 7.8: Upgrade is a connection option. RFC 6455 4.4: the version to use.
+            res_->set(http::field::upgrade, "websocket");
+            res_->set(http::field::connection, "Upgrade");
             res_->set(http::field::sec_websocket_version, "13");
+        }
         res_->keep_alive(keep_alive_);
         res_->body() = std::move(body);
         res_->prepare_payload();

@@ -290,3 +290,88 @@ TEST_CASE("Request bytes reflected into a JSON error stay valid UTF-8 JSON (RFC 
         }
     });
 }
+
+TEST_CASE("Refusal order: invalid HTTP > 404 > 405 > malformed escape > /ws query > not an "
+          "upgrade > 426 > key > 403 origin > 503 room cap",
+          "[socket][edges][HTTP-2][HTTP-3][CONN-2][LIMIT-4][LIMIT-5][SEC-1]") {
+    auto config = test_config();
+    config.allowed_origins = {"https://ok.example"};
+    config.max_rooms = 1;
+    running_server srv(config);
+    const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    const std::string bad_key = "Sec-WebSocket-Key: c2hvcnQ=\r\n";
+    const std::string upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+    const std::string v13 = "Sec-WebSocket-Version: 13\r\n";
+    const std::string v8 = "Sec-WebSocket-Version: 8\r\n";
+    const std::string evil = "Origin: https://evil.example\r\n";
+    const auto req = [](std::string method, std::string target, std::string headers,
+                        bool host = true) {
+        return method + " " + target + " HTTP/1.1\r\n" + (host ? "Host: 127.0.0.1\r\n" : "") +
+               headers + "\r\n";
+    };
+    struct order_case {
+        std::string name;
+        std::string bytes;
+        int status;
+        std::string says; // a word of the error that tells which rule refused
+    };
+    const std::vector<order_case> cases{
+        {"no Host beats 404", req("GET", "/nope", "", false), 400, "Host"},
+        {"two Host beat an upgrade with every fault",
+         req("POST", "/ws?room=%ZZ", "Host: b\r\n" + upgrade + v8 + evil), 400, "Host"},
+        {"404 beats 405", req("POST", "/nope", ""), 404, "not found"},
+        {"404 beats a malformed escape", req("GET", "/nope%ZZ", ""), 404, "not found"},
+        {"405 beats a malformed escape", req("POST", "/ws?room=%ZZ&user=u", upgrade + v13 + key),
+         405, "GET"},
+        {"405 on /health", req("DELETE", "/health?%ZZ", ""), 405, "GET"},
+        {"malformed escape on /health", req("GET", "/health?x=%ZZ", ""), 400, "percent"},
+        {"malformed escape in a room name", req("GET", "/api/rooms/%ZZ/messages", ""), 400,
+         "percent"},
+        {"malformed escape beats the /ws query", req("GET", "/ws?user=%ZZ", upgrade + v8), 400,
+         "percent"},
+        {"missing room beats not an upgrade", req("GET", "/ws?user=u", ""), 400, "room"},
+        {"duplicated user beats 426", req("GET", "/ws?room=a&user=u&user=v", upgrade + v8), 400,
+         "user"},
+        {"non-UTF-8 room beats a bad key", req("GET", "/ws?room=%FF&user=u", upgrade + v13), 400,
+         "UTF-8"},
+        {"not an upgrade beats 426", req("GET", "/ws?room=a&user=u", v8 + key), 400, "upgrade"},
+        {"426 beats a bad key", req("GET", "/ws?room=a&user=u", upgrade + v8 + bad_key + evil), 426,
+         "13"},
+        {"bad key beats 403", req("GET", "/ws?room=a&user=u", upgrade + v13 + bad_key + evil), 400,
+         "Key"},
+        {"403 beats 503", req("GET", "/ws?room=new&user=u", upgrade + v13 + key + evil), 403,
+         "origin"},
+        {"503 last", req("GET", "/ws?room=new&user=u", upgrade + v13 + key), 503, "room limit"},
+    };
+    run([&]() -> awaitable<void> {
+        // "general" exists from the start: it is the one room allowed.
+        for (const auto& c : cases) {
+            INFO("case: " << c.name);
+            auto r = co_await ask(srv.url, c.bytes);
+            CHECK(r.status == c.status);
+            auto error = chat::decode_error(r.body);
+            REQUIRE(error);
+            INFO("error: " << *error);
+            CHECK(error->find(c.says) != std::string::npos);
+            if (c.status == 426) {
+                CHECK(r.head.find("Upgrade: websocket") != std::string::npos);
+                CHECK(r.head.find("Sec-WebSocket-Version: 13") != std::string::npos);
+            }
+        }
+        // HEAD gets the same refusals without a body: 405 for /ws, 404 elsewhere.
+        for (const auto& [target, status] :
+             std::vector<std::pair<std::string, int>>{{"/ws?room=%ZZ", 405}, {"/nope", 404}}) {
+            INFO("HEAD " << target);
+            auto raw = co_await connect_raw(srv.url);
+            {
+                auto ec = co_await raw->write(req("HEAD", target, "Connection: close\r\n"), step);
+                REQUIRE(!ec);
+            }
+            auto r = co_await raw->read_head(step);
+            CHECK(r.status == status);
+            auto closed = co_await raw->closed_by_server(step);
+            CHECK(closed);
+            CHECK(raw->unread().empty());
+        }
+    });
+}
