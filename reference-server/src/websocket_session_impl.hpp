@@ -45,11 +45,13 @@ namespace chat_server {
 struct out_frame {
     message_ptr payload; // null: no payload
     ws::opcode op = ws::op_text;
+    bool replayed = false; // a history message replayed on joining
 };
 
-// Only messages count against SEND_QUEUE (SPEC.md SLOW-1); control frames come besides.
+// Only live messages count against SEND_QUEUE (SPEC.md SLOW-1); control frames and the
+// history replayed on joining (up to HISTORY_LIMIT, which may exceed SEND_QUEUE) come besides.
 template <> struct send_queue_traits<out_frame> {
-    static bool counted(const out_frame& f) noexcept { return f.op == ws::op_text; }
+    static bool counted(const out_frame& f) noexcept { return f.op == ws::op_text && !f.replayed; }
 };
 
 // The frame headers and gather list of one write. A connection holds one only while it has
@@ -210,6 +212,7 @@ public:
             return;
         out_frame f;
         f.payload = m;
+        f.replayed = true;
         queue_.push(std::move(f));
         kick_writer();
     }
