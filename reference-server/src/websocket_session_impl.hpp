@@ -390,8 +390,16 @@ private:
             cut_ = true;
         }
         if (!socket_closed_) {
+            // After our own close frame the transport error is only how the peer left; the
+            // line says why the connection was closing first.
             if (state_->log.enabled(log_level::info))
-                state_->log.write(log_level::info, "close " + describe() + ": " + ec.message());
+                state_->log.write(log_level::info,
+                                  "close " + describe() + ": " +
+                                      (close_queued() ? close_reason() +
+                                                            "; then the peer ended "
+                                                            "the connection (" +
+                                                            ec.message() + ")"
+                                                      : ec.message()));
             cut_connection({}, {});
         }
         leave_room();
@@ -532,25 +540,32 @@ private:
         });
     }
 
+    bool close_queued() const {
+        std::lock_guard lock(mutex_);
+        return close_queued_;
+    }
+
+    // Why the connection is closing, for the log: the error we closed for, or who began the
+    // close handshake.
+    std::string close_reason() const {
+        if (error_code_ == ws::close_code::too_big)
+            return "message over " + std::to_string(state_->config.max_message_bytes) +
+                   " bytes (closed with 1009)";
+        if (error_code_ == ws::close_code::invalid_payload)
+            return "invalid UTF-8 (closed with 1007)";
+        if (error_code_ != 0)
+            return "protocol error (closed with " + std::to_string(error_code_) + ")";
+        if (sent_code_ == ws::close_code::going_away)
+            return peer_closed_ ? "closed by server (1001 answered)" : "closed by server (1001)";
+        return "closed by client (code " + std::to_string(peer_code_) + ")";
+    }
+
     // Both close frames have passed: end the TCP connection cleanly.
     void finish_close() {
         if (socket_closed_)
             return;
-        if (state_->log.enabled(log_level::info)) {
-            std::string why;
-            if (error_code_ == ws::close_code::too_big)
-                why = "message over " + std::to_string(state_->config.max_message_bytes) +
-                      " bytes (closed with 1009)";
-            else if (error_code_ == ws::close_code::invalid_payload)
-                why = "invalid UTF-8 (closed with 1007)";
-            else if (error_code_ != 0)
-                why = "protocol error (closed with " + std::to_string(error_code_) + ")";
-            else if (sent_code_ == ws::close_code::going_away)
-                why = "closed by server (1001 answered)";
-            else
-                why = "closed by client (code " + std::to_string(peer_code_) + ")";
-            state_->log.write(log_level::info, "close " + describe() + ": " + why);
-        }
+        if (state_->log.enabled(log_level::info))
+            state_->log.write(log_level::info, "close " + describe() + ": " + close_reason());
         {
             std::lock_guard lock(mutex_);
             cut_ = true;

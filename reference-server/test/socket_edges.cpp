@@ -1,6 +1,7 @@
 // Edges of HTTP, WebSocket and JSON that public bug reports found in other servers (issue #12),
 // each over real loopback sockets against an in-process chat-server: bytes behind the request
 // head, absolute-form targets, Host rules, request bytes reflected into JSON, refusal order.
+#include "child_process.hpp"
 #include "raw_client.hpp"
 #include "routes.hpp"
 #include "test_support.hpp"
@@ -410,3 +411,67 @@ TEST_CASE("The history replayed on joining does not count against SEND_QUEUE: wi
         CHECK(replayed == 300);
     });
 }
+
+#if !defined(_WIN32)
+TEST_CASE("Logs: a peer that drops TCP after the server's 1002, 1007 or 1009 close gets one "
+          "info line naming the protocol error, not just \"End of file\"",
+          "[socket][process][edges][WS-3][WS-4]") {
+    child_process child(CHAT_SERVER_BINARY,
+                        {"--address", "127.0.0.1", "--port", "0", "--log-level", "info"});
+    auto line = child.read_line(20s);
+    REQUIRE(line);
+    const auto url =
+        *chat::parse_base_url("http://127.0.0.1:" + line->substr(line->rfind(':') + 1));
+    struct drop_case {
+        std::string user;
+        std::string frame;
+        std::string reason;
+    };
+    const std::vector<drop_case> cases{
+        {"u1002", ws_frame(1, R"({"content":"x"})", true, false), "closed with 1002"},
+        {"u1007", ws_frame(1, "\xFF\xFE"), "closed with 1007"},
+        {"u1009", ws_frame(1, std::string(70000, 'x')), "closed with 1009"},
+    };
+    run([&]() -> awaitable<void> {
+        for (const auto& c : cases) {
+            INFO("case: " << c.user);
+            auto raw = co_await connect_raw(url);
+            {
+                auto ec = co_await raw->write(
+                    raw_client::upgrade_request(chat::ws_target(url, "logs", c.user)) + c.frame,
+                    step);
+                REQUIRE(!ec);
+            }
+            auto code = co_await raw->read_close_code(step);
+            CHECK(code > 0);
+            raw.reset(); // TCP ends without our close frame
+        }
+    });
+    // Each session logs its close line once it reads the end of the connection.
+    const auto closed_count = [](const std::string& log) {
+        std::size_t n = 0;
+        for (auto at = log.find("info: close "); at != std::string::npos;
+             at = log.find("info: close ", at + 1))
+            ++n;
+        return n;
+    };
+    std::string log;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (closed_count(log) < cases.size() && std::chrono::steady_clock::now() < deadline)
+        log = child.read_stderr(50ms);
+    child.signal(SIGTERM);
+    auto status = child.wait(10s);
+    REQUIRE(status);
+    INFO(log);
+    for (const auto& c : cases) {
+        // The open line comes first; the close line is the last one naming the user.
+        const auto last = log.rfind("user=\"" + c.user + "\"");
+        REQUIRE(last != std::string::npos);
+        const auto begin = log.rfind('\n', last) + 1;
+        const std::string close_line = log.substr(begin, log.find('\n', last) - begin);
+        INFO("line: " << close_line);
+        CHECK(close_line.find("info: close ") != std::string::npos);
+        CHECK(close_line.find(c.reason) != std::string::npos);
+    }
+}
+#endif
