@@ -21,13 +21,14 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include <algorithm> // reverse
-#include <array>     // array
-#include <chrono>    // milliseconds
-#include <optional>  // optional
-#include <string>    // string
-#include <utility>   // move
-#include <vector>    // vector
+#include <algorithm>   // reverse
+#include <array>       // array
+#include <chrono>      // milliseconds
+#include <optional>    // optional
+#include <string>      // string
+#include <type_traits> // is_same_v
+#include <utility>     // move
+#include <vector>      // vector
 
 namespace chat_server {
 
@@ -328,6 +329,20 @@ private:
     }
 
     void do_close() {
+        if constexpr (std::is_same_v<Stream, tls_stream>) {
+            // TLS ends with its closure alert (close_notify, RFC 8446 section 6.1) so the peer
+            // reads a clean end, not a truncation; the exchange of alerts has a second, then
+            // the socket is closed.
+            expires_after(std::chrono::seconds(1));
+            stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+                self->timer_.cancel();
+                beast::error_code ignored;
+                auto& socket = beast::get_lowest_layer(self->stream_);
+                socket.shutdown(tcp::socket::shutdown_send, ignored);
+                socket.close(ignored);
+            });
+            return;
+        }
         beast::error_code ec;
         beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ec);
         // Read what the peer still sends (the rest of a refused request) until it closes, for

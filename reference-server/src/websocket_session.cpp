@@ -36,8 +36,8 @@ std::vector<std::unique_ptr<write_batch>>& write_batch::write_batch_pool() {
 
 template class websocket_session<tcp::socket>;
 // wss://: the same session over TLS. ssl::stream writes one buffer of a gather list per TLS
-// record, so a batch costs several records; the close handshake ends without a TLS close_notify
-// (the WebSocket closing handshake has already ended the conversation).
+// record, so a batch costs several records; after the close handshake the TLS connection ends
+// with close_notify (stream_ops in websocket_session_impl.hpp).
 template class websocket_session<net::ssl::stream<tcp::socket>>;
 
 void run_websocket_session(tcp::socket socket, http::request<http::string_body> request,

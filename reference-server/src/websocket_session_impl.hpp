@@ -22,6 +22,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
@@ -71,12 +72,11 @@ private:
 };
 
 // What the session needs of its stream besides async_read_some and async_write, all through
-// the TCP socket beneath it (lowest_layer()). Specialise for a stream type that needs more. The
-// TLS stream uses these as they are: its connection ends without a TLS close_notify once the
-// WebSocket closing handshake is over. (ssl::stream::async_write_some encrypts only the first
-// buffer of a sequence, so a batch costs one TLS record per frame part; copying a batch into
-// one buffer first would save records, at a copy per recipient.)
-template <class Stream> struct stream_ops {
+// the TCP socket beneath it (lowest_layer()). stream_ops<Stream> below picks these or, for a
+// stream type that needs more, a specialisation. (ssl::stream::async_write_some encrypts only
+// the first buffer of a sequence, so a batch costs one TLS record per frame part; copying a
+// batch into one buffer first would save records, at a copy per recipient.)
+template <class Stream> struct socket_stream_ops {
     using tcp = boost::asio::ip::tcp;
 
     static tcp::endpoint remote_endpoint(Stream& s) {
@@ -92,8 +92,9 @@ template <class Stream> struct stream_ops {
         s.lowest_layer().set_option(boost::asio::socket_base::keep_alive(true), ec);
     }
 
-    // After the close handshake: the peer reads end-of-stream, not a reset.
-    static void close_gracefully(Stream& s) {
+    // After the close handshake: the peer reads end-of-stream, not a reset. `keep` (the
+    // stream's owner) is held while anything is pending: nothing, over plain TCP.
+    template <class Keep> static void close_gracefully(Stream& s, const Keep& /*keep*/) {
         boost::system::error_code ec;
         auto& socket = s.lowest_layer();
         if (!socket.is_open())
@@ -110,6 +111,37 @@ template <class Stream> struct stream_ops {
             return;
         socket.set_option(boost::asio::socket_base::linger(true, 0), ec);
         socket.close(ec);
+    }
+};
+
+template <class Stream> struct stream_ops : socket_stream_ops<Stream> {};
+
+// wss://: after the close handshake the TLS connection ends with its closure alert
+// (close_notify, RFC 8446 section 6.1) before the TCP close, so the peer's TLS layer reads a
+// clean end, not a truncation. Waiting for the peer's alert is bounded by
+// tls_shutdown_timeout; then (or at once when it came) the TCP connection closes as over
+// plain TCP.
+template <>
+struct stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>
+    : socket_stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> {
+    using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+    static constexpr std::chrono::seconds tls_shutdown_timeout{1};
+
+    template <class Keep> static void close_gracefully(tls_stream& s, const Keep& keep) {
+        if (!s.lowest_layer().is_open())
+            return;
+        auto timer =
+            std::make_shared<boost::asio::steady_timer>(s.get_executor(), tls_shutdown_timeout);
+        timer->async_wait([&s, keep](boost::system::error_code ec) {
+            if (ec)
+                return;
+            boost::system::error_code ignored;
+            s.lowest_layer().close(ignored);
+        });
+        s.async_shutdown([&s, timer, keep](boost::system::error_code) {
+            timer->cancel();
+            socket_stream_ops<tls_stream>::close_gracefully(s, keep);
+        });
     }
 };
 
@@ -573,7 +605,7 @@ private:
         socket_closed_ = true;
         if (close_timer_)
             close_timer_->cancel();
-        stream_ops<Stream>::close_gracefully(stream_);
+        stream_ops<Stream>::close_gracefully(stream_, this->shared_from_this());
         leave_room();
     }
 

@@ -8,8 +8,16 @@
 
 #include "chat/codec.hpp"
 
-#include <string> // string
-#include <vector> // vector
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include <cstdlib> // system
+#include <string>  // string
+#include <tuple>   // tie
+#include <utility> // pair
+#include <vector>  // vector
+
+#include <stdlib.h> // mkdtemp
 
 using namespace test;
 
@@ -475,3 +483,210 @@ TEST_CASE("Logs: a peer that drops TCP after the server's 1002, 1007 or 1009 clo
     }
 }
 #endif
+
+// --- TLS ----------------------------------------------------------------------------------
+
+namespace {
+
+namespace ssl = net::ssl;
+using tls_socket = ssl::stream<net::ip::tcp::socket>;
+
+// A self-signed certificate and key made with the openssl CLI in a fresh directory; empty
+// paths when the CLI is missing.
+struct self_signed {
+    std::string dir;
+    std::string cert;
+    std::string key;
+    self_signed() {
+        char name[] = "/tmp/chat-edges-tls-XXXXXX";
+        if (!::mkdtemp(name))
+            return;
+        dir = name;
+        const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+                                " -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+                                dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+        if (std::system(cmd.c_str()) != 0)
+            return;
+        cert = dir + "/cert.pem";
+        key = dir + "/key.pem";
+    }
+    ~self_signed() {
+        if (!dir.empty())
+            std::system(("rm -rf " + dir).c_str());
+    }
+};
+
+// A TLS client with a deadline on every step: on expiry the socket is closed.
+class tls_client {
+public:
+    tls_client(net::any_io_executor ex, ssl::context& ctx) : stream_(ex, ctx), timer_(ex) {}
+
+    awaitable<boost::system::error_code> connect(const std::string& port) {
+        arm();
+        net::ip::tcp::endpoint ep(net::ip::make_address("127.0.0.1"),
+                                  static_cast<unsigned short>(std::stoul(port)));
+        auto [ec] =
+            co_await stream_.lowest_layer().async_connect(ep, net::as_tuple(net::use_awaitable));
+        if (!ec)
+            std::tie(ec) = co_await stream_.async_handshake(ssl::stream_base::client,
+                                                            net::as_tuple(net::use_awaitable));
+        timer_.cancel();
+        co_return ec;
+    }
+
+    awaitable<boost::system::error_code> write(std::string bytes) {
+        arm();
+        auto [ec, n] = co_await net::async_write(stream_, net::buffer(bytes),
+                                                 net::as_tuple(net::use_awaitable));
+        timer_.cancel();
+        co_return ec;
+    }
+
+    // Reads until `buffer` holds `want` or the stream ends: false then (see `ended`).
+    awaitable<bool> read_until(std::string want) {
+        while (true) {
+            if (buffer.find(want) != std::string::npos)
+                co_return true;
+            const bool more = co_await fill();
+            if (!more)
+                co_return false;
+        }
+    }
+
+    // The next server frame (unmasked, payload under 126 bytes): {opcode, payload}, or -1.
+    awaitable<std::pair<int, std::string>> read_frame() {
+        std::pair<int, std::string> f(-1, std::string());
+        while (true) {
+            if (buffer.size() >= 2) {
+                const std::size_t len = static_cast<unsigned char>(buffer[1]) & 0x7F;
+                if (buffer.size() >= 2 + len) {
+                    f.first = buffer[0] & 0x0F;
+                    f.second = buffer.substr(2, len);
+                    buffer.erase(0, 2 + len);
+                    co_return f;
+                }
+            }
+            const bool more = co_await fill();
+            if (!more)
+                co_return f;
+        }
+    }
+
+    // Reads until the stream ends; how it ended.
+    awaitable<boost::system::error_code> read_to_end() {
+        while (true) {
+            const bool more = co_await fill();
+            if (!more)
+                co_return ended;
+        }
+    }
+
+    std::string buffer;
+    boost::system::error_code ended;
+
+private:
+    void arm() {
+        timer_.expires_after(step);
+        timer_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) {
+                boost::system::error_code ignored;
+                stream_.lowest_layer().close(ignored);
+            }
+        });
+    }
+
+    awaitable<bool> fill() {
+        char chunk[4096];
+        arm();
+        auto [ec, n] =
+            co_await stream_.async_read_some(net::buffer(chunk), net::as_tuple(net::use_awaitable));
+        timer_.cancel();
+        buffer.append(chunk, n);
+        if (ec)
+            ended = ec;
+        co_return !ec;
+    }
+
+    tls_socket stream_;
+    net::steady_timer timer_;
+};
+
+} // namespace
+
+TEST_CASE("TLS: the server ends wss:// and https:// connections with close_notify; early "
+          "frames count over TLS too",
+          "[socket][edges][tls][WS-2]") {
+    self_signed certs;
+    if (certs.cert.empty()) {
+        WARN("skipped: no openssl CLI to make a certificate");
+        return;
+    }
+    auto config = test_config();
+    config.tls_cert = certs.cert;
+    config.tls_key = certs.key;
+    running_server srv(config);
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.set_verify_mode(ssl::verify_none);
+    run([&]() -> awaitable<void> {
+        const auto ex = co_await net::this_coro::executor;
+        {
+            INFO("WebSocket close handshake, with an early frame behind the upgrade");
+            tls_client c(ex, ctx);
+            auto ec = co_await c.connect(srv.url.port);
+            REQUIRE(!ec);
+            ec =
+                co_await c.write(raw_client::upgrade_request(chat::ws_target(srv.url, "tls", "t")) +
+                                 ws_frame(1, R"({"content":"early-tls"})"));
+            REQUIRE(!ec);
+            auto got = co_await c.read_until("\r\n\r\n");
+            REQUIRE(got);
+            CHECK(c.buffer.rfind("HTTP/1.1 101", 0) == 0);
+            c.buffer.erase(0, c.buffer.find("\r\n\r\n") + 4);
+            // The echo may be too long for read_frame: find its content in the bytes.
+            got = co_await c.read_until("early-tls");
+            CHECK(got);
+            c.buffer.clear();
+            ec = co_await c.write(ws_frame(8, std::string("\x03\xE8", 2)));
+            REQUIRE(!ec);
+            auto f = co_await c.read_frame();
+            CHECK(f.first == 8);
+            auto how = co_await c.read_to_end();
+            INFO("the TLS stream ended with: " << how.message());
+            CHECK(how == net::error::eof); // close_notify, not ssl::error::stream_truncated
+        }
+        {
+            INFO("the server's close after a protocol error (1002)");
+            tls_client c(ex, ctx);
+            auto ec = co_await c.connect(srv.url.port);
+            REQUIRE(!ec);
+            ec = co_await c.write(
+                raw_client::upgrade_request(chat::ws_target(srv.url, "tls-bad", "bad")) +
+                ws_frame(1, "x", true, false));
+            REQUIRE(!ec);
+            auto got = co_await c.read_until("\r\n\r\n");
+            REQUIRE(got);
+            c.buffer.erase(0, c.buffer.find("\r\n\r\n") + 4);
+            auto f = co_await c.read_frame();
+            CHECK(f.first == 8);
+            ec = co_await c.write(ws_frame(8, std::string("\x03\xEA", 2)));
+            REQUIRE(!ec);
+            auto how = co_await c.read_to_end();
+            INFO("the TLS stream ended with: " << how.message());
+            CHECK(how == net::error::eof);
+        }
+        for (const std::string request :
+             {"GET /nope HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+              "GET /health HTTP/1.1\r\n\r\n"}) {
+            INFO("HTTP answer that closes the connection: " << request);
+            tls_client c(ex, ctx);
+            auto ec = co_await c.connect(srv.url.port);
+            REQUIRE(!ec);
+            ec = co_await c.write(request);
+            REQUIRE(!ec);
+            auto how = co_await c.read_to_end();
+            INFO("the TLS stream ended with: " << how.message());
+            CHECK(c.buffer.rfind("HTTP/1.1 4", 0) == 0);
+            CHECK(how == net::error::eof);
+        }
+    });
+}
