@@ -82,7 +82,7 @@ TEST_CASE("Early frames: a text frame and a ping sent in the same write as the u
 }
 
 TEST_CASE("Early frames: a frame begun behind the upgrade request is completed by the bytes "
-          "that follow; an invalid one closes with 1002",
+          "that follow, an invalid one closes with 1002",
           "[socket][edges][WS-4]") {
     running_server srv;
     run([&]() -> awaitable<void> {
@@ -204,7 +204,7 @@ void require_json_error_body(const raw_response& r) {
 } // namespace
 
 TEST_CASE("Host (RFC 9112 section 3.2): an HTTP/1.1 request without Host, with two, or with an "
-          "invalid one gets 400 JSON and the connection is closed; no upgrade",
+          "invalid one gets 400 JSON and the connection is closed, no upgrade",
           "[socket][edges][LIMIT-2]") {
     running_server srv;
     const std::string upgrade_rest =
@@ -613,7 +613,7 @@ private:
 
 } // namespace
 
-TEST_CASE("TLS: the server ends wss:// and https:// connections with close_notify; early "
+TEST_CASE("TLS: the server ends wss:// and https:// connections with close_notify, and early "
           "frames count over TLS too",
           "[socket][edges][tls][WS-2]") {
     self_signed certs;
