@@ -117,18 +117,18 @@ private:
         keep_alive_ = req.keep_alive();
         head_ = req.method() == http::verb::head;
         const auto& config = state_->config;
-        // RFC 9112 section 3.2: an HTTP/1.1 request has exactly one Host, with a valid value;
-        // anything else is an invalid request (400, connection closed), upgrades included.
-        if (version_ >= 11) {
-            const auto hosts = req.count(http::field::host);
-            if (hosts != 1 || !valid_host_value(req[http::field::host])) {
-                keep_alive_ = false;
-                return send_error(http::status::bad_request,
-                                  hosts == 0  ? "an HTTP/1.1 request needs a Host header"
-                                  : hosts > 1 ? "more than one Host header"
-                                              : "invalid Host header value: " +
-                                                    std::string(req[http::field::host]));
-            }
+        // RFC 9112 section 3.2: an HTTP/1.1 request has a Host, and no request has two or one
+        // with an invalid value; anything else is an invalid request (400, connection closed),
+        // upgrades included.
+        if (const auto hosts = req.count(http::field::host);
+            (hosts == 0 && version_ >= 11) || hosts > 1 ||
+            !valid_host_value(req[http::field::host])) {
+            keep_alive_ = false;
+            return send_error(http::status::bad_request,
+                              hosts == 0  ? "an HTTP/1.1 request needs a Host header"
+                              : hosts > 1 ? "more than one Host header"
+                                          : "invalid Host header value: " +
+                                                std::string(req[http::field::host]));
         }
         if (auto missing = missing_header(req); !missing.empty())
             return send_error(http::status::unauthorized,
