@@ -150,14 +150,14 @@ public:
     // --- sessions ---------------------------------------------------------------------------
 
     bool run_websocket_session(net::ip::tcp::socket& socket, const http_request& req,
-                               std::shared_ptr<room>& r, std::string& user,
+                               std::string& early, std::shared_ptr<room>& r, std::string& user,
                                const std::shared_ptr<server_state>& state) override {
         if (!has(fault::no_1007))
             return false;
         utf8_blind_stream stream(std::move(socket), has(fault::binary_broadcast));
         std::make_shared<websocket_session<utf8_blind_stream>>(std::move(stream), std::move(r),
                                                                std::move(user), state)
-            ->run(req[http::field::sec_websocket_key]);
+            ->run(req[http::field::sec_websocket_key], std::move(early));
         return true;
     }
 

@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -119,11 +120,28 @@ private:
         if (state_->faults) [[unlikely]]
             target_ = req.target();
         const auto& config = state_->config;
+        // RFC 9112 section 3.2: an HTTP/1.1 request has a Host, and no request has two or one
+        // with an invalid value; anything else is an invalid request (400, connection closed),
+        // upgrades included.
+        if (const auto hosts = req.count(http::field::host);
+            (hosts == 0 && version_ >= 11) || hosts > 1 ||
+            !valid_host_value(req[http::field::host])) {
+            keep_alive_ = false;
+            return send_error(http::status::bad_request,
+                              hosts == 0  ? "an HTTP/1.1 request needs a Host header"
+                              : hosts > 1 ? "more than one Host header"
+                                          : "invalid Host header value: " +
+                                                std::string(req[http::field::host]));
+        }
         if (auto missing = missing_header(req); !missing.empty())
             return send_error(http::status::unauthorized,
                               "this server requires the header '" + missing +
                                   "' with its configured value on every request");
-        std::string_view target = req.target();
+        // RFC 9112 section 3.2.2: an absolute-form target is served as its origin form; the
+        // authority in it stands for Host (which this server does not route on).
+        std::optional<absolute_target> absolute = split_absolute_form(req.target());
+        std::string_view target =
+            absolute ? std::string_view(absolute->origin_form) : std::string_view(req.target());
         if (!config.base_path.empty()) {
             auto rest = strip_base_path(target, config.base_path);
             if (!rest)
@@ -203,13 +221,16 @@ private:
             return send_error(http::status::service_unavailable,
                               "room limit reached (" + std::to_string(state_->config.max_rooms) +
                                   " rooms); join an existing room");
-        // The connection now belongs to the WebSocket session.
+        // The connection now belongs to the WebSocket session, and so do the bytes read past
+        // the request head: the client's first frames.
         timer_.cancel();
+        std::string early = beast::buffers_to_string(buffer_.data());
+        buffer_.consume(buffer_.size());
         if constexpr (std::is_same_v<Stream, tcp::socket>)
             if (state_->faults && state_->faults->run_websocket_session(
-                                      stream_, req, room, r.join_user, state_)) [[unlikely]]
+                                      stream_, req, early, room, r.join_user, state_)) [[unlikely]]
                 return;
-        run_websocket_session(std::move(stream_), std::move(req), std::move(room),
+        run_websocket_session(std::move(stream_), std::move(req), std::move(early), std::move(room),
                               std::move(r.join_user), state_);
     }
 
@@ -276,8 +297,13 @@ private:
         res_->set(http::field::content_type, content_type);
         if (status == http::status::method_not_allowed)
             res_->set(http::field::allow, "GET");
-        if (status == http::status::upgrade_required)
+        if (status == http::status::upgrade_required) {
+            // RFC 9110 section 15.5.22: a 426 names the protocol to upgrade to in Upgrade, and
+            // section 7.8: Upgrade is a connection option. RFC 6455 4.4: the version to use.
+            res_->set(http::field::upgrade, "websocket");
+            res_->set(http::field::connection, "Upgrade");
             res_->set(http::field::sec_websocket_version, "13");
+        }
         res_->keep_alive(keep_alive_);
         res_->body() = std::move(body);
         if (state_->faults) [[unlikely]]
@@ -300,6 +326,20 @@ private:
     }
 
     void do_close() {
+        if constexpr (std::is_same_v<Stream, tls_stream>) {
+            // TLS ends with its closure alert (close_notify, RFC 8446 section 6.1) so the peer
+            // reads a clean end, not a truncation; the exchange of alerts has a second, then
+            // the socket is closed.
+            expires_after(std::chrono::seconds(1));
+            stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+                self->timer_.cancel();
+                beast::error_code ignored;
+                auto& socket = beast::get_lowest_layer(self->stream_);
+                socket.shutdown(tcp::socket::shutdown_send, ignored);
+                socket.close(ignored);
+            });
+            return;
+        }
         beast::error_code ec;
         beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ec);
         // Read what the peer still sends (the rest of a refused request) until it closes, for

@@ -87,6 +87,44 @@ std::optional<std::string_view> strip_base_path(std::string_view target,
     return target.substr(base_path.size());
 }
 
+std::optional<absolute_target> split_absolute_form(std::string_view target) {
+    const auto colon = target.find("://");
+    if (colon == std::string_view::npos)
+        return std::nullopt;
+    const std::string_view scheme = target.substr(0, colon);
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    const auto is = [&](std::string_view want) {
+        if (scheme.size() != want.size())
+            return false;
+        for (std::size_t i = 0; i < want.size(); ++i)
+            if (lower(scheme[i]) != want[i])
+                return false;
+        return true;
+    };
+    if (!is("http") && !is("https"))
+        return std::nullopt;
+    std::string_view rest = target.substr(colon + 3);
+    const auto end = rest.find_first_of("/?#");
+    absolute_target t;
+    t.authority = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+    if (rest.empty() || rest[0] != '/')
+        t.origin_form = "/";
+    t.origin_form += rest;
+    return t;
+}
+
+bool valid_host_value(std::string_view value) noexcept {
+    for (const char c : value) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') ||
+                        std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 bool is_valid_utf8(std::string_view s) noexcept {
     std::size_t i = 0;
     const std::size_t n = s.size();

@@ -31,6 +31,21 @@ route classify(std::string_view target, std::size_t max_name_bytes);
 std::optional<std::string_view> strip_base_path(std::string_view target,
                                                 std::string_view base_path) noexcept;
 
+// An absolute-form request target (RFC 9112 section 3.2.2) split into the authority it names
+// and the origin-form target the server routes: "http://h:1/ws?room=a" -> {"h:1", "/ws?room=a"},
+// "https://h" -> {"h", "/"}, "http://h?x" -> {"h", "/?x"}. Schemes "http" and "https" in any
+// case; nullopt for every other target (origin-form "/...", asterisk-form, other schemes).
+struct absolute_target {
+    std::string_view authority;
+    std::string origin_form;
+};
+std::optional<absolute_target> split_absolute_form(std::string_view target);
+
+// Whether `value` can be a Host field value (RFC 9112 section 3.2, RFC 3986 section 3.2.2:
+// uri-host [ ":" port ]): reg-name, IPv4 or bracketed IP-literal characters only; empty is
+// allowed (a target without authority).
+bool valid_host_value(std::string_view value) noexcept;
+
 // True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;
 

@@ -36,24 +36,25 @@ std::vector<std::unique_ptr<write_batch>>& write_batch::write_batch_pool() {
 
 template class websocket_session<tcp::socket>;
 // wss://: the same session over TLS. ssl::stream writes one buffer of a gather list per TLS
-// record, so a batch costs several records; the close handshake ends without a TLS close_notify
-// (the WebSocket closing handshake has already ended the conversation).
+// record, so a batch costs several records; after the close handshake the TLS connection ends
+// with close_notify (stream_ops in websocket_session_impl.hpp).
 template class websocket_session<net::ssl::stream<tcp::socket>>;
 
 void run_websocket_session(tcp::socket socket, http::request<http::string_body> request,
-                           std::shared_ptr<room> r, std::string user,
+                           std::string early, std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state) {
     std::make_shared<websocket_session<tcp::socket>>(std::move(socket), std::move(r),
                                                      std::move(user), std::move(state))
-        ->run(request[http::field::sec_websocket_key]);
+        ->run(request[http::field::sec_websocket_key], std::move(early));
 }
 
 void run_websocket_session(net::ssl::stream<tcp::socket> stream,
-                           http::request<http::string_body> request, std::shared_ptr<room> r,
-                           std::string user, std::shared_ptr<server_state> state) {
+                           http::request<http::string_body> request, std::string early,
+                           std::shared_ptr<room> r, std::string user,
+                           std::shared_ptr<server_state> state) {
     std::make_shared<websocket_session<net::ssl::stream<tcp::socket>>>(
         std::move(stream), std::move(r), std::move(user), std::move(state))
-        ->run(request[http::field::sec_websocket_key]);
+        ->run(request[http::field::sec_websocket_key], std::move(early));
 }
 
 } // namespace chat_server

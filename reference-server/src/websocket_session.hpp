@@ -15,14 +15,17 @@ struct server_state;
 class room;
 
 // Completes the upgrade `request` on `socket` and makes the connection a client of `r`.
+// `early` holds the bytes the client sent behind the request head (read with it into the HTTP
+// buffer): they are the start of its WebSocket stream (RFC 6455 section 4.1: the client may
+// send frames as soon as it has sent the handshake), parsed before anything read afterwards.
 void run_websocket_session(boost::asio::ip::tcp::socket socket,
                            boost::beast::http::request<boost::beast::http::string_body> request,
-                           std::shared_ptr<room> r, std::string user,
+                           std::string early, std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state);
-// The same over TLS (wss://).
+// The same over TLS (wss://); `early` is plaintext already decrypted.
 void run_websocket_session(boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream,
                            boost::beast::http::request<boost::beast::http::string_body> request,
-                           std::shared_ptr<room> r, std::string user,
+                           std::string early, std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state);
 
 } // namespace chat_server

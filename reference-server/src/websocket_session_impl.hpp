@@ -22,6 +22,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
@@ -45,11 +46,13 @@ namespace chat_server {
 struct out_frame {
     message_ptr payload; // null: no payload
     ws::opcode op = ws::op_text;
+    bool replayed = false; // a history message replayed on joining
 };
 
-// Only messages count against SEND_QUEUE (SPEC.md SLOW-1); control frames come besides.
+// Only live messages count against SEND_QUEUE (SPEC.md SLOW-1); control frames and the
+// history replayed on joining (up to HISTORY_LIMIT, which may exceed SEND_QUEUE) come besides.
 template <> struct send_queue_traits<out_frame> {
-    static bool counted(const out_frame& f) noexcept { return f.op == ws::op_text; }
+    static bool counted(const out_frame& f) noexcept { return f.op == ws::op_text && !f.replayed; }
 };
 
 // The frame headers and gather list of one write. A connection holds one only while it has
@@ -69,12 +72,11 @@ private:
 };
 
 // What the session needs of its stream besides async_read_some and async_write, all through
-// the TCP socket beneath it (lowest_layer()). Specialise for a stream type that needs more. The
-// TLS stream uses these as they are: its connection ends without a TLS close_notify once the
-// WebSocket closing handshake is over. (ssl::stream::async_write_some encrypts only the first
-// buffer of a sequence, so a batch costs one TLS record per frame part; copying a batch into
-// one buffer first would save records, at a copy per recipient.)
-template <class Stream> struct stream_ops {
+// the TCP socket beneath it (lowest_layer()). stream_ops<Stream> below picks these or, for a
+// stream type that needs more, a specialisation. (ssl::stream::async_write_some encrypts only
+// the first buffer of a sequence, so a batch costs one TLS record per frame part; copying a
+// batch into one buffer first would save records, at a copy per recipient.)
+template <class Stream> struct socket_stream_ops {
     using tcp = boost::asio::ip::tcp;
 
     static tcp::endpoint remote_endpoint(Stream& s) {
@@ -90,8 +92,9 @@ template <class Stream> struct stream_ops {
         s.lowest_layer().set_option(boost::asio::socket_base::keep_alive(true), ec);
     }
 
-    // After the close handshake: the peer reads end-of-stream, not a reset.
-    static void close_gracefully(Stream& s) {
+    // After the close handshake: the peer reads end-of-stream, not a reset. `keep` (the
+    // stream's owner) is held while anything is pending: nothing, over plain TCP.
+    template <class Keep> static void close_gracefully(Stream& s, const Keep& /*keep*/) {
         boost::system::error_code ec;
         auto& socket = s.lowest_layer();
         if (!socket.is_open())
@@ -108,6 +111,37 @@ template <class Stream> struct stream_ops {
             return;
         socket.set_option(boost::asio::socket_base::linger(true, 0), ec);
         socket.close(ec);
+    }
+};
+
+template <class Stream> struct stream_ops : socket_stream_ops<Stream> {};
+
+// wss://: after the close handshake the TLS connection ends with its closure alert
+// (close_notify, RFC 8446 section 6.1) before the TCP close, so the peer's TLS layer reads a
+// clean end, not a truncation. Waiting for the peer's alert is bounded by
+// tls_shutdown_timeout; then (or at once when it came) the TCP connection closes as over
+// plain TCP.
+template <>
+struct stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>
+    : socket_stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> {
+    using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+    static constexpr std::chrono::seconds tls_shutdown_timeout{1};
+
+    template <class Keep> static void close_gracefully(tls_stream& s, const Keep& keep) {
+        if (!s.lowest_layer().is_open())
+            return;
+        auto timer =
+            std::make_shared<boost::asio::steady_timer>(s.get_executor(), tls_shutdown_timeout);
+        timer->async_wait([&s, keep](boost::system::error_code ec) {
+            if (ec)
+                return;
+            boost::system::error_code ignored;
+            s.lowest_layer().close(ignored);
+        });
+        s.async_shutdown([&s, timer, keep](boost::system::error_code) {
+            timer->cancel();
+            socket_stream_ops<tls_stream>::close_gracefully(s, keep);
+        });
     }
 };
 
@@ -169,8 +203,10 @@ public:
         state_->websocket_sessions.fetch_sub(1, std::memory_order_relaxed);
     }
 
-    // Answers the upgrade whose Sec-WebSocket-Key is `client_key` with 101, then serves.
-    void run(std::string_view client_key) {
+    // Answers the upgrade whose Sec-WebSocket-Key is `client_key` with 101, then serves;
+    // `early` is what the client sent behind the request head, the start of its frames.
+    void run(std::string_view client_key, std::string early = {}) {
+        early_ = std::move(early);
         stream_ops<Stream>::configure(stream_);
         // The client joins its room before the 101 leaves, so every message broadcast after the
         // client can know it is in the room reaches it (SPEC.md ORD-3, HIST-6). The writer
@@ -220,6 +256,7 @@ public:
             return;
         out_frame f;
         f.payload = m;
+        f.replayed = true;
         queue_.push(std::move(f));
         kick_writer();
     }
@@ -259,6 +296,13 @@ private:
         if (state_->log.enabled(log_level::info))
             state_->log.write(log_level::info, "open " + describe());
         do_write(); // what queued meanwhile: the history replay, live messages, a close
+        if (!early_.empty()) {
+            // Frames that came with the upgrade request come first; a frame they only begin
+            // is completed by what is read next.
+            std::string early = std::move(early_);
+            if (!feed(reinterpret_cast<unsigned char*>(early.data()), early.size()))
+                return;
+        }
         do_read();
     }
 
@@ -289,14 +333,20 @@ private:
     void on_read(boost::system::error_code ec, std::size_t n) {
         if (ec)
             return on_read_failed(ec);
+        if (feed(buffer_.data(), n))
+            do_read();
+    }
+
+    // Parses data[0, n) and handles its events; false when nothing more is to be read.
+    bool feed(unsigned char* data, std::size_t n) {
         std::size_t at = 0;
         while (at < n) {
             event ev;
-            at += parser_.parse(buffer_.data() + at, n - at, ev);
+            at += parser_.parse(data + at, n - at, ev);
             if (ev.what != event::kind::none && !on_event(ev))
-                return;
+                return false;
         }
-        do_read();
+        return true;
     }
 
     void on_read_direct(boost::system::error_code ec, std::size_t n) {
@@ -378,8 +428,16 @@ private:
             cut_ = true;
         }
         if (!socket_closed_) {
+            // After our own close frame the transport error is only how the peer left; the
+            // line says why the connection was closing first.
             if (state_->log.enabled(log_level::info))
-                state_->log.write(log_level::info, "close " + describe() + ": " + ec.message());
+                state_->log.write(log_level::info,
+                                  "close " + describe() + ": " +
+                                      (close_queued() ? close_reason() +
+                                                            "; then the peer ended "
+                                                            "the connection (" +
+                                                            ec.message() + ")"
+                                                      : ec.message()));
             cut_connection({}, {});
         }
         leave_room();
@@ -534,25 +592,32 @@ private:
         });
     }
 
+    bool close_queued() const {
+        std::lock_guard lock(mutex_);
+        return close_queued_;
+    }
+
+    // Why the connection is closing, for the log: the error we closed for, or who began the
+    // close handshake.
+    std::string close_reason() const {
+        if (error_code_ == ws::close_code::too_big)
+            return "message over " + std::to_string(state_->config.max_message_bytes) +
+                   " bytes (closed with 1009)";
+        if (error_code_ == ws::close_code::invalid_payload)
+            return "invalid UTF-8 (closed with 1007)";
+        if (error_code_ != 0)
+            return "protocol error (closed with " + std::to_string(error_code_) + ")";
+        if (sent_code_ == ws::close_code::going_away)
+            return peer_closed_ ? "closed by server (1001 answered)" : "closed by server (1001)";
+        return "closed by client (code " + std::to_string(peer_code_) + ")";
+    }
+
     // Both close frames have passed: end the TCP connection cleanly.
     void finish_close() {
         if (socket_closed_)
             return;
-        if (state_->log.enabled(log_level::info)) {
-            std::string why;
-            if (error_code_ == ws::close_code::too_big)
-                why = "message over " + std::to_string(state_->config.max_message_bytes) +
-                      " bytes (closed with 1009)";
-            else if (error_code_ == ws::close_code::invalid_payload)
-                why = "invalid UTF-8 (closed with 1007)";
-            else if (error_code_ != 0)
-                why = "protocol error (closed with " + std::to_string(error_code_) + ")";
-            else if (sent_code_ == ws::close_code::going_away)
-                why = "closed by server (1001 answered)";
-            else
-                why = "closed by client (code " + std::to_string(peer_code_) + ")";
-            state_->log.write(log_level::info, "close " + describe() + ": " + why);
-        }
+        if (state_->log.enabled(log_level::info))
+            state_->log.write(log_level::info, "close " + describe() + ": " + close_reason());
         {
             std::lock_guard lock(mutex_);
             cut_ = true;
@@ -560,7 +625,7 @@ private:
         socket_closed_ = true;
         if (close_timer_)
             close_timer_->cancel();
-        stream_ops<Stream>::close_gracefully(stream_);
+        stream_ops<Stream>::close_gracefully(stream_, this->shared_from_this());
         leave_room();
     }
 
@@ -595,6 +660,7 @@ private:
     boost::asio::ip::tcp::endpoint peer_;
     ws::frame_parser parser_;
     std::array<unsigned char, read_buffer_bytes> buffer_;
+    std::string early_; // bytes that came behind the upgrade request, until the 101 is out
 
     // Shared with the room's strand.
     mutable std::mutex mutex_;

@@ -119,6 +119,24 @@ public:
         co_return r;
     }
 
+    // The head of an HTTP response to HEAD (no body follows, whatever Content-Length says).
+    net::awaitable<raw_response> read_head(std::chrono::milliseconds d) {
+        raw_response r;
+        const auto deadline = std::chrono::steady_clock::now() + d;
+        std::size_t end = 0;
+        while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
+            if (!co_await fill(deadline))
+                co_return r;
+        r.head = buffer_.substr(0, end + 4);
+        buffer_.erase(0, end + 4);
+        if (r.head.size() > 12 && r.head.compare(0, 5, "HTTP/") == 0)
+            r.status = std::atoi(r.head.c_str() + 9);
+        co_return r;
+    }
+
+    // What arrived after the last response or frame read, without waiting.
+    const std::string& unread() const noexcept { return buffer_; }
+
     // The next server frame, or opcode -1 when the connection ends or the deadline passes.
     net::awaitable<raw_frame> read_frame(std::chrono::milliseconds d) {
         const auto deadline = std::chrono::steady_clock::now() + d;

@@ -91,3 +91,25 @@ TEST_CASE("routes: --base-path strips its prefix and refuses everything else", "
     CHECK_FALSE(strip_base_path("/api/v10/health", "/api/v1"));
     CHECK_FALSE(strip_base_path("/api/v1?x=1", "/api/v1"));
 }
+
+TEST_CASE("Routes: absolute-form targets give their origin form (RFC 9112 section 3.2.2)",
+          "[routes]") {
+    using chat_server::split_absolute_form;
+    auto a = split_absolute_form("http://127.0.0.1:8080/ws?room=a&user=b");
+    REQUIRE(a);
+    CHECK(a->authority == "127.0.0.1:8080");
+    CHECK(a->origin_form == "/ws?room=a&user=b");
+    CHECK(split_absolute_form("HTTPS://h")->origin_form == "/");
+    CHECK(split_absolute_form("http://h?x=1")->origin_form == "/?x=1");
+    CHECK(split_absolute_form("http://[::1]:80/health")->authority == "[::1]:80");
+    for (const char* t : {"/health", "/ws?u=http://x/", "*", "ftp://h/health", "h:80", "http:/h"})
+        CHECK_FALSE(split_absolute_form(t));
+}
+
+TEST_CASE("Routes: Host field values (RFC 9112 section 3.2)", "[routes]") {
+    using chat_server::valid_host_value;
+    for (const char* v : {"", "127.0.0.1", "example.com:8080", "[::1]:80", "xn--caf-dma.example"})
+        CHECK(valid_host_value(v));
+    for (const char* v : {"a b", "a/b", "a@b", "caf\xC3\xA9", "a\tb", "h?x"})
+        CHECK_FALSE(valid_host_value(v));
+}

@@ -182,6 +182,32 @@ net::awaitable<void> malformed_requests(check_context& ctx) {
     }
 }
 
+// LIMIT-2 with RFC 9112 section 3.2: an HTTP/1.1 request needs exactly one Host field; one
+// without Host, or with two, is not valid HTTP/1.1 (400, connection closed). An upgrade request
+// without Host must not be upgraded either.
+net::awaitable<void> host_required(check_context& ctx) {
+    auto room = ctx.room();
+    auto a = co_await ctx.join(room, ctx.user("alice"), "A");
+    auto b = co_await ctx.join(room, ctx.user("bob"), "B");
+    const std::string host = "Host: " + ctx.settings().target.host_header() + "\r\n";
+    const std::string health = "GET " + ctx.path("/health") + " HTTP/1.1\r\n";
+    const std::string upgrade =
+        "GET " + ws_target(ctx.settings().target, room, ctx.user("hostless")) +
+        " HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"an HTTP/1.1 GET /health without a Host header", health + extra_headers(ctx) + "\r\n"},
+        {"an HTTP/1.1 GET /health with two Host headers",
+         health + host + host + extra_headers(ctx) + "\r\n"},
+        {"an HTTP/1.1 WebSocket upgrade without a Host header",
+         upgrade + extra_headers(ctx) + "\r\n"},
+    };
+    for (const auto& [what, bytes] : cases) {
+        co_await expect_refusal(ctx, what, bytes, 400, "LIMIT-2");
+        co_await expect_unharmed(ctx, a, b, what);
+    }
+}
+
 } // namespace
 
 std::vector<check> limit_checks() {
@@ -194,6 +220,11 @@ std::vector<check> limit_checks() {
          {"LIMIT-2", "LIMIT-5"},
          "a request that is not HTTP/1.1 is answered 400 JSON and harms nobody else",
          malformed_requests},
+        {"limit.host-required",
+         {"LIMIT-2", "LIMIT-5"},
+         "an HTTP/1.1 request without a Host header, or with two, is answered 400 JSON, is not "
+         "upgraded, and harms nobody else",
+         host_required},
     };
 }
 
