@@ -1,5 +1,5 @@
-// Codec hot paths: decoding a client frame and encoding a broadcast message, with
-// nlohmann/json (what protocol/ uses to decode) against Boost.JSON, and our hand encoder.
+// Codec hot paths: decoding a client frame (protocol/'s own RFC 8259 scanner, against
+// nlohmann/json and Boost.JSON) and encoding a broadcast message with our hand encoder.
 #include "chat/codec.hpp"
 
 #include <benchmark/benchmark.h>

@@ -615,8 +615,9 @@ private:
 
 } // namespace
 
-TEST_CASE("TLS: the server ends wss:// and https:// connections with close_notify, and early "
-          "frames count over TLS too",
+TEST_CASE("TLS: the server ends wss:// and https:// connections with close_notify (after a close "
+          "handshake, an HTTP answer that closes, a shutdown), and early frames count over TLS "
+          "too",
           "[socket][edges][tls][WS-2]") {
     self_signed certs;
     if (certs.cert.empty()) {
@@ -688,6 +689,27 @@ TEST_CASE("TLS: the server ends wss:// and https:// connections with close_notif
             auto how = co_await c.read_to_end();
             INFO("the TLS stream ended with: " << how.message());
             CHECK(c.buffer.rfind("HTTP/1.1 4", 0) == 0);
+            CHECK(how == net::error::eof);
+        }
+        {
+            INFO("shutdown (as on SIGTERM): 1001, then close_notify");
+            tls_client c(ex, ctx);
+            auto ec = co_await c.connect(srv.url.port);
+            REQUIRE(!ec);
+            ec = co_await c.write(
+                raw_client::upgrade_request(chat::ws_target(srv.url, "tls-stop", "s")));
+            REQUIRE(!ec);
+            auto got = co_await c.read_until("\r\n\r\n");
+            REQUIRE(got);
+            c.buffer.erase(0, c.buffer.find("\r\n\r\n") + 4);
+            srv.server.shut_down();
+            auto f = co_await c.read_frame();
+            CHECK(f.first == 8);
+            CHECK(f.second.substr(0, 2) == std::string("\x03\xE9", 2));
+            ec = co_await c.write(ws_frame(8, std::string("\x03\xE9", 2)));
+            REQUIRE(!ec);
+            auto how = co_await c.read_to_end();
+            INFO("the TLS stream ended with: " << how.message());
             CHECK(how == net::error::eof);
         }
     });
