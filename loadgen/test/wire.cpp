@@ -7,7 +7,7 @@ using namespace chat::load;
 
 TEST_CASE("Wire: a masked client frame unmasks to its payload", "[wire]") {
     std::string out;
-    append_content_frame(out, "L|abc|1|2|3|4|xx", 0x11223344);
+    append_content_frame(out, "L|abc|1|2|3|4|xx", ws::to_mask_key(0x11223344));
     const auto b0 = static_cast<unsigned char>(out[0]);
     const auto b1 = static_cast<unsigned char>(out[1]);
     CHECK(b0 == 0x81); // FIN + text
@@ -84,7 +84,7 @@ TEST_CASE("Wire: the upgrade request carries the key, the extra headers and one 
 
 TEST_CASE("Wire: the upgrade answer is checked, case-insensitively and bounded", "[wire]") {
     // RFC 6455's own example key and accept value.
-    CHECK(websocket_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    CHECK(ws::accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     const std::string accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
     const std::string ok = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                            "sec-websocket-ACCEPT:  " +

@@ -3,6 +3,8 @@
 // so the rules are unit-tested without sockets.
 #pragma once
 
+#include "chat/ws_frame.hpp" // is_valid_utf8
+
 #include <cstddef>     // size_t
 #include <optional>    // optional
 #include <string>      // string
@@ -31,7 +33,7 @@ route classify(std::string_view target, std::size_t max_name_bytes);
 std::optional<std::string_view> strip_base_path(std::string_view target,
                                                 std::string_view base_path) noexcept;
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
+// True when `s` is well-formed UTF-8 (RFC 3629): the shared validator of the WebSocket codec.
+using ::chat::ws::is_valid_utf8;
 
 } // namespace chat_server
