@@ -262,27 +262,28 @@ private:
         return s.capacity() > std::string().capacity() ? s.capacity() : 0;
     }
 
+    // Wide members first, then the flags, so an idle connection's parser stays small.
     std::uint64_t max_message_;
-    role role_;
-    state state_ = state::header;
-    bool closing_ = false;
     frame_observer observer_;
     // The frame being read.
-    unsigned char header_[max_header_bytes];
-    std::uint8_t header_size_ = 0; // bytes of header_ filled
     frame_header frame_;
-    bool skip_ = false;           // its payload is discarded
     std::uint64_t remaining_ = 0; // of its payload, still to come
     // The message being read (possibly over several frames).
-    bool in_message_ = false;
-    bool text_ = false;
     std::uint64_t message_size_ = 0;
-    utf8_validator utf8_;
     std::string message_; // a message that spans reads or frames
     std::string control_; // a control frame payload that spans reads
     std::size_t direct_offset_ = 0;
+    unsigned char header_[max_header_bytes];
+    std::uint8_t header_size_ = 0; // bytes of header_ filled
+    role role_;
+    state state_ = state::header;
+    bool closing_ = false;
+    bool skip_ = false; // the frame's payload is discarded
+    bool in_message_ = false;
+    bool text_ = false;
     bool direct_pending_ = false;  // a read into direct_buffer() is under way
     bool release_message_ = false; // message_ was handed out: clear it on the next call
+    utf8_validator utf8_;
 };
 
 } // namespace chat::ws
