@@ -37,6 +37,12 @@ TEST_CASE("Wire: server frames parse, incomplete ones wait, masked ones are erro
                          "abcd"
                          "hello";
     CHECK(parse_frame(masked, fr, used, 1 << 20) == parse_status::protocol_error);
+    // RSV bits and reserved opcodes are errors; a longer length form than needed is tolerated.
+    CHECK(parse_frame("\xC1\x01x", fr, used, 1 << 20) == parse_status::protocol_error);
+    CHECK(parse_frame("\x83\x01x", fr, used, 1 << 20) == parse_status::protocol_error);
+    const std::string long_form = std::string("\x81\x7E\x00\x02", 4) + "hi";
+    REQUIRE(parse_frame(long_form, fr, used, 1 << 20) == parse_status::complete);
+    CHECK(fr.payload == "hi");
 }
 
 TEST_CASE("Wire: the measurement payload round-trips at the requested size", "[wire]") {
