@@ -88,7 +88,8 @@ std::string accept_key(std::string_view client_key);
 bool valid_client_key(std::string_view key) noexcept;
 // The Sec-WebSocket-Key for the 16-byte nonce `nonce` (base64, 24 characters).
 std::string client_key(const std::array<unsigned char, 16>& nonce);
-// A Sec-WebSocket-Key from 16 bytes of OpenSSL's random generator (RAND_bytes).
+// A Sec-WebSocket-Key from 16 bytes of OpenSSL's random generator (RAND_bytes); throws
+// std::runtime_error if the generator fails.
 std::string random_client_key();
 
 // --- Serialising (RFC 6455 5.2, 5.3) ----------------------------------------------------
@@ -99,6 +100,10 @@ constexpr mask_key to_mask_key(std::uint32_t v) noexcept {
     return {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16),
             static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
 }
+
+// A masking key from OpenSSL's random generator: RFC 6455 5.3 wants each client frame's key
+// unpredictable. Throws std::runtime_error if the generator fails.
+mask_key random_mask_key();
 
 // Which payload length field a header uses: the 7-bit value, or 126/127 and a 16/64-bit one.
 enum class length_form : std::uint8_t { shortest, bits7, bits16, bits64 };
