@@ -3,13 +3,14 @@
 // how long a tool took and how much memory it peaked at. Header-only, POSIX, tests only.
 #pragma once
 
+#include "chat/ws_frame.hpp"
+
 #include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/websocket/detail/hybi13.hpp>
 
 #include <atomic>     // atomic
 #include <chrono>     // steady_clock
@@ -157,12 +158,10 @@ private:
                     return;
                 }
                 auto key = head.substr(at + 19, head.find("\r\n", at) - at - 19);
-                boost::beast::websocket::detail::sec_ws_accept_type accept;
-                boost::beast::websocket::detail::make_sec_ws_accept(accept, key);
                 net::write(s,
                            net::buffer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                                        "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                                       std::string(accept.data(), accept.size()) + "\r\n\r\n"),
+                                       chat::ws::accept_key(key) + "\r\n\r\n"),
                            ec);
                 if (!ec)
                     after_upgrade_(s, stop_);
@@ -194,10 +193,12 @@ private:
 
 // A text frame header announcing `length` bytes (64-bit length form), unmasked.
 inline std::string frame_header(std::uint64_t length) {
-    std::string h = "\x81\x7F";
-    for (int shift = 56; shift >= 0; shift -= 8)
-        h += static_cast<char>((length >> shift) & 0xFF);
-    return h;
+    chat::ws::frame_header h;
+    h.length = length;
+    h.form = chat::ws::length_form::bits64;
+    std::string out;
+    chat::ws::append_header(out, h);
+    return out;
 }
 
 // What the misbehaving servers do after the upgrade, shared by both tools' tests.

@@ -78,7 +78,7 @@ net::awaitable<void> churn(event_loop& loop, long index) {
             const auto a = loop.random().next();
             const auto b = loop.random().next();
             const auto key = websocket_key(a, b);
-            const auto accept = websocket_accept(key);
+            const auto accept = ws::accept_key(key);
             out = upgrade_request(chat::ws_target(ctx.base, room, user), ctx.host_header, key,
                                   ctx.upgrade_headers);
             co_await net::async_write(*sock, net::buffer(out),
@@ -111,7 +111,8 @@ net::awaitable<void> churn(event_loop& loop, long index) {
             out.clear();
             if (send)
                 append_content_frame(out, "churn " + user, loop.mask());
-            append_frame(out, opcode::close, close_payload(1000), loop.mask());
+            ws::append_frame(out, opcode::close, true, ws::close_payload(ws::close_code::normal),
+                             loop.mask());
             co_await net::async_write(*sock, net::buffer(out),
                                       net::redirect_error(net::use_awaitable, ec));
             if (ec) {

@@ -5,6 +5,7 @@
 
 #include "chat/client.hpp"
 #include "chat/url.hpp"
+#include "chat/ws_frame.hpp"
 #include "clock.hpp"
 #include "plan.hpp"
 #include "stats.hpp"
@@ -87,7 +88,10 @@ public:
     net::io_context& io() noexcept { return ioc_; }
     run_context& ctx() noexcept { return ctx_; }
     std::int64_t now_us() const noexcept { return ctx_.clock.now_us(); }
-    std::uint32_t mask() noexcept { return static_cast<std::uint32_t>(rng_.next()); }
+    // A fresh masking key for each client frame (RFC 6455 5.3).
+    chat::ws::mask_key mask() noexcept {
+        return chat::ws::to_mask_key(static_cast<std::uint32_t>(rng_.next()));
+    }
     rng& random() noexcept { return rng_; }
     char* read_buffer() noexcept { return read_buffer_.get(); }
     static constexpr std::size_t read_buffer_size = 64 * 1024;

@@ -219,7 +219,7 @@ void load_client::send_upgrade() {
     const auto a = loop_.random().next();
     const auto b = loop_.random().next();
     const auto key = websocket_key(a, b);
-    frag_ = websocket_accept(key);
+    frag_ = ws::accept_key(key);
     auto& ctx = loop_.ctx();
     const auto& room = ctx.p->rooms[plan_.room];
     wbuf_ = upgrade_request(chat::ws_target(ctx.base, room.name, plan_.user), ctx.host_header, key,
@@ -374,7 +374,7 @@ bool load_client::parse_frames(std::string_view data, std::size_t& used) {
         case opcode::ping:
             // A server that pings faster than it reads gets no more than a few pongs queued.
             if (out_.size() < 1024)
-                append_frame(out_, opcode::pong, f.payload, loop_.mask());
+                ws::append_frame(out_, opcode::pong, true, f.payload, loop_.mask());
             flush();
             break;
         case opcode::pong:
@@ -609,7 +609,8 @@ void load_client::begin_close(int code) {
     state_ = state::closing;
     close_sent_ = true;
     deadline_us_ = loop_.now_us() + 2'000'000;
-    append_frame(out_, opcode::close, close_payload(code), loop_.mask());
+    ws::append_frame(out_, opcode::close, true, ws::close_payload(static_cast<std::uint16_t>(code)),
+                     loop_.mask());
     flush();
 }
 

@@ -1,98 +1,47 @@
-// Frame layout per RFC 6455 section 5.2.
+// chat-load's side of RFC 6455 (on the shared codec, chat/ws_frame.hpp) and its measurement
+// payload.
 #include "wire.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
-#include <boost/beast/core/detail/sha1.hpp>
-
+#include <array>    // array
 #include <cctype>   // tolower
 #include <charconv> // to_chars, from_chars
 #include <cstring>  // memcpy
 
 namespace chat::load {
-namespace {
 
-void append_header(std::string& out, opcode op, std::size_t len, std::uint32_t mask) {
-    out.push_back(static_cast<char>(0x80 | static_cast<std::uint8_t>(op)));
-    if (len < 126) {
-        out.push_back(static_cast<char>(0x80 | len));
-    } else if (len <= 0xFFFF) {
-        out.push_back(static_cast<char>(0x80 | 126));
-        out.push_back(static_cast<char>((len >> 8) & 0xFF));
-        out.push_back(static_cast<char>(len & 0xFF));
-    } else {
-        out.push_back(static_cast<char>(0x80 | 127));
-        for (int i = 7; i >= 0; --i)
-            out.push_back(static_cast<char>((static_cast<std::uint64_t>(len) >> (8 * i)) & 0xFF));
-    }
-    for (int i = 3; i >= 0; --i)
-        out.push_back(static_cast<char>((mask >> (8 * i)) & 0xFF));
-}
-
-void mask_tail(std::string& out, std::size_t from, std::uint32_t mask) {
-    const unsigned char key[4] = {
-        static_cast<unsigned char>(mask >> 24), static_cast<unsigned char>(mask >> 16),
-        static_cast<unsigned char>(mask >> 8), static_cast<unsigned char>(mask)};
-    for (std::size_t i = from, k = 0; i < out.size(); ++i, ++k)
-        out[i] = static_cast<char>(static_cast<unsigned char>(out[i]) ^ key[k & 3]);
-}
-
-} // namespace
-
-void append_frame(std::string& out, opcode op, std::string_view payload, std::uint32_t mask) {
-    append_header(out, op, payload.size(), mask);
-    const auto from = out.size();
-    out.append(payload);
-    mask_tail(out, from, mask);
-}
-
-void append_content_frame(std::string& out, std::string_view content, std::uint32_t mask) {
+void append_content_frame(std::string& out, std::string_view content, const ws::mask_key& mask) {
     static constexpr std::string_view head = "{\"content\":\"";
     static constexpr std::string_view tail = "\"}";
-    append_header(out, opcode::text, head.size() + content.size() + tail.size(), mask);
+    ws::frame_header h;
+    h.op = opcode::text;
+    h.masked = true;
+    h.mask = mask;
+    h.length = head.size() + content.size() + tail.size();
+    ws::append_header(out, h);
     const auto from = out.size();
     out.append(head);
     out.append(content);
     out.append(tail);
-    mask_tail(out, from, mask);
+    ws::mask_payload(reinterpret_cast<unsigned char*>(out.data()) + from, out.size() - from, mask);
 }
 
 parse_status parse_frame(std::string_view data, frame& f, std::size_t& used,
                          std::size_t max_payload) {
-    if (data.size() < 2)
+    ws::frame_header h;
+    const std::size_t pos =
+        ws::decode_header(reinterpret_cast<const unsigned char*>(data.data()), data.size(), h);
+    if (pos == 0)
         return parse_status::need_more;
-    const auto b0 = static_cast<std::uint8_t>(data[0]);
-    const auto b1 = static_cast<std::uint8_t>(data[1]);
-    if ((b0 & 0x70) != 0 || (b1 & 0x80) != 0) // RSV bits, or a masked server frame
+    const auto v = ws::check_header(h, ws::role::client);
+    if ((v != ws::violation::none && v != ws::violation::non_minimal_length) ||
+        h.length > max_payload)
         return parse_status::protocol_error;
-    f.fin = (b0 & 0x80) != 0;
-    const auto op = b0 & 0x0F;
-    if (op != 0 && op != 1 && op != 2 && op != 8 && op != 9 && op != 10)
-        return parse_status::protocol_error;
-    f.op = static_cast<opcode>(op);
-    std::uint64_t len = b1 & 0x7F;
-    std::size_t pos = 2;
-    if (len == 126) {
-        if (data.size() < 4)
-            return parse_status::need_more;
-        len = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(data[2])) << 8) |
-              static_cast<std::uint8_t>(data[3]);
-        pos = 4;
-    } else if (len == 127) {
-        if (data.size() < 10)
-            return parse_status::need_more;
-        len = 0;
-        for (int i = 2; i < 10; ++i)
-            len = (len << 8) | static_cast<std::uint8_t>(data[static_cast<std::size_t>(i)]);
-        pos = 10;
-    }
-    if (op >= 8 && (len > 125 || !f.fin))
-        return parse_status::protocol_error;
-    if (len > max_payload)
-        return parse_status::protocol_error;
-    if (data.size() - pos < len)
+    if (data.size() - pos < h.length)
         return parse_status::need_more;
-    f.payload = data.substr(pos, static_cast<std::size_t>(len));
-    used = pos + static_cast<std::size_t>(len);
+    f.fin = h.fin;
+    f.op = h.op;
+    f.payload = data.substr(pos, static_cast<std::size_t>(h.length));
+    used = pos + static_cast<std::size_t>(h.length);
     return parse_status::complete;
 }
 
@@ -156,27 +105,11 @@ upgrade_status check_upgrade(std::string_view data, std::string_view accept,
     return upgrade_status::invalid;
 }
 
-std::string websocket_accept(std::string_view key) {
-    namespace detail = boost::beast::detail;
-    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    detail::sha1_context ctx;
-    detail::init(ctx);
-    detail::update(ctx, key.data(), key.size());
-    detail::update(ctx, guid.data(), guid.size());
-    unsigned char digest[detail::sha1_context::digest_size];
-    detail::finish(ctx, digest);
-    char out[64];
-    const auto n = detail::base64::encode(out, digest, sizeof digest);
-    return std::string(out, n);
-}
-
 std::string websocket_key(std::uint64_t a, std::uint64_t b) {
-    unsigned char nonce[16];
-    std::memcpy(nonce, &a, 8);
-    std::memcpy(nonce + 8, &b, 8);
-    char key[32];
-    const auto n = boost::beast::detail::base64::encode(key, nonce, sizeof nonce);
-    return std::string(key, n);
+    std::array<unsigned char, 16> nonce{};
+    std::memcpy(nonce.data(), &a, 8);
+    std::memcpy(nonce.data() + 8, &b, 8);
+    return ws::client_key(nonce);
 }
 
 std::string upgrade_request(std::string_view target, std::string_view host, std::string_view key,
@@ -188,14 +121,6 @@ std::string upgrade_request(std::string_view target, std::string_view host, std:
     r.append("\r\nSec-WebSocket-Version: 13\r\nUser-Agent: chat-load\r\n").append(extra_headers);
     r.append("\r\n");
     return r;
-}
-
-std::string close_payload(int code, std::string_view reason) {
-    std::string p;
-    p.push_back(static_cast<char>((code >> 8) & 0xFF));
-    p.push_back(static_cast<char>(code & 0xFF));
-    p.append(reason.substr(0, 123));
-    return p;
 }
 
 void encode_payload(std::string& out, const payload& p, std::size_t size) {

@@ -7,23 +7,17 @@
 #include <string>      // string
 #include <string_view> // string_view
 
+#include "chat/ws_frame.hpp"
+
 namespace chat::load {
 
-enum class opcode : std::uint8_t {
-    continuation = 0,
-    text = 1,
-    binary = 2,
-    close = 8,
-    ping = 9,
-    pong = 10
-};
-
-// Appends one complete, masked client frame (FIN set) carrying `payload` to `out`.
-void append_frame(std::string& out, opcode op, std::string_view payload, std::uint32_t mask);
+// The framing itself (headers, masking, close payloads, keys) is the shared codec's.
+namespace ws = chat::ws;
+using opcode = ws::opcode;
 
 // Appends a masked text frame whose payload is {"content":"<content>"}; `content` must need
 // no JSON escaping (the measurement payload never does).
-void append_content_frame(std::string& out, std::string_view content, std::uint32_t mask);
+void append_content_frame(std::string& out, std::string_view content, const ws::mask_key& mask);
 
 enum class parse_status { complete, need_more, protocol_error };
 
@@ -34,8 +28,10 @@ struct frame {
     std::string_view payload;
 };
 
-// Parses one frame at the start of `data`; on `complete` sets `f` and `used`.
-// Server frames must not be masked and control frames must be short and unfragmented.
+// Parses one frame at the start of `data`; on `complete` sets `f` and `used`. A frame breaking
+// a rule of RFC 6455 5.1-5.5 for server frames (ws::check_header: masked, RSV bits, reserved
+// opcode, control frame over 125 bytes or fragmented) or longer than `max_payload` is a
+// protocol_error; a length in a longer form than needed is tolerated (a load client is no judge).
 parse_status parse_frame(std::string_view data, frame& f, std::size_t& used,
                          std::size_t max_payload);
 
@@ -65,19 +61,13 @@ constexpr std::size_t max_upgrade_head = 16 * 1024;
 // `switched`, `head_len` is the length of the head including its blank line (frames follow).
 upgrade_status check_upgrade(std::string_view data, std::string_view accept, std::size_t& head_len);
 
-// The Sec-WebSocket-Accept value a server must answer to `key` (RFC 6455 section 4.2.2).
-std::string websocket_accept(std::string_view key);
-
-// A Sec-WebSocket-Key: the 16 bytes of `a` and `b`, base64 (24 characters).
+// A Sec-WebSocket-Key: the 16 bytes of `a` and `b`, base64 (24 characters; RFC 6455 4.1).
 std::string websocket_key(std::uint64_t a, std::uint64_t b);
 
 // The upgrade request of `target` on `host` with `key`; `extra_headers` are whole header lines
 // (--header, --origin). Ends with the blank line.
 std::string upgrade_request(std::string_view target, std::string_view host, std::string_view key,
                             std::string_view extra_headers);
-
-// The close payload: 2-byte code plus reason.
-std::string close_payload(int code, std::string_view reason = {});
 
 // --- measurement payload: L|run|sender|seq|intended_us|sent_us|padding ---
 

@@ -7,7 +7,7 @@ using namespace chat::load;
 
 TEST_CASE("Wire: a masked client frame unmasks to its payload", "[wire]") {
     std::string out;
-    append_content_frame(out, "L|abc|1|2|3|4|xx", 0x11223344);
+    append_content_frame(out, "L|abc|1|2|3|4|xx", ws::to_mask_key(0x11223344));
     const auto b0 = static_cast<unsigned char>(out[0]);
     const auto b1 = static_cast<unsigned char>(out[1]);
     CHECK(b0 == 0x81); // FIN + text
@@ -37,6 +37,12 @@ TEST_CASE("Wire: server frames parse, incomplete ones wait, masked ones are erro
                          "abcd"
                          "hello";
     CHECK(parse_frame(masked, fr, used, 1 << 20) == parse_status::protocol_error);
+    // RSV bits and reserved opcodes are errors; a longer length form than needed is tolerated.
+    CHECK(parse_frame("\xC1\x01x", fr, used, 1 << 20) == parse_status::protocol_error);
+    CHECK(parse_frame("\x83\x01x", fr, used, 1 << 20) == parse_status::protocol_error);
+    const std::string long_form = std::string("\x81\x7E\x00\x02", 4) + "hi";
+    REQUIRE(parse_frame(long_form, fr, used, 1 << 20) == parse_status::complete);
+    CHECK(fr.payload == "hi");
 }
 
 TEST_CASE("Wire: the measurement payload round-trips at the requested size", "[wire]") {
@@ -84,7 +90,7 @@ TEST_CASE("Wire: the upgrade request carries the key, the extra headers and one 
 
 TEST_CASE("Wire: the upgrade answer is checked, case-insensitively and bounded", "[wire]") {
     // RFC 6455's own example key and accept value.
-    CHECK(websocket_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    CHECK(ws::accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     const std::string accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
     const std::string ok = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                            "sec-websocket-ACCEPT:  " +

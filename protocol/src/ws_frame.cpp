@@ -181,6 +181,13 @@ void append_header(std::string& out, const frame_header& h) {
     out.append(reinterpret_cast<const char*>(buf), n);
 }
 
+mask_key random_mask_key() {
+    mask_key key{};
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1)
+        throw std::runtime_error("RAND_bytes failed: no randomness for a masking key");
+    return key;
+}
+
 void mask_payload(unsigned char* p, std::size_t n, const mask_key& key,
                   std::uint64_t offset) noexcept {
     for (std::size_t i = 0; i < n; ++i)

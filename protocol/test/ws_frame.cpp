@@ -588,6 +588,11 @@ TEST_CASE("ws_frame: client keys: generated from 16 bytes, accepted by the serve
     CHECK(ws::valid_client_key(a));
     CHECK(a != b);
     CHECK(ws::accept_key(a).size() == 28);
+    // Random masking keys differ (2^-32 chance of a false failure per pair: try a few).
+    bool differ = false;
+    for (int i = 0; i < 4 && !differ; ++i)
+        differ = ws::random_mask_key() != ws::random_mask_key();
+    CHECK(differ);
 }
 
 TEST_CASE("ws_frame: is_valid_utf8 over whole strings", "[ws_frame]") {

@@ -236,17 +236,19 @@ public:
         std::size_t used = 0;
         auto put = [&](ws::opcode op, bool fin, net::const_buffer data) {
             auto* h = headers[used].data();
-            const std::size_t size = ws::encode_header(h, op, data.size());
-            if (!fin)
-                h[0] &= 0x7F;
+            ws::frame_header fh;
+            fh.fin = fin;
+            fh.op = op;
+            fh.length = data.size();
+            const std::size_t size = ws::encode_header(h, fh);
             buffers[2 * used] = net::const_buffer(h, size);
             buffers[2 * used + 1] = data;
             ++used;
         };
         for (int i = 0; i < 3; ++i) {
             if (i > 0 && ping)
-                put(ws::op_ping, true, net::buffer(ping_payload));
-            put(i == 0 ? ws::op_text : ws::op_continuation, i == 2,
+                put(ws::opcode::ping, true, net::buffer(ping_payload));
+            put(i == 0 ? ws::opcode::text : ws::opcode::continuation, i == 2,
                 net::buffer(payload.data() + cut[i], cut[i + 1] - cut[i]));
         }
         return used;

@@ -4,8 +4,8 @@
 // branch. Each default is what the server does without hooks.
 #pragma once
 
+#include "chat/ws_frame.hpp"
 #include "room.hpp"
-#include "ws_frame.hpp"
 
 #include "chat/codec.hpp"
 
@@ -24,6 +24,8 @@
 #include <vector>      // vector
 
 namespace chat_server {
+
+namespace ws = ::chat::ws;
 
 class room_registry;
 struct route;
@@ -104,7 +106,8 @@ public:
                                       std::span<boost::asio::const_buffer> buffers) const {
         if (headers.empty())
             return 0;
-        const std::size_t h = ws::encode_header(headers[0].data(), ws::op_text, payload.size());
+        const std::size_t h =
+            ws::encode_header(headers[0].data(), ws::opcode::text, payload.size());
         buffers[0] = boost::asio::const_buffer(headers[0].data(), h);
         buffers[1] = boost::asio::buffer(payload);
         return 1;

@@ -6,9 +6,9 @@
 #include "routes.hpp"
 #include "server_state.hpp"
 #include "websocket_session.hpp"
-#include "ws_frame.hpp"
 
 #include "chat/codec.hpp"
+#include "chat/ws_frame.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -180,7 +180,7 @@ private:
             if (req[http::field::sec_websocket_version] != "13")
                 return send_error(http::status::upgrade_required,
                                   "unsupported Sec-WebSocket-Version; use 13");
-            if (!ws::valid_client_key(req[http::field::sec_websocket_key]))
+            if (!chat::ws::valid_client_key(req[http::field::sec_websocket_key]))
                 return send_error(http::status::bad_request,
                                   "missing or malformed Sec-WebSocket-Key");
             if (!origin_allowed(req))

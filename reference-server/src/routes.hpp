@@ -3,6 +3,8 @@
 // so the rules are unit-tested without sockets.
 #pragma once
 
+#include "chat/ws_frame.hpp" // is_valid_utf8
+
 #include <cstddef>     // size_t
 #include <optional>    // optional
 #include <string>      // string
@@ -46,7 +48,7 @@ std::optional<absolute_target> split_absolute_form(std::string_view target);
 // allowed (a target without authority).
 bool valid_host_value(std::string_view value) noexcept;
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
+// True when `s` is well-formed UTF-8 (RFC 3629): the shared validator of the WebSocket codec.
+using ::chat::ws::is_valid_utf8;
 
 } // namespace chat_server

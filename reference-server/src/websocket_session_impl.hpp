@@ -1,5 +1,5 @@
 // A chat client's WebSocket session over any AsyncStream (a TCP socket; later a TLS stream):
-// its own lean RFC 6455 server framing (ws_frame.hpp) instead of Beast's websocket::stream, so
+// the shared lean RFC 6455 framing (chat/ws_frame.hpp) instead of Beast's websocket::stream, so
 // an idle connection costs little and a busy one writes all its queued frames at once.
 //
 // The read loop turns client frames into messages for the room. The write loop drains one
@@ -15,9 +15,9 @@
 #include "routes.hpp"
 #include "send_queue.hpp"
 #include "server_state.hpp"
-#include "ws_frame.hpp"
 
 #include "chat/codec.hpp"
+#include "chat/ws_frame.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -41,18 +41,22 @@
 
 namespace chat_server {
 
+namespace ws = ::chat::ws;
+
 // One frame of a client's outgoing queue: a text message (shared with the room's other
 // members and its history), or a control frame (pong, close) with its own small payload.
 struct out_frame {
     message_ptr payload; // null: no payload
-    ws::opcode op = ws::op_text;
+    ws::opcode op = ws::opcode::text;
     bool replayed = false; // a history message replayed on joining
 };
 
 // Only live messages count against SEND_QUEUE (SPEC.md SLOW-1); control frames and the
 // history replayed on joining (up to HISTORY_LIMIT, which may exceed SEND_QUEUE) come besides.
 template <> struct send_queue_traits<out_frame> {
-    static bool counted(const out_frame& f) noexcept { return f.op == ws::op_text && !f.replayed; }
+    static bool counted(const out_frame& f) noexcept {
+        return f.op == ws::opcode::text && !f.replayed;
+    }
 };
 
 // The frame headers and gather list of one write. A connection holds one only while it has
@@ -462,14 +466,14 @@ private:
         if (cut_ || close_queued_)
             return;
         for (std::size_t i = queue_.size(); i > in_flight_; --i) {
-            if (queue_[i - 1].op == ws::op_pong) {
+            if (queue_[i - 1].op == ws::opcode::pong) {
                 queue_[i - 1].payload = std::move(p);
                 return;
             }
         }
         out_frame f;
         f.payload = std::move(p);
-        f.op = ws::op_pong;
+        f.op = ws::opcode::pong;
         queue_.push(std::move(f));
         kick_writer();
     }
@@ -493,7 +497,7 @@ private:
             close_in_flight_ = false;
             while (count < n && frames < write_batch::max_frames) {
                 const out_frame& f = queue_[count];
-                if (state_->faults && f.op == ws::op_text) [[unlikely]] {
+                if (state_->faults && f.op == ws::opcode::text) [[unlikely]] {
                     const std::size_t k = state_->faults->frame_message(
                         *f.payload, std::span(b.headers).subspan(frames),
                         std::span(b.buffers).subspan(2 * frames));
@@ -510,7 +514,7 @@ private:
                     f.payload ? boost::asio::buffer(*f.payload) : boost::asio::const_buffer();
                 ++frames;
                 ++count;
-                if (f.op == ws::op_close) {
+                if (f.op == ws::opcode::close) {
                     close_in_flight_ = true; // nothing is written after it
                     break;
                 }
@@ -575,7 +579,7 @@ private:
             sent_code_ = code;
             queue_.truncate(in_flight_);
             out_frame f;
-            f.op = ws::op_close;
+            f.op = ws::opcode::close;
             if (code != 0)
                 f.payload = std::make_shared<const std::string>(std::initializer_list<char>{
                     static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)});

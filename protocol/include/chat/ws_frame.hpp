@@ -88,7 +88,8 @@ std::string accept_key(std::string_view client_key);
 bool valid_client_key(std::string_view key) noexcept;
 // The Sec-WebSocket-Key for the 16-byte nonce `nonce` (base64, 24 characters).
 std::string client_key(const std::array<unsigned char, 16>& nonce);
-// A Sec-WebSocket-Key from 16 bytes of OpenSSL's random generator (RAND_bytes).
+// A Sec-WebSocket-Key from 16 bytes of OpenSSL's random generator (RAND_bytes); throws
+// std::runtime_error if the generator fails.
 std::string random_client_key();
 
 // --- Serialising (RFC 6455 5.2, 5.3) ----------------------------------------------------
@@ -99,6 +100,10 @@ constexpr mask_key to_mask_key(std::uint32_t v) noexcept {
     return {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16),
             static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
 }
+
+// A masking key from OpenSSL's random generator: RFC 6455 5.3 wants each client frame's key
+// unpredictable. Throws std::runtime_error if the generator fails.
+mask_key random_mask_key();
 
 // Which payload length field a header uses: the 7-bit value, or 126/127 and a 16/64-bit one.
 enum class length_form : std::uint8_t { shortest, bits7, bits16, bits64 };
@@ -262,27 +267,28 @@ private:
         return s.capacity() > std::string().capacity() ? s.capacity() : 0;
     }
 
+    // Wide members first, then the flags, so an idle connection's parser stays small.
     std::uint64_t max_message_;
-    role role_;
-    state state_ = state::header;
-    bool closing_ = false;
     frame_observer observer_;
     // The frame being read.
-    unsigned char header_[max_header_bytes];
-    std::uint8_t header_size_ = 0; // bytes of header_ filled
     frame_header frame_;
-    bool skip_ = false;           // its payload is discarded
     std::uint64_t remaining_ = 0; // of its payload, still to come
     // The message being read (possibly over several frames).
-    bool in_message_ = false;
-    bool text_ = false;
     std::uint64_t message_size_ = 0;
-    utf8_validator utf8_;
     std::string message_; // a message that spans reads or frames
     std::string control_; // a control frame payload that spans reads
     std::size_t direct_offset_ = 0;
+    unsigned char header_[max_header_bytes];
+    std::uint8_t header_size_ = 0; // bytes of header_ filled
+    role role_;
+    state state_ = state::header;
+    bool closing_ = false;
+    bool skip_ = false; // the frame's payload is discarded
+    bool in_message_ = false;
+    bool text_ = false;
     bool direct_pending_ = false;  // a read into direct_buffer() is under way
     bool release_message_ = false; // message_ was handed out: clear it on the next call
+    utf8_validator utf8_;
 };
 
 } // namespace chat::ws
