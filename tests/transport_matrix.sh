@@ -48,7 +48,13 @@ stop_pid() {
   wait "$1" 2>/dev/null
 }
 cleanup() {
+  local gate_server
   stop_pid "$server_pid"
+  # The gate stops the server it started; should the gate itself be killed (timeout), so do we
+  gate_server=$(sed -n 's/^conform-gate: server healthy at .* (pid \([0-9]*\))$/\1/p' \
+    "$work/tool.err" 2>/dev/null | tail -n 1)
+  [ -n "$gate_server" ] && [ "$(cat "/proc/$gate_server/comm" 2>/dev/null)" = chat-server ] &&
+    kill -9 "$gate_server" 2>/dev/null
   stop_pid "$nginx_pid"
   rm -rf "$work"
 }
@@ -161,21 +167,27 @@ start_nginx() {
   for attempt in 1 2 3 4 5; do
     nginx_port=$(free_port) || fail "python3 could not find a free port"
     write_nginx_conf "$upstream" "$mode"
+    : >"$work/nginx/error.log"
     "$nginx_bin" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" \
       -g 'daemon off;' >"$work/nginx/stdout" 2>&1 &
     nginx_pid=$!
     deadline=$((SECONDS + 15))
-    while :; do
-      if ! kill -0 "$nginx_pid" 2>/dev/null; then
-        wait "$nginx_pid" 2>/dev/null
+    # Ready once the master starts its workers: it has bound its port by then (whereas a
+    # connect could reach whoever else holds the port while nginx retries its bind)
+    while ! grep -q 'start worker process' "$work/nginx/error.log" 2>/dev/null; do
+      if grep -q 'Address already in use' "$work/nginx/error.log" "$work/nginx/stdout" 2>/dev/null; then
+        stop_pid "$nginx_pid"
         nginx_pid=
-        grep -q 'Address already in use' "$work/nginx/error.log" "$work/nginx/stdout" && break
-        fail "nginx exited at start: $(cat "$work/nginx/stdout")"
+        break
       fi
-      port_open "$nginx_port" && return 0
-      [ "$SECONDS" -lt "$deadline" ] || fail "nginx did not listen on 127.0.0.1:$nginx_port within 15 s"
+      kill -0 "$nginx_pid" 2>/dev/null || fail "nginx exited at start: $(cat "$work/nginx/stdout")"
+      [ "$SECONDS" -lt "$deadline" ] || fail "nginx did not start workers on 127.0.0.1:$nginx_port within 15 s"
       sleep 0.1
     done
+    if [ -n "$nginx_pid" ]; then
+      port_open "$nginx_port" || fail "nginx runs but 127.0.0.1:$nginx_port refuses connections"
+      return 0
+    fi
     echo "port $nginx_port was taken before nginx bound it (attempt $attempt); another" >&2
   done
   fail "nginx found no free port in 5 attempts"
@@ -231,7 +243,7 @@ run_suite() {
   while [ "$1" != -- ]; do gate_args+=("$1"); shift; done
   shift
   server_args=$(quote_words "$server_bin" --log-level warn "$@")
-  timeout 150 "$gate" --conform "$conform_bin" --report-dir "$report_dir" "${gate_args[@]}" \
+  timeout -k 5 150 "$gate" --conform "$conform_bin" --report-dir "$report_dir" "${gate_args[@]}" \
     --server-cmd "$server_args" -- --quiet --jobs 2 "${conform_args[@]}" \
     >"$work/tool.out" 2>"$work/tool.err"
   rc=$?
@@ -272,7 +284,7 @@ judge_suite() {
 run_smoke() {
   local url=$1
   shift
-  timeout 90 "$load_bin" run "$url" --config "$smoke_ini" \
+  timeout -k 5 90 "$load_bin" run "$url" --config "$smoke_ini" \
     --threshold 'delivery>=1' --threshold 'errors==0' \
     --max-cpu 1 --max-loop-lag 5s --max-schedule-lag 5s \
     --report-dir "$report_dir" "$@" >"$work/tool.out" 2>"$work/tool.err"
