@@ -63,7 +63,7 @@ trap 'exit 143' TERM INT
 
 fail() {
   echo "FAIL: $kind over $transport: $*" >&2
-  for f in "$work"/tool.out "$work"/tool.err "$work"/server.err "$work"/nginx/error.log \
+  for f in "$work"/tool.out "$work"/tool.err "$report_dir"/server.err "$work"/nginx/error.log \
     "$report_dir"/server.log; do
     [ -s "$f" ] && { echo "--- $f (last lines)" >&2; tail -n 30 "$f" >&2; }
   done
@@ -94,16 +94,16 @@ port_open() {
 
 # Starts chat-server on port 0 with ARGS; sets $server_pid and $port.
 start_server() {
-  "$server_bin" --port 0 --log-level warn "$@" >"$work/server.out" 2>"$work/server.err" &
+  "$server_bin" --port 0 --log-level warn "$@" >"$report_dir/server.out" 2>"$report_dir/server.err" &
   server_pid=$!
   port=
   for _ in $(seq 300); do
-    port=$(sed -n 's/^chat-server listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$work/server.out")
+    port=$(sed -n 's/^chat-server listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$report_dir/server.out")
     [ -n "$port" ] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1
   done
-  fail "chat-server did not start within 30 s: $(cat "$work/server.err")"
+  fail "chat-server did not start within 30 s: $(cat "$report_dir/server.err")"
 }
 
 nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
@@ -342,4 +342,13 @@ case "$kind/$transport" in
   *) echo "unknown kind '$kind' (suite or smoke)" >&2; exit 2 ;;
 esac
 [ "$kind" = suite ] && judge_suite
+# A sanitised build: what the server reported about itself on the way counts too
+stop_pid "$server_pid"
+server_pid=
+for log in "$report_dir/server.log" "$report_dir/server.err"; do
+  if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log" 2>/dev/null; then
+    grep -A 20 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log" | head -n 40 >&2
+    fail "chat-server's sanitizer reported an error (above; whole log: $log)"
+  fi
+done
 echo "PASS: $kind over $transport"
