@@ -22,6 +22,8 @@ Usage: conform-gate.sh (--url URL | --server-cmd 'COMMAND') [options] [-- chat-c
   --port PORT           with --server-cmd: the server listens on 127.0.0.1:PORT. Without --port
                         or --url the gate reads the URL from the server's output (a line such as
                         "listening on http://HOST:PORT", as chat-server --port 0 prints)
+  --scheme http|https   which URL to read from the server's output when it prints both (as
+                        chat-server --tls-cert does); default: the first it prints
   --health-timeout S    seconds to wait for GET /health = 200 (default 30)
   --conform PATH        the chat-conform binary (default: $CHAT_CONFORM, else chat-conform on
                         PATH, else build/release/conformance/chat-conform)
@@ -29,12 +31,14 @@ Usage: conform-gate.sh (--url URL | --server-cmd 'COMMAND') [options] [-- chat-c
   --no-shutdown-check   do not pass --server-pid (SHUT-1 is then SKIP; the gate stops the server)
   -h, --help            this text
 Everything after -- goes to `chat-conform run` (e.g. --history-limit 50 --strict --jobs 2).
+An https:// server's /health is checked with curl trusting chat-conform's --ca-file FILE (or
+nothing, with --insecure); without curl, an https:// server is healthy once it accepts TCP.
 USAGE
 }
 
 say() { echo "conform-gate: $*" >&2; }
 
-url="" server_cmd="" port="" health_timeout=30 report_dir="conformance-report" shutdown_check=1
+url="" server_cmd="" port="" scheme="" health_timeout=30 report_dir="conformance-report" shutdown_check=1
 conform="${CHAT_CONFORM:-}"
 extra=()
 while [ $# -gt 0 ]; do
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
         --url) url="${2:?--url needs a value}"; shift 2 ;;
         --server-cmd) server_cmd="${2:?--server-cmd needs a value}"; shift 2 ;;
         --port) port="${2:?--port needs a value}"; shift 2 ;;
+        --scheme) scheme="${2:?--scheme needs a value}"; shift 2 ;;
         --health-timeout) health_timeout="${2:?--health-timeout needs a value}"; shift 2 ;;
         --conform) conform="${2:?--conform needs a value}"; shift 2 ;;
         --report-dir) report_dir="${2:?--report-dir needs a value}"; shift 2 ;;
@@ -56,6 +61,10 @@ if [ -z "$url" ] && [ -z "$server_cmd" ]; then
     say "give --url URL or --server-cmd 'COMMAND' (see --help)"
     exit 2
 fi
+case "$scheme" in
+    ''|http|https) ;;
+    *) say "--scheme must be http or https (got '$scheme')"; exit 2 ;;
+esac
 case "$health_timeout" in
     ''|*[!0-9]*) say "--health-timeout must be a whole number of seconds (got '$health_timeout')"; exit 2 ;;
 esac
@@ -78,18 +87,34 @@ if [ ! -x "$conform" ]; then
 fi
 mkdir -p "$report_dir"
 
-# GET /health = 200? (curl when present, else bash's /dev/tcp for plain http)
+# The TLS trust chat-conform is given (--ca-file FILE or --insecure), as curl options
+curl_tls=()
+for ((i = 0; i < ${#extra[@]}; i++)); do
+    case "${extra[i]}" in
+        --ca-file) curl_tls=(--cacert "${extra[i + 1]:-}") ;;
+        --ca-file=*) curl_tls=(--cacert "${extra[i]#--ca-file=}") ;;
+        --insecure) curl_tls=(--insecure) ;;
+    esac
+done
+
+# GET /health = 200? (curl when present, else bash's /dev/tcp: a full check for plain http, a TCP
+# connect for https)
 healthy() {
     local base="${1%/}"
     if command -v curl > /dev/null 2>&1; then
-        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/health" 2>/dev/null)" = "200" ]
+        [ "$(curl -s -g -o /dev/null -w '%{http_code}' --max-time 2 "${curl_tls[@]}" "$base/health" 2>/dev/null)" = "200" ]
         return
     fi
-    local hostport="${base#http://}" host port
+    local hostport="${base#*://}" host port
     hostport="${hostport%%/*}"
     host="${hostport%:*}"
+    host="${host#[}"
+    host="${host%]}"
     port="${hostport##*:}"
     exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
+    case "$base" in
+        https://*) exec 3>&-; return 0 ;;
+    esac
     printf 'GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hostport" >&3
     local status
     status="$(timeout 2 head -n1 <&3 2>/dev/null || true)"
@@ -133,7 +158,7 @@ if [ -n "$server_cmd" ]; then
             exit 2
         fi
         if [ -z "$url" ]; then
-            found="$(grep -Eo 'https?://[^ ]+:[0-9]+' "$log" | head -n1 || true)"
+            found="$(grep -Eo "${scheme:-https?}://[^ ]+:[0-9]+" "$log" | head -n1 || true)"
             if [ -n "$found" ]; then
                 # A wildcard address is reached through loopback
                 url="$(echo "$found" | sed -E 's#//(0\.0\.0\.0|\[::\])#//127.0.0.1#')"

@@ -7,7 +7,7 @@ packages=(
   g++ cmake make ninja-build pkg-config git ca-certificates
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   nlohmann-json3-dev catch2 libbenchmark-dev libcli11-dev libssl-dev openssl
-  python3 procps
+  python3 procps nginx
 )
 # Extra sets, asked for by name: clang (sanitizer and clang presets), chromium (HTML render check),
 # wrk (REST throughput in benchmarks/capacity.sh).
@@ -33,5 +33,16 @@ else
   sudo=
 fi
 echo "install-deps: installing ${missing[*]}" >&2
+# nginx is only a test tool (the reverse proxy of the transport tests, which start their own on a
+# free port): its package must not start the system service on port 80, which would also fail
+# the install when port 80 is taken. A policy-rc.d that says "no" (exit 101) is the Debian way;
+# one the machine already has is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  trap '$sudo rm -f "$policy"' EXIT
+  printf '#!/bin/sh\n# ci/install-deps.sh: no service starts during this install\nexit 101\n' |
+    $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+fi
 $sudo apt-get update -q
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

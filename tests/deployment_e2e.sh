@@ -42,26 +42,10 @@ fail() {
   exit 1
 }
 
-# A CA, and server certificates it signs: good (localhost, 127.0.0.1, ::1), for another name,
-# and expired. EC keys: fast to make.
+# The test PKI (tests/test_pki.sh): CA, good, wrong-name and expired server certificates
+source "$(dirname "${BASH_SOURCE[0]}")/test_pki.sh"
 make_certs() {
-  local d=$work/pki
-  mkdir -p "$d"
-  (
-    cd "$d" || exit 1
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \
-      -out ca.pem -subj /CN=chat-test-ca -days 2 &&
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key \
-      -out server.csr -subj /CN=localhost &&
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n' >good.ext &&
-    printf 'subjectAltName=DNS:wrong.example\n' >wrong.ext &&
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 1 -days 2 \
-      -extfile good.ext -out good.pem &&
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 2 \
-      -extfile wrong.ext -out wrong.pem &&
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 3 -days -1 \
-      -extfile good.ext -out expired.pem
-  ) >"$work/openssl.log" 2>&1 || { cat "$work/openssl.log" >&2; fail "openssl could not make the test certificates"; }
+  make_test_pki "$work/pki" || fail "openssl could not make the test certificates"
 }
 
 # Starts chat-server with ARGS on port 0 and sets $port (and $server_pid).
