@@ -119,8 +119,11 @@ json build_result(const raw_result& r, const scenario& s) {
                   {"wall_seconds", r.cpu_wall_seconds},
                   {"runqueue_wait_seconds", r.runqueue_wait_seconds},
                   {"threads", s.threads},
+                  // getrusage() moves in clock ticks: over a window shorter than a quarter of
+                  // a second (a churn pool that finished during warm-up) the ratio is noise,
+                  // once seen as 1257%, so it is not judged.
                   {"utilization_max",
-                   r.cpu_wall_seconds > 0
+                   r.cpu_wall_seconds >= 0.25
                        ? r.cpu_seconds / (r.cpu_wall_seconds * static_cast<double>(s.threads))
                        : 0.0}};
     json counts = r.totals.to_json();

@@ -337,7 +337,52 @@ exchange(Stream& stream, const base_url& base, const std::string& method, const 
     co_return out;
 }
 
+template <class Stream>
+net::awaitable<raw_result> raw_on(Stream& stream, const base_url& base, const std::string& bytes,
+                                  milliseconds timeout, const request_options& opts) {
+    raw_result out;
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    error_code ec;
+    out.error = co_await open_stream(stream, base, opts, 0, ec);
+    if (ec) {
+        out.ec = ec;
+        co_return out;
+    }
+    auto [wec, wn] = co_await net::async_write(stream, net::buffer(bytes), use_tuple);
+    (void)wec;
+    (void)wn;
+    char chunk[4096];
+    for (;;) {
+        auto [rec, n] = co_await stream.async_read_some(net::buffer(chunk), use_tuple);
+        out.received.append(chunk, n);
+        if (rec) {
+            out.timed_out = rec == beast::error::timeout;
+            out.closed_by_peer = !out.timed_out;
+            break;
+        }
+    }
+    co_return out;
+}
+
 } // namespace
+
+net::awaitable<raw_result> raw_exchange(net::any_io_executor ex, const base_url& base,
+                                        std::string_view bytes_view, milliseconds timeout,
+                                        const request_options& opts) {
+    const std::string bytes(bytes_view);
+    if (!base.tls()) {
+        beast::tcp_stream stream(ex);
+        co_return co_await raw_on(stream, base, bytes, timeout, opts);
+    }
+    raw_result out;
+    auto ctx = tls_context(opts, out.error);
+    if (!ctx) {
+        out.ec = net::error::invalid_argument;
+        co_return out;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(ex, *ctx);
+    co_return co_await raw_on(stream, base, bytes, timeout, opts);
+}
 
 net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
                                          std::string_view method_view, std::string_view target_view,

@@ -291,7 +291,8 @@ public:
             auto r = classify(path, config_.max_name_bytes);
             res.result(http::status::ok);
             std::string body = R"({"data":{"room":)";
-            chat::append_json_string(body, r.room);
+            // Only HIST-4 is this mutant's: the echoed name stays valid UTF-8 (HTTP-6)
+            chat::append_json_string(body, chat::valid_utf8(r.room));
             body += R"(,"messages":[]}})";
             res.body() = std::move(body);
         }

@@ -24,12 +24,13 @@ const mutants::entry& entry_of(const std::string& name) {
 } // namespace
 
 TEST_CASE("Catalogue: a stack applies each member and breaks their union", "[mutant]") {
-    auto s = mutants::parse_selection("no-echo,history-99", nullptr);
+    auto s = mutants::parse_selection("no-echo,history-99,stale-room-count", nullptr);
     REQUIRE(s);
-    CHECK(s->names == std::vector<std::string>{"no-echo", "history-99"});
-    CHECK(s->faults ==
-          std::vector<mutants::fault>{mutants::fault::no_echo, mutants::fault::history_99});
-    CHECK(s->breaks == std::vector<std::string>{"HIST-1", "HIST-2", "MSG-1"});
+    CHECK(s->names == std::vector<std::string>{"no-echo", "history-99", "stale-room-count"});
+    CHECK(s->faults == std::vector<mutants::fault>{mutants::fault::no_echo,
+                                                   mutants::fault::history_99,
+                                                   mutants::fault::stale_room_count});
+    CHECK(s->breaks == std::vector<std::string>{"HIST-2", "MSG-1", "ROOM-4", "ROOM-5", "SLOW-2"});
     server_config c;
     c.history_limit = 10;
     auto hooks = mutants::make_hooks(*s, c);

@@ -1,5 +1,5 @@
 // LIMIT: oversized and malformed requests, and that they harm nobody else (SPEC.md section 10).
-// These need bytes no HTTP library sends, so they write to a plain TCP connection.
+// These need bytes no HTTP library sends, so they write raw bytes (over TLS for https://).
 #include "checks.hpp"
 
 #include "../check_context.hpp"
@@ -29,53 +29,19 @@ struct raw_answer {
     bool closed = false; // the server closed the connection after answering
 };
 
-// Writes `bytes` on a new connection and reads until the server closes it or the deadline.
+// Writes `bytes` on a new connection (TLS for https://) and reads until the server closes it or
+// the deadline.
 net::awaitable<raw_answer> raw_exchange(check_context& ctx, std::string bytes) {
     const auto& base = ctx.settings().target;
-    if (base.tls())
-        ctx.skip("this check writes malformed HTTP on a plain TCP connection; the target is "
-                 "https://");
-    raw_answer a;
-    auto ex = ctx.executor();
-    auto socket = std::make_shared<tcp::socket>(ex);
-    net::steady_timer timer(ex, ctx.io_timeout());
-    bool expired = false;
-    timer.async_wait([socket, &expired](boost::system::error_code ec) {
-        if (ec)
-            return;
-        expired = true;
-        boost::system::error_code ignored;
-        socket->close(ignored);
-    });
-    tcp::resolver resolver(ex);
-    auto [rec, endpoints] =
-        co_await resolver.async_resolve(base.host, base.port, net::as_tuple(net::use_awaitable));
-    if (rec) {
-        a.error = "cannot resolve " + base.host + ": " + rec.message();
-        co_return a;
-    }
-    auto [cec, ep] =
-        co_await net::async_connect(*socket, endpoints, net::as_tuple(net::use_awaitable));
-    if (cec) {
-        timer.cancel();
-        ctx.harness("cannot connect to " + base.host + ":" + base.port + ": " + cec.message());
-    }
     ctx.transcribe(">>", excerpt(bytes, 200) + " (" + std::to_string(bytes.size()) + " bytes)");
-    // The server may answer and close before reading everything: a failed write is fine.
-    co_await net::async_write(*socket, net::buffer(bytes), net::as_tuple(net::use_awaitable));
-    std::string in;
-    char chunk[4096];
-    while (true) {
-        auto [ec, n] =
-            co_await socket->async_read_some(net::buffer(chunk), net::as_tuple(net::use_awaitable));
-        in.append(chunk, n);
-        if (ec) {
-            a.closed = !expired;
-            break;
-        }
-    }
-    timer.cancel();
+    auto r = co_await chat::raw_exchange(ctx.executor(), base, bytes, ctx.io_timeout(),
+                                         ctx.settings().request);
+    if (r.ec)
+        ctx.harness("cannot connect to " + base.host_header() + ": " + r.error);
+    const auto& in = r.received;
     ctx.transcribe("<<", excerpt(in, 300));
+    raw_answer a;
+    a.closed = r.closed_by_peer;
     if (in.compare(0, 5, "HTTP/") == 0 && in.size() > 12)
         a.status = std::atoi(in.c_str() + 9);
     if (auto end = in.find("\r\n\r\n"); end != std::string::npos) {
@@ -89,7 +55,7 @@ net::awaitable<raw_answer> raw_exchange(check_context& ctx, std::string bytes) {
             a.content_type = value.substr(value.find_first_not_of(' '));
         }
     }
-    if (expired)
+    if (r.timed_out)
         a.error =
             "no answer and no close within " + std::to_string(ctx.io_timeout().count()) + " ms";
     co_return a;

@@ -79,6 +79,23 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
                                          std::string_view method, std::string_view target,
                                          milliseconds timeout);
 
+// What raw_exchange saw: every byte the server sent, and how the connection ended.
+struct raw_result {
+    boost::system::error_code ec; // the connection could not be made (nothing was sent)
+    std::string error;            // ec in words
+    std::string received;         // every byte the server sent, as it sent it
+    bool closed_by_peer = false;  // the server ended the connection (EOF, reset, close_notify)
+    bool timed_out = false;       // `timeout` passed with the connection still open
+};
+
+// Writes `bytes` exactly as given (malformed HTTP included) on a new connection to `base`, over
+// TLS for https:// (verified as `opts` says), and reads until the server ends the connection or
+// `timeout` passes. A write the server cuts short is not an error: it may answer and close
+// before reading everything.
+net::awaitable<raw_result> raw_exchange(net::any_io_executor ex, const base_url& base,
+                                        std::string_view bytes, milliseconds timeout,
+                                        const request_options& opts);
+
 // What a read on a WebSocket returns.
 struct ws_event {
     enum class kind { text, binary, closed, timeout, error } type = kind::error;
