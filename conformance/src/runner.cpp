@@ -185,8 +185,9 @@ private:
             s += ", which found " + run.clause + " violated: " + run.actual;
         else if (!run.actual.empty())
             s += ", which ended " + name_of(run.result) + ": " + run.actual;
-        if (!run.message.empty())
-            s += "; it had seen: " + run.message;
+        if (run.clause.empty() && !run.message.empty())
+            s += "; it had seen: " + run.message.substr(0, 200) +
+                 (run.message.size() > 200 ? "..." : "");
         for (auto it = run.transcript.rbegin(); it != run.transcript.rend(); ++it)
             if (it->direction.find("..") == std::string::npos) {
                 s += "; its last exchange: " + it->direction + " " + it->text.substr(0, 160);
