@@ -157,9 +157,16 @@ net::awaitable<void> router_names(check_context& ctx) {
     std::vector<peer> peers;
     for (std::size_t i = 0; i < names.size(); ++i) {
         auto p = co_await ctx.join(names[i], names[i], "N" + std::to_string(i));
-        // Act: each says something unique in its room
+        // Act: each says something unique in its room. ".." and "." are shared with every run
+        // against this server: their replay and other runs' messages come first, skip them.
         auto content = prefix + " in room #" + std::to_string(i);
-        auto m = co_await ctx.send_and_echo(p, content);
+        co_await ctx.send(p, content, "MSG-1");
+        chat_message m;
+        for (long k = 0;; ++k) {
+            m = co_await ctx.receive(p, "MSG-1", "its own message \"" + content + "\" back");
+            if (m.content == content || k > ctx.constants().history_limit + 50)
+                break;
+        }
         // Expect: the message names the decoded room and user
         if (m.room != names[i] || m.user != names[i])
             ctx.fail("CONN-3",
