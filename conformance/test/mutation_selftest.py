@@ -29,6 +29,11 @@ RUNNER_GAPS = {}
 DIES = {"crash-after-drop"}
 
 
+def timeout_scale():
+    """CHAT_CONFORM_TIMEOUT_SCALE: sanitizer builds run slower; the verdicts must not change."""
+    return float(os.environ.get("CHAT_CONFORM_TIMEOUT_SCALE", "1"))
+
+
 def load_catalogue(mutant_server):
     """{name: {"kind", "breaks", "description"[, "members"]}} from --list-mutants."""
     out = subprocess.run([mutant_server, "--list-mutants"], stdout=subprocess.PIPE, text=True,
@@ -134,7 +139,7 @@ def judge_mutant(args, catalogue, name):
     os.makedirs(args.work_dir, exist_ok=True)
     proc, url = start_server([args.mutant_server, "--address", "127.0.0.1", "--port", "0",
                               "--mutant", name], os.path.join(args.work_dir, name + ".server.log"))
-    extra = ["--timeout-scale", "2"] if "broadcast-delay-20ms" in name.split(",") else []
+    extra = ["--timeout-scale", str(timeout_scale() * (2 if "broadcast-delay-20ms" in name.split(",") else 1))]
     if variant:
         extra += ["--server-pid", str(proc.pid)]  # SHUT-1 too: a variant passes everything
     try:
@@ -180,7 +185,9 @@ def judge_reference(args):
                              os.path.join(args.work_dir, "reference.server.log"))
     try:
         # --server-pid: SHUT-1 is judged too (the server is stopped by the last check)
-        code, seconds, report, output, _ = run_conform(args, url, "reference", ["--server-pid", str(proc.pid)])
+        code, seconds, report, output, _ = run_conform(
+            args, url, "reference",
+            ["--server-pid", str(proc.pid), "--timeout-scale", str(timeout_scale())])
         proc.wait(timeout=15)
     finally:
         stop_server(proc)
