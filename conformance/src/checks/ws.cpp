@@ -93,7 +93,8 @@ net::awaitable<void> invalid_utf8(check_context& ctx) {
     auto room = ctx.room();
     auto a = co_await ctx.join(room, ctx.user("alice"), "A");
     auto b = co_await ctx.join(room, ctx.user("bob"), "B");
-    co_await ctx.send_text(a, "{\"content\":\"bad \xC3\x28 utf-8 \xFF\"}", "WS-3");
+    const std::string invalid = "{\"content\":\"bad \xC3\x28 utf-8 \xFF\"}";
+    co_await a.ws->send_text(invalid, ctx.io_timeout()); // judged by the close that follows
     co_await expect_close(ctx, a, 1007, "WS-3", "after a text message that is not valid UTF-8");
     co_await ctx.send(b, "after invalid utf-8", "MSG-1");
     co_await expect_next(ctx, b, "after invalid utf-8", "WS-3",
@@ -108,8 +109,9 @@ net::awaitable<void> too_big(check_context& ctx) {
     auto b = co_await ctx.join(room, ctx.user("bob"), "B");
     // One frame of MAX_MESSAGE_BYTES + 1
     auto frame = encode_client_frame(std::string(max + 1 - encode_client_frame("").size(), 'x'));
-    if (auto ec = co_await a.ws->send_text(frame, ctx.io_timeout()); ec && a.ws->is_open())
-        ctx.fail("WS-4", "A can send its message", "sending failed: " + ec.message());
+    // The server may close before it has read the whole frame (RFC 6455 7.1.1 lets it): a
+    // write cut short is no verdict; its close frame, read next, is.
+    co_await a.ws->send_text(frame, ctx.io_timeout());
     co_await expect_close(ctx, a, 1009, "WS-4",
                           "after a message of " + std::to_string(max + 1) +
                               " bytes (MAX_MESSAGE_BYTES + 1)");
@@ -118,8 +120,7 @@ net::awaitable<void> too_big(check_context& ctx) {
     std::vector<std::string> parts;
     for (std::size_t at = 0; at < frame.size(); at += 4096)
         parts.push_back(frame.substr(at, 4096));
-    if (auto ec = co_await c.ws->send_fragmented(parts, ctx.io_timeout()); ec && c.ws->is_open())
-        ctx.fail("WS-4", "C can send its fragmented message", "sending failed: " + ec.message());
+    co_await c.ws->send_fragmented(parts, ctx.io_timeout());
     co_await expect_close(ctx, c, 1009, "WS-4",
                           "after a message of " + std::to_string(max + 1) + " bytes sent in " +
                               std::to_string(parts.size()) + " fragments");
