@@ -1,4 +1,5 @@
-// What the renderers say about a document as a whole: counts by outcome and which outcome the verdict line stands for.
+// What the renderers say about a document as a whole: counts by outcome and which outcome the
+// verdict line stands for.
 #pragma once
 
 #include "chat/reports/document.hpp"

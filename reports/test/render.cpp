@@ -462,7 +462,8 @@ TEST_CASE("write_all: errors name the path", "[write]") {
 
 TEST_CASE("Every format shows the highlights under the verdict", "[html][markdown][junit]") {
     auto doc = sample_document();
-    doc.highlights = {"TARGET: it died <right> after slow.x", "HIST-2 (MUST) violated, proved by a"};
+    doc.highlights = {"TARGET: it died <right> after slow.x",
+                      "HIST-2 (MUST) violated, proved by a"};
     const auto html = to_html(doc);
     CHECK(html.find("<ul class=\"highlights\"><li>TARGET: it died &lt;right&gt; after slow.x</li>"
                     "<li>HIST-2 (MUST) violated, proved by a</li></ul>") != std::string::npos);
