@@ -88,14 +88,10 @@ public:
 
     // An HTTP response (the body by Content-Length).
     net::awaitable<raw_response> read_response(std::chrono::milliseconds d) {
-        raw_response r;
         const auto deadline = std::chrono::steady_clock::now() + d;
-        std::size_t end = 0;
-        while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
-            if (!co_await fill(deadline))
-                co_return r;
-        r.head = buffer_.substr(0, end + 4);
-        buffer_.erase(0, end + 4);
+        raw_response r = co_await read_head(d);
+        if (r.head.empty())
+            co_return r;
         std::size_t length = 0;
         for (auto name : {"Content-Length: ", "content-length: "})
             if (auto at = r.head.find(name); at != std::string::npos)
@@ -105,8 +101,6 @@ public:
                 co_return r;
         r.body = buffer_.substr(0, length);
         buffer_.erase(0, length);
-        if (r.head.size() > 12 && r.head.compare(0, 5, "HTTP/") == 0)
-            r.status = std::atoi(r.head.c_str() + 9);
         co_return r;
     }
 
