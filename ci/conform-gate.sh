@@ -123,16 +123,22 @@ healthy() {
 }
 
 server_pid=""
+# Alive and not a zombie: a server SHUT-1 stopped is our unreaped child, which kill -0 still finds.
+server_alive() {
+    local state
+    state="$(ps -o stat= -p "$server_pid" 2>/dev/null)" || return 1
+    case "$state" in Z*) return 1 ;; *) return 0 ;; esac
+}
 stop_server() {
     [ -n "$server_pid" ] || return 0
-    if kill -0 "$server_pid" 2>/dev/null; then
+    if server_alive; then
         say "stopping the server (pid $server_pid)"
         kill -TERM "$server_pid" 2>/dev/null || true
         for _ in $(seq 1 100); do
-            kill -0 "$server_pid" 2>/dev/null || break
+            server_alive || break
             sleep 0.1
         done
-        if kill -0 "$server_pid" 2>/dev/null; then
+        if server_alive; then
             say "the server ignored SIGTERM for 10 s; killing it"
             kill -KILL "$server_pid" 2>/dev/null || true
         fi
@@ -152,7 +158,7 @@ if [ -n "$server_cmd" ]; then
     server_pid=$!
     deadline=$((SECONDS + health_timeout))
     while :; do
-        if ! kill -0 "$server_pid" 2>/dev/null; then
+        if ! server_alive; then
             say "the server exited before becoming healthy; last lines of $log:"
             tail -n 20 "$log" >&2 || true
             exit 2

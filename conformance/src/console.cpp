@@ -131,10 +131,16 @@ run_observer console::observer() {
 void console::summary(const run_outcome& run, const run_settings& settings,
                       const std::vector<std::filesystem::path>& written) {
     if (verbosity_ == verbosity::quiet) {
-        // Quiet still names every problem, one line each.
+        // Quiet still names every problem, one line each; checks that never ran (the target
+        // unreachable or dead) are one line together, not one identical line each.
+        std::size_t not_run = 0;
         for (const auto& r : run.results)
             if (r.selected && r.combined != outcome::pass && r.combined != outcome::skip) {
                 const auto* rep = r.representative();
+                if (rep && rep->actual.rfind("not run: ", 0) == 0) {
+                    ++not_run;
+                    continue;
+                }
                 std::cout << name_of(r.combined) << " " << r.definition->id
                           << (rep && !rep->clause.empty() ? " [" + rep->clause + "]"
                               : rep && !rep->blocked_by.empty()
@@ -142,6 +148,9 @@ void console::summary(const run_outcome& run, const run_settings& settings,
                                   : std::string())
                           << ": " << (rep ? rep->actual : std::string()) << "\n";
             }
+        if (not_run > 0)
+            std::cout << "ERROR " << not_run << " check" << (not_run == 1 ? "" : "s")
+                      << " not run: " << run.target_problem << "\n";
     }
     int unselected = 0;
     for (const auto& r : run.results)

@@ -280,7 +280,9 @@ int main(int argc, char** argv) {
         auto target = chat::parse_base_url(url, &why);
         if (!target)
             throw usage_error("URL '" + url + "' is not a server base URL: " + why +
-                              " (expected e.g. http://127.0.0.1:8082)");
+                              (why.find("expected e.g.") == std::string::npos
+                                   ? " (expected e.g. http://127.0.0.1:8082)"
+                                   : ""));
         s.target = *target;
         s.target_text = url;
         require_range("--jobs", s.jobs, 1, 64);

@@ -399,7 +399,8 @@ chat::reports::document to_document(const json& doc) {
     const auto& sc = doc["scenario"];
     d.title = "chat-load: " + sc.value("url", std::string{}) + ", " +
               count(doc["plan"].value("clients", std::uint64_t{0})) + " clients in " +
-              count(doc["plan"].value("rooms", std::uint64_t{0})) + " rooms";
+              count(doc["plan"].value("rooms", std::uint64_t{0})) +
+              (doc["plan"].value("rooms", std::uint64_t{0}) == 1 ? " room" : " rooms");
     const auto verdict = doc.value("verdict", std::string{"?"});
     std::string line = verdict + ": ";
     const auto& lat = doc["summary"]["latency_us"];
@@ -440,7 +441,7 @@ chat::reports::document to_document(const json& doc) {
         totals.rows.push_back({k, count(t.value(k, std::uint64_t{0}))});
     totals.rows.push_back(
         {"delivery", t["delivery"].is_null() ? "n/a" : num(t["delivery"].get<double>())});
-    totals.rows.push_back({"delivered/s", num(t.value("delivered_per_s", 0.0))});
+    totals.rows.push_back({"delivered/s", fixed(t.value("delivered_per_s", 0.0), 0)});
     d.tables.push_back(std::move(totals));
 
     rep::table lt{
