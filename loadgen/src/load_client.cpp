@@ -383,12 +383,7 @@ bool load_client::parse_frames(std::string_view data, std::size_t& used) {
             if (close_sent_) {
                 finish();
             } else {
-                // The server closed on us: answer, then count the drop.
-                const int code = f.payload.size() >= 2
-                                     ? (static_cast<unsigned char>(f.payload[0]) << 8) |
-                                           static_cast<unsigned char>(f.payload[1])
-                                     : 1005;
-                (void)code;
+                // The server closed on us (whatever its code): answer, then count the drop.
                 peer_gone(false, error_kind::closed_by_server);
             }
             return false;

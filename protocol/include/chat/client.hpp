@@ -40,7 +40,7 @@ using transcript_sink = std::function<void(const wire_event&)>;
 
 // What every HTTP and upgrade request carries, and how TLS (https://, wss://) is verified.
 struct request_options {
-    request_options() {} // not an aggregate: see the GCC 12 note above
+    request_options() {} // not an aggregate: see the GCC 12 note below
     std::vector<std::pair<std::string, std::string>> headers; // extra "Name: value" pairs
     std::string origin;                                       // Origin header when non-empty
     std::string ca_file;   // PEM file of trusted CAs; "" uses the system's store
