@@ -119,6 +119,14 @@ public:
         for (const auto* phase : {&first, &last}) {
             if (!problem_.empty())
                 break;
+            // Alive before the checks that may kill it: a death now is not theirs
+            if (phase == &last && !last.empty())
+                if (auto p = co_await probe(settings_, scale(settings_, 2000), false)) {
+                    set_problem("the target stopped answering before the checks that may "
+                                "stop it ran: " +
+                                *p);
+                    break;
+                }
             for (int rep = 1; rep <= std::max(1, settings_.repeat); ++rep)
                 for (auto i : *phase)
                     queue_.emplace_back(i, rep);

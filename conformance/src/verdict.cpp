@@ -133,13 +133,18 @@ std::vector<clause_verdict> clause_verdicts(const std::vector<check_result>& res
             v.result = "UNJUDGED";
         out.push_back(std::move(v));
     }
-    // How many checks each clause's failure blocked: the root causes come first.
-    for (const auto& r : results)
+    // How many checks each clause's failure blocked (each check once, whatever --repeat):
+    // the root causes come first.
+    for (const auto& r : results) {
+        std::vector<std::string> blockers;
         for (const auto& run : r.runs)
             if (run.result == outcome::blocked)
-                for (auto& v : out)
-                    if (v.definition->id == run.blocked_by)
-                        ++v.blocks;
+                add_once(blockers, run.blocked_by);
+        for (const auto& b : blockers)
+            for (auto& v : out)
+                if (v.definition->id == b)
+                    ++v.blocks;
+    }
     return out;
 }
 

@@ -429,7 +429,8 @@ struct ws_client::impl {
     using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
     impl(net::any_io_executor e, base_url b, transcript_sink s)
-        : ex(std::move(e)), base(std::move(b)), sink(std::move(s)), write_done(ex) {}
+        : ex(std::move(e)), base(std::move(b)), sink(std::move(s)),
+          write_done(ex, net::steady_timer::time_point::max()) {}
 
     net::any_io_executor ex;
     base_url base;
@@ -455,14 +456,16 @@ struct ws_client::impl {
 
     // Writes `bytes` (whole frames) once no other write is under way: a pong a read sends
     // never interleaves with a message another coroutine is writing.
-    net::awaitable<error_code> write(std::string bytes, milliseconds timeout) {
+    // Once a close arrived only the close handshake's own frames go out (`closing`).
+    net::awaitable<error_code> write(std::string bytes, milliseconds timeout,
+                                     bool closing = false) {
+        // cancel() wakes every waiter and leaves the expiry (never) as it is
         while (writing) {
-            write_done.expires_at(net::steady_timer::time_point::max());
             error_code ignored;
             co_await write_done.async_wait(net::redirect_error(net::use_awaitable, ignored));
         }
-        if (!has_stream())
-            co_return net::error::not_connected;
+        if (!has_stream() || ((closed || close_sent) && !closing))
+            co_return net::error::not_connected; // RFC 6455 5.5.1: nothing after the close
         writing = true;
         lowest().expires_after(timeout);
         auto [ec, n] = co_await with_stream(
@@ -525,7 +528,7 @@ struct ws_client::impl {
             std::string frame;
             append(frame, ws::opcode::close, true, ws::close_payload(code));
             record(sink, wire_event::kind::control, "close sent: " + std::to_string(code));
-            co_await write(std::move(frame), timeout);
+            co_await write(std::move(frame), timeout, true);
         }
         drop();
     }
@@ -551,6 +554,7 @@ struct ws_client::impl {
             ev.type = ws_event::kind::error;
             record(sink, wire_event::kind::note,
                    "the connection ended without a close frame: " + ec.message());
+            drop();
         }
         return ev;
     }
@@ -561,7 +565,9 @@ struct ws_client::impl {
             co_return *closed;
         if (!has_stream() || !parser)
             co_return ws_event{ws_event::kind::error, {}, 0, {}, net::error::not_connected, {}};
-        lowest().expires_after(timeout);
+        // One deadline for the whole read, whatever pings are answered on the way
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        lowest().expires_at(deadline);
         for (;;) {
             // Parse what is buffered, up to its first event
             ws::frame_parser::event ev;
@@ -572,6 +578,7 @@ struct ws_client::impl {
                 auto out = co_await on_event(ev, timeout, until_close);
                 if (out)
                     co_return *out;
+                lowest().expires_at(deadline);
                 continue;
             }
             input.clear();
@@ -611,7 +618,6 @@ struct ws_client::impl {
             std::string pong;
             append(pong, ws::opcode::pong, true, ev.payload);
             co_await write(std::move(pong), timeout);
-            lowest().expires_after(timeout);
             co_return std::nullopt;
         }
         case kind::pong:
@@ -641,7 +647,7 @@ struct ws_client::impl {
                        ev.code == ws::close_code::no_status || !ws::close_code_allowed(ev.code)
                            ? std::string()
                            : ws::close_payload(ev.code));
-                if (auto wec = co_await write(std::move(frame), timeout))
+                if (auto wec = co_await write(std::move(frame), timeout, true))
                     record(sink, wire_event::kind::note,
                            "after the close frame the connection ended with: " + wec.message());
             }
@@ -668,6 +674,10 @@ struct ws_client::impl {
 
     // After both close frames: TLS close_notify (bounded), then TCP.
     net::awaitable<void> finish_close(milliseconds timeout) {
+        while (writing) { // no TLS shutdown while a write is under way
+            error_code ignored;
+            co_await write_done.async_wait(net::redirect_error(net::use_awaitable, ignored));
+        }
         if (tls) {
             lowest().expires_after(std::min(timeout, milliseconds(1000)));
             auto [ec] = co_await tls->async_shutdown(use_tuple);
@@ -728,11 +738,24 @@ struct ws_client::impl {
             drop(); // declined: the response is the result
             co_return out;
         }
-        if (res[http::field::sec_websocket_accept] != ws::accept_key(key)) {
+        // RFC 6455 4.1: the client fails the connection unless the 101 is HTTP/1.1 and says
+        // Upgrade: websocket, Connection: upgrade and the Sec-WebSocket-Accept of our key.
+        std::string wrong;
+        if (res.version() != 11)
+            wrong = "is not HTTP/1.1";
+        else if (!beast::iequals(res[http::field::upgrade], "websocket"))
+            wrong =
+                "has Upgrade \"" + std::string(res[http::field::upgrade]) + "\", not \"websocket\"";
+        else if (!http::token_list{res[http::field::connection]}.exists("upgrade"))
+            wrong = "has Connection \"" + std::string(res[http::field::connection]) +
+                    "\" without the token \"upgrade\"";
+        else if (res[http::field::sec_websocket_accept] != ws::accept_key(key))
+            wrong = "has Sec-WebSocket-Accept \"" +
+                    std::string(res[http::field::sec_websocket_accept]) + "\", not \"" +
+                    ws::accept_key(key) + "\"";
+        if (!wrong.empty()) {
             out.ec = net::error::invalid_argument;
-            out.error = "the 101 answer's Sec-WebSocket-Accept is \"" +
-                        std::string(res[http::field::sec_websocket_accept]) + "\", not \"" +
-                        ws::accept_key(key) + "\" (RFC 6455 4.2.2)";
+            out.error = "the 101 answer " + wrong + " (RFC 6455 4.1, 4.2.2)";
             record(sink, wire_event::kind::note, out.error);
             drop();
             co_return out;
@@ -875,7 +898,7 @@ net::awaitable<ws_event> ws_client::close(int code, milliseconds timeout) {
         std::string frame;
         impl::append(frame, ws::opcode::close, true,
                      ws::close_payload(static_cast<std::uint16_t>(code)));
-        if (auto ec = co_await d.write(std::move(frame), timeout); ec && !d.closed)
+        if (auto ec = co_await d.write(std::move(frame), timeout, true); ec && !d.closed)
             co_return d.ended(ec);
     }
     // Wait for the server's close, skipping the messages still on their way

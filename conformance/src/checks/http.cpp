@@ -152,9 +152,10 @@ net::awaitable<void> utf8_bodies(check_context& ctx) {
         {ctx.path("/ws?room=" + tag + "&user=\xC3\x28"), "a raw invalid UTF-8 sequence in user"},
     };
     for (const auto& [target, what] : probes) {
-        auto r = co_await ctx.request("GET", target, "HTTP-6");
+        // A server may drop such a request without answering: no JSON, nothing to judge here.
+        auto r = co_await ctx.try_request("GET", target);
         // A body that does not claim to be JSON is HTTP-4's matter, not this clause's.
-        if (r.body.empty() || !is_json_content_type(r.content_type))
+        if (!r.ok() || r.body.empty() || !is_json_content_type(r.content_type))
             continue;
         if (auto problem = json_problem(r.body))
             ctx.fail("HTTP-6",
