@@ -71,7 +71,8 @@ TEST_CASE("Report verdicts: a clause FAILs only where a check that names it saw 
     // ORD-2 and ORD-3 have other checks that passed
     CHECK(v["ORD-3"] == "PASS");
     CHECK(v["HIST-2"] == "PASS");
-    auto causes = root_causes(clause_verdicts(run.results));
+    const auto verdicts = clause_verdicts(run.results); // root_causes points into it
+    auto causes = root_causes(verdicts);
     REQUIRE(causes.size() == 2);
     CHECK(causes[0]->definition->id == "MSG-2");
     CHECK(causes[0]->blocks == 1);
