@@ -105,8 +105,9 @@ healthy() {
         [ "$(curl -s -g -o /dev/null -w '%{http_code}' --max-time 2 "${curl_tls[@]}" "$base/health" 2>/dev/null)" = "200" ]
         return
     fi
-    local hostport="${base#*://}" host port
-    hostport="${hostport%%/*}"
+    local rest="${base#*://}" hostport host port path
+    hostport="${rest%%/*}"
+    path="${rest#"$hostport"}" # the base path ("/chat/v1"), or empty
     host="${hostport%:*}"
     host="${host#[}"
     host="${host%]}"
@@ -115,7 +116,7 @@ healthy() {
     case "$base" in
         https://*) exec 3>&-; return 0 ;;
     esac
-    printf 'GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hostport" >&3
+    printf 'GET %s/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$hostport" >&3
     local status
     status="$(timeout 2 head -n1 <&3 2>/dev/null || true)"
     exec 3>&-
