@@ -85,7 +85,7 @@ std::vector<clause_verdict> clause_verdicts(const std::vector<check_result>& res
         clause_verdict v;
         v.definition = &cl;
         bool selected = false, pass = false, error = false, timeout = false, flaky = false;
-        bool blocked = false;
+        bool blocked = false, all_skipped = true;
         for (const auto& r : results) {
             if (!r.definition->judges(cl.id))
                 continue;
@@ -109,6 +109,7 @@ std::vector<clause_verdict> clause_verdicts(const std::vector<check_result>& res
             }
             pass |= r.combined == outcome::pass ||
                     (r.combined == outcome::warn && r.runs.front().clause != cl.id);
+            all_skipped = all_skipped && r.combined == outcome::skip;
             error |= r.combined == outcome::error;
             timeout |= r.combined == outcome::timeout;
             flaky |= r.combined == outcome::flaky;
@@ -117,7 +118,7 @@ std::vector<clause_verdict> clause_verdicts(const std::vector<check_result>& res
             v.result = "UNCOVERED";
         else if (!v.proven_by.empty())
             v.result = cl.strength == level::must ? "FAIL" : "WARN";
-        else if (!selected)
+        else if (!selected || all_skipped) // not selected, or not applicable to this server
             v.result = "SKIP";
         else if (error)
             v.result = "ERROR";

@@ -61,8 +61,8 @@ std::string name_of(outcome o);
 struct clause_verdict {
     const clause* definition = nullptr;
     // PASS, FAIL (a MUST seen violated), WARN (a SHOULD seen violated), BLOCKED, ERROR,
-    // TIMEOUT, FLAKY, SKIP (no check of it selected), UNJUDGED (its checks ended on another
-    // clause before judging it), UNCOVERED (no check in the catalogue).
+    // TIMEOUT, FLAKY, SKIP (no check of it selected or applicable), UNJUDGED (its checks ended on
+    // another clause before judging it), UNCOVERED (no check in the catalogue).
     std::string result;
     std::vector<std::string> proven_by;  // checks that observed the violation
     std::vector<std::string> checks;     // every check that covers it
