@@ -44,22 +44,14 @@ fail() {
 
 # The test PKI (tests/test_pki.sh): CA, good, wrong-name and expired server certificates
 source "$(dirname "${BASH_SOURCE[0]}")/test_pki.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/test_server.sh"
 make_certs() {
   make_test_pki "$work/pki" || fail "openssl could not make the test certificates"
 }
 
 # Starts chat-server with ARGS on port 0 and sets $port (and $server_pid).
 start_server() {
-  "$server_bin" --port 0 --log-level warn "$@" >"$work/server.out" 2>"$work/server.err" &
-  server_pid=$!
-  port=
-  for _ in $(seq 100); do
-    port=$(sed -n 's/^chat-server listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$work/server.out")
-    [ -n "$port" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  fail "chat-server did not start: $(cat "$work/server.err")"
+  start_chat_server "$server_bin" "$work" "$@" || fail "chat-server did not start"
 }
 
 # Runs the tool against URL with extra ARGS; sets $rc. Output in tool.out / tool.err.

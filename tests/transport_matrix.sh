@@ -20,6 +20,7 @@ gate=$source_dir/ci/conform-gate.sh
 smoke_ini=$source_dir/loadgen/scenarios/smoke.ini
 prefix=/chat/v1
 source "$here/test_pki.sh"
+source "$here/test_server.sh"
 
 server_bin= conform_bin= load_bin= report_dir=
 while [ $# -gt 2 ]; do
@@ -94,16 +95,7 @@ port_open() {
 
 # Starts chat-server on port 0 with ARGS; sets $server_pid and $port.
 start_server() {
-  "$server_bin" --port 0 --log-level warn "$@" >"$report_dir/server.out" 2>"$report_dir/server.err" &
-  server_pid=$!
-  port=
-  for _ in $(seq 300); do
-    port=$(sed -n 's/^chat-server listening on http:\/\/[^ ]*:\([0-9][0-9]*\).*/\1/p' "$report_dir/server.out")
-    [ -n "$port" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  fail "chat-server did not start within 30 s: $(cat "$report_dir/server.err")"
+  start_chat_server "$server_bin" "$report_dir" "$@" || fail "chat-server did not start"
 }
 
 nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
