@@ -27,7 +27,7 @@ Usage: conform-gate.sh (--url URL | --server-cmd 'COMMAND') [options] [-- chat-c
   --health-timeout S    seconds to wait for GET /health = 200 (default 30)
   --conform PATH        the chat-conform binary (default: $CHAT_CONFORM, else chat-conform on
                         PATH, else build/release/conformance/chat-conform)
-  --report-dir DIR      where reports go (default: conformance-report)
+  -o, --report-dir DIR  where reports go (default: chat-conform-report, as chat-conform run)
   --no-shutdown-check   do not pass --server-pid (SHUT-1 is then SKIP; the gate stops the server)
   -h, --help            this text
 Everything after -- goes to `chat-conform run` (e.g. --history-limit 50 --strict --jobs 2).
@@ -38,7 +38,7 @@ USAGE
 
 say() { echo "conform-gate: $*" >&2; }
 
-url="" server_cmd="" port="" scheme="" health_timeout=30 report_dir="conformance-report" shutdown_check=1
+url="" server_cmd="" port="" scheme="" health_timeout=30 report_dir="chat-conform-report" shutdown_check=1
 conform="${CHAT_CONFORM:-}"
 extra=()
 while [ $# -gt 0 ]; do
@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
         --scheme) scheme="${2:?--scheme needs a value}"; shift 2 ;;
         --health-timeout) health_timeout="${2:?--health-timeout needs a value}"; shift 2 ;;
         --conform) conform="${2:?--conform needs a value}"; shift 2 ;;
-        --report-dir) report_dir="${2:?--report-dir needs a value}"; shift 2 ;;
+        -o|--report-dir) report_dir="${2:?--report-dir needs a value}"; shift 2 ;;
         --no-shutdown-check) shutdown_check=0; shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; extra=("$@"); break ;;

@@ -6,6 +6,7 @@
 #include "runner.hpp"
 #include "selection.hpp"
 
+#include "chat/cli.hpp"
 #include "chat/reports/render.hpp"
 #include "chat/url.hpp"
 
@@ -14,7 +15,6 @@
 
 #include <iostream> // cout, cerr
 #include <random>   // random_device
-#include <set>      // set
 
 #ifndef CHAT_CONFORM_VERSION
 #define CHAT_CONFORM_VERSION "0.0.0"
@@ -45,16 +45,8 @@ std::string random_run_id() {
     return id;
 }
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-template <class T>
-void require_range(const char* flag, T value, T low, T high, const char* what = "") {
-    if (value < low || value > high)
-        throw usage_error(std::string(flag) + " must be between " + std::to_string(low) + " and " +
-                          std::to_string(high) + what + " (got " + std::to_string(value) + ")");
-}
+using chat::cli::usage_error;
+using namespace std::chrono_literals;
 
 void check_patterns(const char* flag, const std::vector<std::string>& patterns) {
     for (const auto& p : conf::unmatched_patterns(patterns))
@@ -140,11 +132,12 @@ int main(int argc, char** argv) {
 
     conf::run_settings s;
     std::string url;
-    std::vector<std::string> formats;
-    std::string report_dir = "chat-conform-report";
-    bool quiet = false, verbose = false, no_report = false;
+    chat::cli::report_options report;
+    bool quiet = false, verbose = false;
     int max_message_bytes = static_cast<int>(s.constants.max_message_bytes);
     int max_name_bytes = static_cast<int>(s.constants.max_name_bytes);
+    std::chrono::milliseconds max_run_time = 0ms, settle{s.constants.settle_ms},
+                              shutdown{s.constants.shutdown_ms}, clock_skew{s.clock_skew_ms};
 
     auto* run = app.add_subcommand("run", "Run the checks against a server (base URL).");
     run->add_option(
@@ -163,69 +156,80 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
     run->add_flag("--strict", s.strict, "SHOULD failures (WARN) fail the run too (exit 1)");
     run->add_option("-j,--jobs", s.jobs,
-                    "Checks run in parallel (1-64; every check uses its own rooms, so they never "
+                    "Checks run in parallel (every check uses its own rooms, so they never "
                     "interfere)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::between(1, 64));
     run->add_option("--repeat", s.repeat,
-                    "Run every check N times (1-1000); a check whose verdict changes is FLAKY")
-        ->capture_default_str();
+                    "Run every check N times; a check whose verdict changes is FLAKY")
+        ->capture_default_str()
+        ->check(chat::cli::between(1, 1000));
     run->add_option("--timeout-scale", s.timeout_scale,
-                    "Multiply every deadline by X (>0, up to 100): >1 for slow or remote targets")
-        ->capture_default_str();
-    run->add_option(
-           "--max-run-time", s.max_run_seconds,
-           "Hard limit on the whole run in seconds; 0 derives it from the selected checks' "
-           "deadlines, --jobs and --repeat")
-        ->capture_default_str();
+                    "Multiply every deadline by X (>1 for slow or remote targets)")
+        ->capture_default_str()
+        ->check(chat::cli::between(0.01, 100));
+    chat::cli::add_duration(*run, "--max-run-time", max_run_time,
+                            "Hard limit on the whole run; 0 derives it from the selected checks' "
+                            "deadlines, --jobs and --repeat",
+                            0ms, 24h);
     auto* k =
         run->add_option_group("SPEC.md constants", "The server's implementation-defined constants");
     k->add_option("--history-limit", s.constants.history_limit,
                   "HISTORY_LIMIT: messages kept per room")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::between(1, 100000));
     k->add_option("--send-queue", s.constants.send_queue,
                   "SEND_QUEUE: messages a client's queue holds before it is dropped")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::between(1, 1000000));
     k->add_option("--max-message-bytes", max_message_bytes,
                   "MAX_MESSAGE_BYTES: largest message a client may send")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::between(64, 64 * 1024 * 1024));
     k->add_option("--max-name-bytes", max_name_bytes,
                   "MAX_NAME_BYTES: longest room or user, decoded")
-        ->capture_default_str();
-    k->add_option("--settle-ms", s.constants.settle_ms,
-                  "SETTLE_MS: how soon a membership change shows in GET /api/rooms")
-        ->capture_default_str();
-    k->add_option("--shutdown-ms", s.constants.shutdown_ms,
-                  "SHUTDOWN_MS: longest graceful shutdown")
-        ->capture_default_str();
-    run->add_option("--clock-skew-ms", s.clock_skew_ms,
-                    "Tolerated difference between this machine's clock and the server's when "
-                    "judging timestamps (MSG-3)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::between(1, 65536));
+    chat::cli::add_duration(*k, "--settle", settle,
+                            "SETTLE_MS: how soon a membership change shows in GET /api/rooms", 0ms,
+                            10min);
+    chat::cli::add_duration(*k, "--shutdown-time", shutdown,
+                            "SHUTDOWN_MS: longest graceful shutdown", 0ms, 10min);
+    // The names of release 0.1, in milliseconds, kept for scripts (hidden from --help).
+    k->add_option("--settle-ms", s.constants.settle_ms)
+        ->group("")
+        ->check(chat::cli::between(0, 600000));
+    k->add_option("--shutdown-ms", s.constants.shutdown_ms)
+        ->group("")
+        ->check(chat::cli::between(0, 600000));
+    chat::cli::add_duration(*run, "--clock-skew", clock_skew,
+                            "Tolerated difference between this machine's clock and the "
+                            "server's when judging timestamps (MSG-3)",
+                            0ms, 24h);
+    run->add_option("--clock-skew-ms", s.clock_skew_ms)
+        ->group("")
+        ->check(chat::cli::between(0, 86400000));
     run->add_option(
            "--server-pid", s.server_pid,
            "PID of the server under test, on this machine. Enables shut.graceful (SHUT-1): "
            "after every other check it sends the server SIGTERM and judges the shutdown, so "
            "the server is STOPPED at the end. Without it SHUT-1 is SKIP. "
            "ci/conform-gate.sh --server-cmd passes it.")
-        ->type_name("PID");
+        ->type_name("PID")
+        ->check(chat::cli::between(1, 1 << 30));
     run->add_option("--shutdown-signal", s.shutdown_signal,
                     "Signal shut.graceful sends: TERM or INT")
-        ->capture_default_str();
-    run->add_option("--report-dir", report_dir, "Directory for the reports (created if missing)")
-        ->capture_default_str();
-    run->add_option(
-           "--format", formats,
-           "Report formats, comma-separated or repeated: json, junit, html, md (default: all)")
-        ->delimiter(',')
-        ->type_name("LIST");
-    run->add_flag("--no-report", no_report, "Write no report files");
+        ->capture_default_str()
+        ->check(chat::cli::one_of({"TERM", "INT"}));
+    chat::cli::add_report_options(*run, report, "chat-conform");
     run->add_option(
            "--run-id", s.run_id,
            "Prefix of every room this run creates (letters, digits, '-', '_'; at most 24); "
            "default: random")
         ->type_name("ID");
     run->add_option("--ca-file", s.request.ca_file,
-                    "PEM file of CAs trusted for https:// and wss://");
+                    "PEM file of CAs trusted for https:// and wss://")
+        ->check(CLI::ExistingFile);
     run->add_flag("--insecure", s.request.insecure,
                   "Do not verify the server's TLS certificate (a warning is printed)");
     std::vector<std::string> headers;
@@ -239,9 +243,10 @@ int main(int argc, char** argv) {
     run->add_option("--origin", s.request.origin,
                     "Origin header on every HTTP request and WebSocket upgrade")
         ->type_name("URL");
-    run->add_flag("-q,--quiet", quiet, "Print only problems and the verdict");
+    auto* quiet_flag = chat::cli::add_quiet_flag(*run, quiet);
     run->add_flag("-v,--verbose", verbose,
-                  "Also print each repetition and the wire transcript of problems");
+                  "Also print each repetition and the wire transcript of problems")
+        ->excludes(quiet_flag);
     run->footer(std::string(outcomes_help) + "\n\n" + exit_codes_help);
 
     bool list_json = false;
@@ -255,27 +260,13 @@ int main(int argc, char** argv) {
         ->type_name("GLOB")
         ->allow_extra_args(false);
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::cerr << "chat-conform: " << e.what()
-                  << "\nRun `chat-conform --help` or `chat-conform run --help`.\n";
-        return conf::exit_incomplete;
-    }
-
-    try {
+    return chat::cli::run_main(app, argc, argv, "chat-conform", [&]() -> int {
         if (list->parsed()) {
             check_patterns("--only", list_only);
             check_patterns("--exclude", list_exclude);
             return list_catalogue(list_json, list_only, list_exclude);
         }
-        // Validate the run's flags, naming flag and value
+        // Validate what CLI11 cannot, naming flag and value
         std::string why;
         auto target = chat::parse_base_url(url, &why);
         if (!target)
@@ -285,25 +276,15 @@ int main(int argc, char** argv) {
                                    : ""));
         s.target = *target;
         s.target_text = url;
-        require_range("--jobs", s.jobs, 1, 64);
-        require_range("--repeat", s.repeat, 1, 1000);
-        if (!(s.timeout_scale > 0 && s.timeout_scale <= 100))
-            throw usage_error("--timeout-scale must be > 0 and <= 100 (got " +
-                              std::to_string(s.timeout_scale) + ")");
-        require_range("--max-run-time", s.max_run_seconds, 0, 86400, " seconds");
-        require_range("--history-limit", s.constants.history_limit, 1, 100000);
-        require_range("--send-queue", s.constants.send_queue, 1, 1000000);
-        require_range("--max-message-bytes", max_message_bytes, 64, 64 * 1024 * 1024);
-        require_range("--max-name-bytes", max_name_bytes, 1, 65536);
-        require_range("--settle-ms", s.constants.settle_ms, 0, 600000);
-        require_range("--shutdown-ms", s.constants.shutdown_ms, 0, 600000);
-        require_range("--clock-skew-ms", s.clock_skew_ms, 0, 86400000);
-        require_range("--server-pid", s.server_pid, 0, 1 << 30);
+        s.max_run_seconds = static_cast<int>((max_run_time + 999ms) / 1s);
+        if (run->count("--settle"))
+            s.constants.settle_ms = static_cast<int>(settle.count());
+        if (run->count("--shutdown-time"))
+            s.constants.shutdown_ms = static_cast<int>(shutdown.count());
+        if (run->count("--clock-skew"))
+            s.clock_skew_ms = static_cast<int>(clock_skew.count());
         s.constants.max_message_bytes = static_cast<std::size_t>(max_message_bytes);
         s.constants.max_name_bytes = static_cast<std::size_t>(max_name_bytes);
-        if (s.shutdown_signal != "TERM" && s.shutdown_signal != "INT")
-            throw usage_error("--shutdown-signal must be TERM or INT (got '" + s.shutdown_signal +
-                              "')");
         if (s.run_id.empty())
             s.run_id = random_run_id();
         if (s.run_id.size() > 24 ||
@@ -314,24 +295,6 @@ int main(int argc, char** argv) {
                               s.run_id + "')");
         check_patterns("--only", s.only);
         check_patterns("--exclude", s.exclude);
-        if (quiet && verbose)
-            throw usage_error("--quiet and --verbose cannot be combined");
-        std::vector<chat::reports::format> chosen;
-        if (!no_report) {
-            if (formats.empty())
-                formats = {"json", "junit", "html", "md"};
-            std::set<int> seen;
-            for (const auto& f : formats) {
-                chat::reports::format parsed;
-                try {
-                    parsed = chat::reports::parse_format(f);
-                } catch (const std::exception&) {
-                    throw usage_error("--format '" + f + "' is not one of json, junit, html, md");
-                }
-                if (seen.insert(static_cast<int>(parsed)).second)
-                    chosen.push_back(parsed);
-            }
-        }
         for (const auto& h : headers) {
             auto parsed = chat::parse_header_line(h, &why);
             if (!parsed)
@@ -346,7 +309,7 @@ int main(int argc, char** argv) {
             std::cerr << "chat-conform: warning: --insecure: the server's TLS certificate is not "
                          "verified\n";
 
-        // Run
+        // Run, then write the reports
         conf::console out(quiet     ? conf::console::verbosity::quiet
                           : verbose ? conf::console::verbosity::verbose
                                     : conf::console::verbosity::normal,
@@ -354,23 +317,17 @@ int main(int argc, char** argv) {
         auto outcome = conf::run_checks(s, out.observer());
         std::vector<std::filesystem::path> written;
         int code = outcome.exit_code;
-        if (!chosen.empty()) {
+        if (const auto formats = report.chosen(); !formats.empty()) {
             try {
                 auto doc = conf::report_document(outcome, s, CHAT_CONFORM_VERSION);
-                written = chat::reports::write_all(doc, report_dir, "chat-conform", chosen);
+                written = chat::reports::write_all(doc, report.dir, report.name, formats);
             } catch (const std::exception& e) {
-                std::cerr << "chat-conform: cannot write the reports to '" << report_dir
+                std::cerr << "chat-conform: cannot write the reports to '" << report.dir.string()
                           << "': " << e.what() << "\n";
                 code = conf::exit_incomplete;
             }
         }
         out.summary(outcome, s, written);
         return code;
-    } catch (const usage_error& e) {
-        std::cerr << "chat-conform: " << e.what() << "\n";
-        return conf::exit_incomplete;
-    } catch (const std::exception& e) {
-        std::cerr << "chat-conform: internal error: " << e.what() << "\n";
-        return conf::exit_incomplete;
-    }
+    });
 }

@@ -18,27 +18,23 @@ namespace {
 
 using namespace chat::load;
 
-void write_reports(const nlohmann::json& doc, const std::string& dir, const std::string& stem,
-                   const std::vector<std::string>& formats, bool quiet) {
-    if (dir.empty())
-        return;
-    // The JSON result is written compact (its histograms have thousands of buckets); the
-    // other formats are rendered by reports/.
-    std::vector<chat::reports::format> fs;
+// Writes the chosen formats; the JSON result is written compact (its histograms have
+// thousands of buckets), the other formats are rendered by reports/.
+void write_reports(const nlohmann::json& doc, const chat::cli::report_options& report, bool quiet) {
+    std::vector<chat::reports::format> rendered;
     bool json = false;
-    for (const auto& f : formats) {
-        const auto parsed = chat::reports::parse_format(f);
-        if (parsed == chat::reports::format::json)
+    for (const auto f : report.chosen()) {
+        if (f == chat::reports::format::json)
             json = true;
         else
-            fs.push_back(parsed);
+            rendered.push_back(f);
     }
     std::vector<std::filesystem::path> written;
-    if (!fs.empty())
-        written = chat::reports::write_all(to_document(doc), dir, stem, fs);
+    if (!rendered.empty())
+        written = chat::reports::write_all(to_document(doc), report.dir, report.name, rendered);
     if (json) {
-        std::filesystem::create_directories(dir);
-        const auto path = std::filesystem::path(dir) / (stem + ".json");
+        std::filesystem::create_directories(report.dir);
+        const auto path = report.dir / (report.name + ".json");
         std::ofstream out(path);
         out << doc.dump() << "\n";
         if (!out)
@@ -66,8 +62,8 @@ int main(int argc, char** argv) {
 
     std::vector<std::string> files;
     std::vector<std::string> merge_thresholds;
-    std::string merge_dir, merge_name = "chat-load-merged";
-    std::vector<std::string> merge_formats = {"json", "md", "html"};
+    chat::cli::report_options merge_report;
+    merge_report.name = "chat-load-merged";
     bool merge_quiet = false;
     auto* merge_cmd = app.add_subcommand("merge", "Merge worker results exactly and judge them");
     merge_cmd->add_option("files", files, "Result JSON files of the workers")
@@ -75,39 +71,17 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     merge_cmd->add_option("--threshold", merge_thresholds,
                           "Rules for the merged result (default: those the workers ran with)");
-    merge_cmd->add_option("-o,--report-dir", merge_dir, "Write the merged results here");
-    merge_cmd->add_option("--format", merge_formats, "Report formats: json, md, html, junit")
-        ->delimiter(',')
-        ->capture_default_str();
-    merge_cmd->add_option("--report-name", merge_name, "File stem of the written reports")
-        ->capture_default_str();
-    merge_cmd->add_flag("-q,--quiet", merge_quiet, "Only the summary table");
+    chat::cli::add_report_options(*merge_cmd, merge_report, "chat-load");
+    chat::cli::add_quiet_flag(*merge_cmd, merge_quiet);
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::cerr << "chat-load: error: " << e.what() << "\n";
-        std::cerr << "Run with --help for more information.\n";
-        return 2;
-    }
-
-    try {
+    return chat::cli::run_main(app, argc, argv, "chat-load", [&]() -> int {
         if (*run_cmd) {
-            try {
-                if (!s.config.empty())
-                    apply_config_file(*run_cmd, s.config);
-                validate(s);
-            } catch (const std::invalid_argument& e) {
-                std::cerr << "chat-load: error: " << e.what() << "\n";
-                return 2;
-            }
+            if (!s.config.empty())
+                apply_config_file(*run_cmd, s.config);
+            validate(s);
             const auto doc = run(s, std::cerr);
             print_summary(doc, std::cout);
-            write_reports(doc, s.report_dir, s.report_name, s.formats, s.quiet);
+            write_reports(doc, s.report, s.quiet);
             return doc.value("exit_code", 2);
         }
         std::vector<nlohmann::json> docs;
@@ -116,31 +90,17 @@ int main(int argc, char** argv) {
             try {
                 docs.push_back(nlohmann::json::parse(in));
             } catch (const std::exception& e) {
-                std::cerr << "chat-load: error: " << f << " is not JSON: " << e.what() << "\n";
-                return 2;
+                throw std::invalid_argument(f + " is not JSON: " + e.what());
             }
         }
         std::vector<threshold> rules;
-        try {
-            for (const auto& t : merge_thresholds)
-                rules.push_back(parse_threshold(t));
-            if (merge_thresholds.empty())
-                rules = thresholds_of(docs.front());
-            for (const auto& f : merge_formats)
-                (void)chat::reports::parse_format(f);
-        } catch (const std::invalid_argument& e) {
-            std::cerr << "chat-load: error: " << e.what() << "\n";
-            return 2;
-        }
+        for (const auto& t : merge_thresholds)
+            rules.push_back(parse_threshold(t));
+        if (merge_thresholds.empty())
+            rules = thresholds_of(docs.front());
         const auto doc = merge(docs, files, rules);
         print_summary(doc, std::cout);
-        write_reports(doc, merge_dir, merge_name, merge_formats, merge_quiet);
+        write_reports(doc, merge_report, merge_quiet);
         return doc.value("exit_code", 2);
-    } catch (const harness_error& e) {
-        std::cerr << "chat-load: error: " << e.what() << "\n";
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "chat-load: error: " << e.what() << "\n";
-        return 2;
-    }
+    });
 }

@@ -1,6 +1,7 @@
 // Scenario flags (CLI11), their validation and the parsing of durations and start times.
 #include "scenario.hpp"
 
+#include "chat/cli.hpp"
 #include "chat/url.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,8 @@
 
 namespace chat::load {
 namespace {
+
+using namespace std::chrono_literals;
 
 template <class T> std::string show(const T& v) {
     std::ostringstream os;
@@ -34,38 +37,11 @@ template <class T> void require(bool ok, const char* flag, const char* rule, con
 } // namespace
 
 std::int64_t parse_duration_us(const std::string& flag, const std::string& text) {
-    auto fail = [&] {
-        return std::invalid_argument(flag + ": '" + text +
-                                     "' is not a duration (use e.g. 30s, 500ms, 2m, 100us)");
-    };
-    if (text.empty())
-        throw fail();
-    std::size_t used = 0;
-    double n = 0;
     try {
-        n = std::stod(text, &used);
-    } catch (const std::exception&) {
-        throw fail();
+        return chat::cli::parse_duration(text).count();
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(flag + ": " + e.what());
     }
-    if (!std::isfinite(n))
-        throw fail();
-    const auto unit = text.substr(used);
-    double scale = 0;
-    if (unit.empty() || unit == "s")
-        scale = 1e6;
-    else if (unit == "ms")
-        scale = 1e3;
-    else if (unit == "us")
-        scale = 1;
-    else if (unit == "m" || unit == "min")
-        scale = 60e6;
-    else if (unit == "h")
-        scale = 3600e6;
-    else
-        throw fail();
-    if (n < 0)
-        throw bad(flag, ">= 0", text);
-    return static_cast<std::int64_t>(n * scale + 0.5);
 }
 
 std::int64_t parse_start_at(const std::string& text) {
@@ -141,27 +117,37 @@ void add_options(CLI::App& app, scenario& s) {
                    "line wins over the file");
     app.add_option("url", s.url, "Server base URL, e.g. http://127.0.0.1:8082")->required();
     app.add_option("-c,--clients", s.clients, "WebSocket clients in the whole scenario")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::greater_than(0));
     app.add_option("-r,--rooms", s.rooms, "Rooms the clients are spread over")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::greater_than(0));
     app.add_option("--distribution", s.distribution,
                    "How clients spread over rooms: even, or zipf/skewed (room k gets a share "
                    "proportional to 1/(k+1)^s)")
         ->capture_default_str();
     app.add_option("--zipf-exponent", s.zipf_exponent, "Exponent s of the zipf distribution")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::greater_than(0));
     app.add_option("-s,--senders-per-room", s.senders_per_room,
                    "Clients of each room that send (capped at the room's size)")
-        ->capture_default_str();
-    app.add_option("--rate", s.rate, "Messages per second per sender")->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::at_least(0));
+    app.add_option("--rate", s.rate, "Messages per second per sender")
+        ->capture_default_str()
+        ->check(chat::cli::greater_than(0));
     app.add_option("--arrival", s.arrival,
                    "Send schedule: constant (evenly spaced) or poisson (exponential gaps)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::one_of({"constant", "poisson"}));
     app.add_option("-d,--duration", s.duration, "Measured sending time (e.g. 30s, 2m)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(1ms, 24h));
     app.add_option("--message-size", s.message_size,
-                   "Bytes of each message's content (at least 64: it carries the measurement)")
-        ->capture_default_str();
+                   "Bytes of each message's content (at least 64: it carries the measurement; at "
+                   "most 60000, under the server's default limit of 65536 per frame)")
+        ->capture_default_str()
+        ->check(chat::cli::between(64, 60000));
     app.add_option("--room-prefix", s.room_prefix,
                    "Room names are PREFIX-0000 ...; default load-<run tag>, fresh rooms per run");
     app.add_option("--ramp-up", s.ramp_up,
@@ -170,39 +156,51 @@ void add_options(CLI::App& app, scenario& s) {
         ->capture_default_str();
     app.add_option("--connect-concurrency", s.connect_concurrency,
                    "Connection attempts in flight at once")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::greater_than(0));
     app.add_option("--connect-timeout", s.connect_timeout, "Deadline of one TCP+upgrade")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(100ms, 1h));
     app.add_option("--warm-up", s.warm_up, "Sending before measuring starts (not counted anywhere)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(0ms, 24h));
     app.add_option("--lifetime", s.lifetime,
                    "A message counts for a client only if the client was a member from before "
                    "it was sent until this long after; also the longest drain at the end")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(100ms, 1h));
     app.add_option("--slow-readers", s.slow_readers,
-                   "Fraction (0..1) of non-sending clients that stop reading once joined")
-        ->capture_default_str();
+                   "Fraction [0, 1) of non-sending clients that stop reading once joined")
+        ->capture_default_str()
+        ->check(chat::cli::between(0, 1, true));
     app.add_option("--churn", s.churn,
                    "Clients per second that leave their room and rejoin it (whole scenario)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::at_least(0));
     app.add_option("--churn-pool", s.churn_pool,
                    "Clients outside the measured rooms that cycle connect, join a random churn "
                    "room, maybe send, leave, again (whole scenario)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::at_least(0));
     app.add_option("--churn-rooms", s.churn_rooms, "Rooms the churn pool picks from at random")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::greater_than(0));
     app.add_option("--churn-cycles", s.churn_cycles,
                    "Cycles of the churn pool in total; once done, sending ends early (0: until "
                    "--duration ends)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::at_least(0));
     app.add_option("--churn-send", s.churn_send,
-                   "Fraction (0..1) of churn cycles that send one message before leaving")
-        ->capture_default_str();
+                   "Fraction [0, 1] of churn cycles that send one message before leaving")
+        ->capture_default_str()
+        ->check(chat::cli::between(0, 1));
     app.add_option("--rest-pollers", s.rest_pollers,
                    "REST pollers, alternating GET /api/rooms and a room's history")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::at_least(0));
     app.add_option("--rest-rate", s.rest_rate, "Requests per second per REST poller")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::greater_than(0));
     app.add_option("--source-address", s.source_addresses,
                    "Local address to connect from (repeatable, e.g. 127.0.0.2); clients use "
                    "them round-robin, so each gets its own ephemeral port range");
@@ -224,65 +222,49 @@ void add_options(CLI::App& app, scenario& s) {
     app.add_option("--start-at", s.start_at,
                    "Begin at this time (Unix ms or 2024-05-01T12:00:00Z) so workers align");
     app.add_option("-t,--threads", s.threads, "Event-loop threads of the generator")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::between(1, 64));
     app.add_option("--threshold", s.thresholds,
                    "Pass/fail rule, repeatable: 'p99<20ms', 'delivery>=0.9999', 'errors==0' (" +
                        threshold_metrics_help() + ")");
-    app.add_option("-o,--report-dir", s.report_dir, "Write results (JSON, Markdown, HTML) here");
-    app.add_option("--format", s.formats, "Report formats: json, md, html, junit")
-        ->delimiter(',')
-        ->capture_default_str();
-    app.add_option("--report-name", s.report_name, "File stem of the written reports")
-        ->capture_default_str();
-    app.add_flag("-q,--quiet", s.quiet, "No live progress on stderr");
+    chat::cli::add_report_options(app, s.report, "chat-load");
+    chat::cli::add_quiet_flag(app, s.quiet);
     app.add_option("--seed", s.seed,
                    "Seed of every random choice (Poisson gaps, slow readers, "
                    "churn picks)")
         ->capture_default_str();
     app.add_option("--max-loop-lag", s.max_loop_lag,
                    "Run is INVALID when the generator's event-loop lag p99 exceeds this")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(1us, 1h));
     app.add_option("--max-schedule-lag", s.max_schedule_lag,
                    "Run is INVALID when senders' lateness p99 exceeds this")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(1us, 1h));
     app.add_option("--max-cpu", s.max_cpu,
                    "Run is INVALID when the generator keeps this share of its threads busy")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(chat::cli::between(0.01, 1));
 }
 
 void validate(scenario& s) {
-    require(s.clients > 0, "--clients", "> 0", s.clients);
-    require(s.rooms > 0, "--rooms", "> 0", s.rooms);
+    require(s.rate <= 100000, "--rate", "<= 100000 per sender", s.rate);
     require(s.rooms <= s.clients, "--rooms", "<= --clients (every room has a client)", s.rooms);
     if (s.distribution == "skewed")
         s.distribution = "zipf";
     if (s.distribution != "even" && s.distribution != "zipf")
         throw bad("--distribution", "even, zipf or skewed", "'" + s.distribution + "'");
     s.zipf = s.distribution == "zipf";
-    require(std::isfinite(s.zipf_exponent) && s.zipf_exponent > 0, "--zipf-exponent", "> 0",
-            s.zipf_exponent);
-    require(s.senders_per_room >= 0, "--senders-per-room", ">= 0", s.senders_per_room);
-    require(std::isfinite(s.rate) && s.rate > 0, "--rate", "> 0", s.rate);
-    require(s.rate <= 100000, "--rate", "<= 100000 per sender", s.rate);
-    if (s.arrival != "constant" && s.arrival != "poisson")
-        throw bad("--arrival", "constant or poisson", "'" + s.arrival + "'");
     s.poisson = s.arrival == "poisson";
-    require(s.message_size >= 64, "--message-size", ">= 64", s.message_size);
-    require(s.message_size <= 60000, "--message-size",
-            "<= 60000 (the server's default limit is 65536 per frame)", s.message_size);
     for (char c : s.room_prefix)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
             throw bad("--room-prefix", "letters, digits, '-', '_' or '.'",
                       "'" + s.room_prefix + "'");
 
     s.duration_ms = parse_duration_us("--duration", s.duration) / 1000;
-    require(s.duration_ms > 0, "--duration", "> 0", s.duration);
     s.warm_up_ms = parse_duration_us("--warm-up", s.warm_up) / 1000;
     s.lifetime_ms = parse_duration_us("--lifetime", s.lifetime) / 1000;
-    require(s.lifetime_ms >= 100, "--lifetime", ">= 100ms", s.lifetime);
     s.connect_timeout_ms = parse_duration_us("--connect-timeout", s.connect_timeout) / 1000;
-    require(s.connect_timeout_ms >= 100, "--connect-timeout", ">= 100ms", s.connect_timeout);
-    require(s.connect_concurrency > 0, "--connect-concurrency", "> 0", s.connect_concurrency);
 
     if (s.ramp_up == "0" || s.ramp_up.empty()) {
         s.ramp_per_second = 0;
@@ -305,16 +287,6 @@ void validate(scenario& s) {
             us > 0 ? static_cast<double>(s.clients) * 1e6 / static_cast<double>(us) : 0;
     }
 
-    require(std::isfinite(s.slow_readers) && s.slow_readers >= 0 && s.slow_readers < 1,
-            "--slow-readers", "a fraction in [0, 1)", s.slow_readers);
-    require(std::isfinite(s.churn) && s.churn >= 0, "--churn", ">= 0", s.churn);
-    require(s.churn_pool >= 0, "--churn-pool", ">= 0", s.churn_pool);
-    require(s.churn_rooms > 0, "--churn-rooms", "> 0", s.churn_rooms);
-    require(s.churn_cycles >= 0, "--churn-cycles", ">= 0", s.churn_cycles);
-    require(std::isfinite(s.churn_send) && s.churn_send >= 0 && s.churn_send <= 1, "--churn-send",
-            "a fraction in [0, 1]", s.churn_send);
-    require(s.rest_pollers >= 0, "--rest-pollers", ">= 0", s.rest_pollers);
-    require(std::isfinite(s.rest_rate) && s.rest_rate > 0, "--rest-rate", "> 0", s.rest_rate);
     for (const auto& a : s.source_addresses) {
         if (a.empty() || a.find_first_not_of("0123456789.:abcdefABCDEF") != std::string::npos)
             throw bad("--source-address", "an IP address such as 127.0.0.2", "'" + a + "'");
@@ -349,21 +321,11 @@ void validate(scenario& s) {
     }
     s.start_at_unix_ms = s.start_at.empty() ? 0 : parse_start_at(s.start_at);
 
-    require(s.threads >= 1 && s.threads <= 64, "--threads", "in 1..64", s.threads);
     s.parsed_thresholds.clear();
     for (const auto& t : s.thresholds)
         s.parsed_thresholds.push_back(parse_threshold(t));
-    for (const auto& f : s.formats)
-        if (f != "json" && f != "md" && f != "markdown" && f != "html" && f != "junit")
-            throw bad("--format", "json, md, html or junit", "'" + f + "'");
-    require(!s.report_name.empty() && s.report_name.find_first_of("/\\") == std::string::npos,
-            "--report-name", "a file stem without '/'", s.report_name);
     s.max_loop_lag_us = parse_duration_us("--max-loop-lag", s.max_loop_lag);
-    require(s.max_loop_lag_us > 0, "--max-loop-lag", "> 0", s.max_loop_lag);
     s.max_schedule_lag_us = parse_duration_us("--max-schedule-lag", s.max_schedule_lag);
-    require(s.max_schedule_lag_us > 0, "--max-schedule-lag", "> 0", s.max_schedule_lag);
-    require(std::isfinite(s.max_cpu) && s.max_cpu > 0 && s.max_cpu <= 1, "--max-cpu", "in (0, 1]",
-            s.max_cpu);
 }
 
 // Header values may be credentials: results name the headers only.

@@ -4,6 +4,8 @@
 
 #include "threshold.hpp"
 
+#include "chat/cli.hpp"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json_fwd.hpp>
 
@@ -59,9 +61,7 @@ struct scenario {
     std::string start_at;                      // Unix ms or ISO 8601 UTC ("2024-05-01T12:00:00Z")
     long threads = 1;
     std::vector<std::string> thresholds;
-    std::string report_dir; // empty: write no files
-    std::vector<std::string> formats = {"json", "md", "html"};
-    std::string report_name = "chat-load";
+    chat::cli::report_options report; // -o, --format, --report-name, --no-report
     bool quiet = false;
     std::uint64_t seed = 1;
 
