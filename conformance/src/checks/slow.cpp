@@ -27,9 +27,9 @@ long ms_since(clock::time_point t) {
     return static_cast<long>(std::chrono::duration_cast<milliseconds>(clock::now() - t).count());
 }
 
-// What the parts of the scenario share (one thread: no locks).
-struct scenario {
-    explicit scenario(net::any_io_executor ex) : progress(ex) {}
+// What the parts of the drop scenario share (one thread: no locks).
+struct drop_state {
+    explicit drop_state(net::any_io_executor ex) : progress(ex) {}
     std::string room;
     long bound = 0; // messages after which X must have been dropped
     std::size_t frame_bytes = 0;
@@ -47,7 +47,7 @@ struct scenario {
 
 // S never hears its own messages while R hears them: MSG-1's matter (the sender is included),
 // not the slow client's.
-void fail_if_no_echo(check_context& ctx, const scenario& st, const std::string& expected,
+void fail_if_no_echo(check_context& ctx, const drop_state& st, const std::string& expected,
                      const std::string& actual) {
     if (st.s_count == 0 && st.r_count > 0)
         ctx.fail("MSG-1", expected + " (S is a client of the room: it receives its own messages)",
@@ -59,7 +59,7 @@ void fail_if_no_echo(check_context& ctx, const scenario& st, const std::string& 
 // client (SLOW-4); when it began while X was still stuck in the room, the slow client harmed the
 // others (SLOW-3).
 net::awaitable<std::pair<std::string, std::string>>
-diagnose(check_context& ctx, std::shared_ptr<scenario> st, clock::time_point since) {
+diagnose(check_context& ctx, std::shared_ptr<drop_state> st, clock::time_point since) {
     auto r = co_await ctx.try_request("GET", rooms_target(ctx.settings().target));
     if (!r.ok())
         co_return std::pair<std::string, std::string>{
@@ -96,7 +96,7 @@ std::string describe(const ws_event& ev, milliseconds waited) {
 }
 
 // S sends large numbered messages, never more than `window` ahead of R and of itself.
-net::awaitable<void> writer(check_context& ctx, peer s, std::shared_ptr<scenario> st) {
+net::awaitable<void> writer(check_context& ctx, peer s, std::shared_ptr<drop_state> st) {
     constexpr long window = 8;
     auto pad = std::string(ctx.constants().max_message_bytes - 64, 'x');
     for (long i = 0;; ++i) {
@@ -134,7 +134,7 @@ net::awaitable<void> writer(check_context& ctx, peer s, std::shared_ptr<scenario
 }
 
 // S reads its own copies (counted; R judges the content).
-net::awaitable<void> sender_reader(check_context& ctx, peer s, std::shared_ptr<scenario> st) {
+net::awaitable<void> sender_reader(check_context& ctx, peer s, std::shared_ptr<drop_state> st) {
     for (;;) {
         auto since = clock::now();
         auto ev = co_await ctx.next_event(s);
@@ -154,7 +154,7 @@ net::awaitable<void> sender_reader(check_context& ctx, peer s, std::shared_ptr<s
 }
 
 // R reads and judges every message: all of them, in order (SLOW-3).
-net::awaitable<void> reader(check_context& ctx, peer r, std::shared_ptr<scenario> st) {
+net::awaitable<void> reader(check_context& ctx, peer r, std::shared_ptr<drop_state> st) {
     for (;;) {
         auto since = clock::now();
         auto ev = co_await ctx.next_event(r);
@@ -181,7 +181,7 @@ net::awaitable<void> reader(check_context& ctx, peer r, std::shared_ptr<scenario
 }
 
 // Watches GET /api/rooms until X leaves the room: the moment of the drop.
-net::awaitable<void> monitor(check_context& ctx, std::shared_ptr<scenario> st) {
+net::awaitable<void> monitor(check_context& ctx, std::shared_ptr<drop_state> st) {
     auto target = rooms_target(ctx.settings().target);
     while (!st->dropped && !st->done_sending) {
         auto since = clock::now();
@@ -215,7 +215,7 @@ net::awaitable<void> drop_stuck_client(check_context& ctx) {
     if (k.max_message_bytes < 1024)
         ctx.skip("MAX_MESSAGE_BYTES is too small for this check (" +
                  std::to_string(k.max_message_bytes) + ")");
-    auto st = std::make_shared<scenario>(ctx.executor());
+    auto st = std::make_shared<drop_state>(ctx.executor());
     st->room = ctx.room();
     // Setup: a reader R, a sender S, and X, which will never read
     auto r = co_await ctx.join(st->room, ctx.user("reader"), "R");

@@ -70,8 +70,8 @@ enum class violation : std::uint8_t {
     message_too_big,         // 7.4.1 (1009): over the parser's message limit
     invalid_utf8,            // 5.6, 8.1: text message that is not UTF-8
     close_one_byte,          // 5.5.1: a close payload of 1 byte (a code needs 2)
-    close_code_forbidden,    // 7.4.1/7.4.2: a code that never appears on the wire (see above)
-    close_reason_not_utf8,   // 5.5.1: the close reason must be UTF-8
+    close_code_forbidden, // 7.4.1/7.4.2: a code that never appears on the wire (close_code_allowed)
+    close_reason_not_utf8, // 5.5.1: the close reason must be UTF-8
 };
 // A short English name ("reserved bits", "close code forbidden", ...), for reports and logs.
 std::string_view describe(violation v) noexcept;
