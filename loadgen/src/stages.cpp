@@ -1,0 +1,107 @@
+// Stage parsing and the linear ramp between stage targets.
+#include "stages.hpp"
+
+#include "chat/cli.hpp"
+
+#include <algorithm> // max
+#include <cmath>     // isfinite, llround
+#include <stdexcept> // invalid_argument
+
+namespace chat::load {
+
+stage parse_stage(std::string_view text) {
+    const auto fail = [&](const std::string& why) {
+        return std::invalid_argument("--stage '" + std::string(text) + "': " + why +
+                                     " (expected DURATION[,rate=R][,clients=N], e.g. "
+                                     "'30s,rate=50,clients=2000')");
+    };
+    std::vector<std::string> parts;
+    std::string current;
+    for (char c : text) {
+        if (c == ',') {
+            parts.push_back(current);
+            current.clear();
+        } else if (c != ' ') {
+            current += c;
+        }
+    }
+    parts.push_back(current);
+    stage s;
+    try {
+        s.duration = chat::cli::parse_duration(parts[0]);
+    } catch (const std::invalid_argument& e) {
+        throw fail(e.what());
+    }
+    if (s.duration.count() <= 0)
+        throw fail("the duration must be > 0");
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+        const auto eq = parts[i].find('=');
+        const auto key = parts[i].substr(0, eq);
+        const auto value = eq == std::string::npos ? std::string() : parts[i].substr(eq + 1);
+        double v = 0;
+        std::size_t used = 0;
+        try {
+            v = std::stod(value, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (eq == std::string::npos || used == 0 || used != value.size() || !std::isfinite(v))
+            throw fail("'" + parts[i] + "' is not rate=NUMBER or clients=NUMBER");
+        if (key == "rate" && !s.rate) {
+            if (!(v > 0 && v <= 100000))
+                throw fail("rate must be > 0 and <= 100000 per sender (got " + value + ")");
+            s.rate = v;
+        } else if (key == "clients" && !s.clients) {
+            if (!(v >= 1 && v == std::floor(v) && v <= 1e7))
+                throw fail("clients must be a whole number from 1 (got " + value + ")");
+            s.clients = static_cast<long>(v);
+        } else {
+            throw fail("'" + key + "' is not rate or clients, or is given twice");
+        }
+    }
+    return s;
+}
+
+stage_point stage_at(const std::vector<stage>& stages, double rate, long clients,
+                     std::chrono::microseconds t) {
+    stage_point p{rate, clients, 0};
+    std::chrono::microseconds begin{0};
+    for (; p.index < stages.size(); ++p.index) {
+        const auto& s = stages[p.index];
+        const double to_rate = s.rate.value_or(p.rate);
+        const long to_clients = s.clients.value_or(p.clients);
+        if (t < begin + s.duration) {
+            const double f =
+                static_cast<double>((t - begin).count()) / static_cast<double>(s.duration.count());
+            p.rate += (to_rate - p.rate) * std::max(0.0, f);
+            p.clients +=
+                std::llround(static_cast<double>(to_clients - p.clients) * std::max(0.0, f));
+            return p;
+        }
+        p.rate = to_rate;
+        p.clients = to_clients;
+        begin += s.duration;
+    }
+    return p;
+}
+
+std::chrono::microseconds total_duration(const std::vector<stage>& stages) {
+    std::chrono::microseconds sum{0};
+    for (const auto& s : stages)
+        sum += s.duration;
+    return sum;
+}
+
+stage_point peak(const std::vector<stage>& stages, double rate, long clients) {
+    stage_point top{rate, clients, 0};
+    for (const auto& s : stages) {
+        rate = s.rate.value_or(rate);
+        clients = s.clients.value_or(clients);
+        top.rate = std::max(top.rate, rate);
+        top.clients = std::max(top.clients, clients);
+    }
+    top.index = stages.size();
+    return top;
+}
+
+} // namespace chat::load

@@ -1,0 +1,181 @@
+// The capacity search on simulated response curves, and stage parsing and ramps: the logic of
+// `chat-load search` and `--stage` without a server (the end-to-end run is in e2e tests).
+#include "search.hpp"
+#include "stages.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>  // abs
+#include <random> // mt19937
+
+using namespace chat::load;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A server whose p99 grows like a queue's, base / (1 - rate / saturation), and that loses
+// messages past saturation: the SLO p99 < limit holds up to base/limit = 1 - rate/saturation.
+struct simulated_server {
+    double saturation = 80'000; // deliveries/s
+    double base_us = 5'000;
+    double noise = 0; // relative, uniform +-
+    std::mt19937 rng{42};
+
+    step_outcome operator()(double rate) {
+        step_outcome s;
+        std::uniform_real_distribution<double> jitter(1 - noise, 1 + noise);
+        const double load = rate / saturation;
+        s.delivered_per_s = std::min(rate, saturation);
+        s.delivery = s.delivered_per_s / rate;
+        s.p99_us = load < 1 ? base_us / (1 - load) * jitter(rng) : 10e6;
+        s.p50_us = s.p99_us / 4;
+        const bool ok = s.p99_us < 50'000 && s.delivery >= 0.9999;
+        s.verdict = ok ? step_verdict::pass : step_verdict::fail;
+        if (!ok)
+            s.why = "p99<50ms";
+        return s;
+    }
+    // The rate at which p99 crosses 50 ms without noise.
+    double knee() const { return saturation * (1 - base_us / 50'000); }
+};
+
+} // namespace
+
+TEST_CASE("Search: steps up, bisects, and brackets the knee of a response curve", "[search]") {
+    simulated_server server;
+    search_options o;
+    o.from = 1000;
+    auto r = capacity_search(o, std::ref(server));
+    REQUIRE(r.bracketed);
+    REQUIRE(r.last_pass);
+    REQUIRE(r.first_fail);
+    CHECK(r.last_pass->offered_per_s <= server.knee());
+    CHECK(r.first_fail->offered_per_s >= server.knee());
+    CHECK((r.first_fail->offered_per_s - r.last_pass->offered_per_s) / r.last_pass->offered_per_s <=
+          o.resolution);
+    CHECK(r.last_pass->offered_per_s >= server.knee() * (1 - o.resolution));
+    // Geometric climb 1k..128k (8 steps), then 5 halvings of 64k..128k down to 5%.
+    CHECK(r.steps.size() <= 13);
+    CHECK(r.steps.front().offered_per_s == 1000);
+    CHECK(r.steps[1].offered_per_s == 2000);
+    CHECK_THAT(r.ended, Catch::Contains("bracketed within"));
+}
+
+TEST_CASE("Search: a lower capacity is found lower; noise stays within the resolution",
+          "[search]") {
+    simulated_server fast, slow;
+    slow.saturation = 20'000;
+    fast.noise = slow.noise = 0.02;
+    search_options o;
+    auto a = capacity_search(o, std::ref(fast));
+    auto b = capacity_search(o, std::ref(slow));
+    REQUIRE(a.last_pass);
+    REQUIRE(b.last_pass);
+    CHECK(b.last_pass->offered_per_s < a.last_pass->offered_per_s);
+    CHECK(std::abs(a.last_pass->offered_per_s / fast.knee() - 1) < 0.1);
+    CHECK(std::abs(b.last_pass->offered_per_s / slow.knee() - 1) < 0.1);
+}
+
+TEST_CASE("Search: a first step that fails makes it step down", "[search]") {
+    simulated_server server;
+    server.saturation = 3000;
+    search_options o;
+    o.from = 10'000;
+    auto r = capacity_search(o, std::ref(server));
+    REQUIRE(r.bracketed);
+    CHECK(r.steps[0].verdict == step_verdict::fail);
+    CHECK(r.steps[1].offered_per_s == 5000);
+    CHECK(r.last_pass->offered_per_s <= server.knee());
+    CHECK(r.first_fail->offered_per_s > server.knee());
+}
+
+TEST_CASE("Search: --to caps the climb, --max-steps bounds the search", "[search]") {
+    simulated_server server;
+    search_options o;
+    o.to = 10'000;
+    auto r = capacity_search(o, std::ref(server));
+    CHECK_FALSE(r.bracketed);
+    CHECK_FALSE(r.first_fail);
+    CHECK(r.steps.back().offered_per_s == 10'000);
+    CHECK(r.steps.size() == 5); // 1k 2k 4k 8k 10k
+    CHECK_THAT(r.ended, Catch::Contains("every step passed"));
+
+    o.to = 0;
+    o.max_steps = 3;
+    r = capacity_search(o, std::ref(server));
+    CHECK(r.steps.size() == 3);
+    CHECK_FALSE(r.bracketed);
+    CHECK_THAT(r.ended, Catch::Contains("--max-steps 3"));
+}
+
+TEST_CASE("Search: an invalid step ends it with the capacity as a lower bound", "[search]") {
+    simulated_server server;
+    search_options o;
+    auto r = capacity_search(o, [&](double rate) {
+        if (rate > 20'000) {
+            step_outcome s;
+            s.verdict = step_verdict::invalid;
+            s.why = "generator saturated (loop lag p99 80 ms)";
+            return s;
+        }
+        return server(rate);
+    });
+    CHECK_FALSE(r.bracketed);
+    REQUIRE(r.last_pass);
+    CHECK(r.last_pass->offered_per_s == 16'000);
+    CHECK_THAT(r.ended, Catch::Contains("32000/s could not be judged") &&
+                            Catch::Contains("generator saturated"));
+}
+
+TEST_CASE("Search: options out of range are refused", "[search]") {
+    auto never = [](double) { return step_outcome{}; };
+    search_options o;
+    o.from = 0;
+    CHECK_THROWS_WITH(capacity_search(o, never), Catch::Contains("--from"));
+    o.from = 100;
+    o.to = 50;
+    CHECK_THROWS_WITH(capacity_search(o, never), Catch::Contains("--to"));
+}
+
+TEST_CASE("Stages: parsing names the stage and what is wrong", "[stages]") {
+    auto s = parse_stage("30s,rate=50,clients=2000");
+    CHECK(s.duration == 30s);
+    CHECK(s.rate == 50);
+    CHECK(s.clients == 2000);
+    s = parse_stage("1m");
+    CHECK(s.duration == 1min);
+    CHECK_FALSE(s.rate);
+    CHECK_FALSE(s.clients);
+    CHECK(parse_stage("500ms, rate=2.5").rate == 2.5);
+    for (const char* bad : {"", "0s,rate=1", "ten,rate=1", "10s,rate=0", "10s,rate=x",
+                            "10s,clients=1.5", "10s,speed=3", "10s,rate=1,rate=2", "10s,rate"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(parse_stage(bad), Catch::StartsWith(std::string("--stage '") + bad));
+    }
+}
+
+TEST_CASE("Stages: targets ramp linearly from the run's start values", "[stages]") {
+    // From --rate 10 --clients 100: ramp to 50/s over 10 s, hold 10 s, ramp clients to 300
+    // over 20 s at the same rate.
+    std::vector<stage> stages{parse_stage("10s,rate=50"), parse_stage("10s"),
+                              parse_stage("20s,clients=300")};
+    CHECK(total_duration(stages) == 40s);
+    auto p = stage_at(stages, 10, 100, 0s);
+    CHECK(p.rate == 10);
+    CHECK(p.index == 0);
+    p = stage_at(stages, 10, 100, 5s);
+    CHECK(p.rate == Approx(30));
+    CHECK(p.clients == 100);
+    p = stage_at(stages, 10, 100, 15s);
+    CHECK(p.rate == Approx(50));
+    CHECK(p.index == 1);
+    p = stage_at(stages, 10, 100, 30s);
+    CHECK(p.clients == 200);
+    CHECK(p.index == 2);
+    p = stage_at(stages, 10, 100, 45s);
+    CHECK(p.clients == 300);
+    CHECK(p.index == 3);
+    auto top = peak(stages, 10, 100);
+    CHECK(top.rate == 50);
+    CHECK(top.clients == 300);
+}
