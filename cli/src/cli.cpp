@@ -98,7 +98,7 @@ CLI::Validator number_rule(std::function<bool(double)> ok, std::string rule) {
             if (used == 0 || used != value.size() || !std::isfinite(v))
                 return "must be a number (got '" + value + "')";
             if (!ok(v))
-                return "must be " + rule + " (got " + value + ")";
+                return "must be " + rule + " (got '" + value + "')";
             return {};
         },
         "");
@@ -220,8 +220,8 @@ int run_main(CLI::App& app, int argc, char** argv, std::string_view tool,
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << tool << ": error: " << e.what() << "\nRun `" << command_of(app, tool)
-                  << " --help` for the options.\n";
+        std::cerr << tool << ": error: " << e.what() << " (see `" << command_of(app, tool)
+                  << " --help`)\n";
         return exit_usage;
     }
     try {

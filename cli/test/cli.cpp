@@ -124,7 +124,7 @@ TEST_CASE("One error path: usage errors exit 2, other failures the tool's code",
         auto [code, err] = run(app, {"--jobs", "100"});
         CHECK(code == chat::cli::exit_usage);
         CHECK_THAT(err, Catch::Contains("--jobs") && Catch::Contains("100") &&
-                            Catch::Contains("Run `tool --help`"));
+                            Catch::Contains("(see `tool --help`)"));
     }
     SECTION("a usage_error from the body") {
         auto [code, err] =

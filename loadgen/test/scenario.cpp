@@ -61,9 +61,9 @@ TEST_CASE("Scenario: defaults and flags parse", "[scenario]") {
 
 TEST_CASE("Scenario: bad values are refused naming the flag and the value", "[scenario]") {
     const std::string url = "http://127.0.0.1:8082";
-    CHECK(parse({url, "--rate=-5"}) == "parse: --rate: must be > 0 (got -5)");
-    CHECK(parse({url, "--rate", "0"}) == "parse: --rate: must be > 0 (got 0)");
-    CHECK(parse({url, "--clients", "0"}) == "parse: --clients: must be > 0 (got 0)");
+    CHECK(parse({url, "--rate=-5"}) == "parse: --rate: must be > 0 (got '-5')");
+    CHECK(parse({url, "--rate", "0"}) == "parse: --rate: must be > 0 (got '0')");
+    CHECK(parse({url, "--clients", "0"}) == "parse: --clients: must be > 0 (got '0')");
     CHECK(parse({url, "--clients", "5", "--rooms", "10"}) ==
           "--rooms must be <= --clients (every room has a client) (got 10)");
     CHECK(parse({url, "--distribution", "gauss"}) ==
@@ -74,22 +74,22 @@ TEST_CASE("Scenario: bad values are refused naming the flag and the value", "[sc
           "parse: --duration: 'ten' is not a duration (use e.g. 30s, 500ms, 2m)");
     CHECK(parse({url, "--duration", "0s"}) == "parse: --duration: '0s' is not between 1ms and 24h");
     CHECK(parse({url, "--slow-readers", "1.5"}) ==
-          "parse: --slow-readers: must be in [0, 1) (got 1.5)");
+          "parse: --slow-readers: must be in [0, 1) (got '1.5')");
     CHECK(parse({url, "--message-size", "10"}) ==
-          "parse: --message-size: must be between 64 and 60000 (got 10)");
+          "parse: --message-size: must be between 64 and 60000 (got '10')");
     CHECK(parse({url, "--worker", "2/2"}) ==
           "--worker must be I/N with 0 <= I < N, e.g. 0/4 (got '2/2')");
     CHECK(parse({url, "--worker", "abc"}) ==
           "--worker must be I/N with 0 <= I < N, e.g. 0/4 (got 'abc')");
     CHECK(parse({url, "--ramp-up", "fast"}) ==
           "--ramp-up: 'fast' is not a duration (use e.g. 30s, 500ms, 2m)");
-    CHECK(parse({url, "--churn=-1"}) == "parse: --churn: must be >= 0 (got -1)");
-    CHECK(parse({url, "--churn-pool=-1"}) == "parse: --churn-pool: must be >= 0 (got -1)");
-    CHECK(parse({url, "--churn-rooms", "0"}) == "parse: --churn-rooms: must be > 0 (got 0)");
-    CHECK(parse({url, "--churn-cycles=-5"}) == "parse: --churn-cycles: must be >= 0 (got -5)");
+    CHECK(parse({url, "--churn=-1"}) == "parse: --churn: must be >= 0 (got '-1')");
+    CHECK(parse({url, "--churn-pool=-1"}) == "parse: --churn-pool: must be >= 0 (got '-1')");
+    CHECK(parse({url, "--churn-rooms", "0"}) == "parse: --churn-rooms: must be > 0 (got '0')");
+    CHECK(parse({url, "--churn-cycles=-5"}) == "parse: --churn-cycles: must be >= 0 (got '-5')");
     CHECK(parse({url, "--churn-send", "1.5"}) ==
-          "parse: --churn-send: must be between 0 and 1 (got 1.5)");
-    CHECK(parse({url, "--threads", "0"}) == "parse: --threads: must be between 1 and 64 (got 0)");
+          "parse: --churn-send: must be between 0 and 1 (got '1.5')");
+    CHECK(parse({url, "--threads", "0"}) == "parse: --threads: must be between 1 and 64 (got '0')");
     CHECK(parse({url, "--format", "pdf"}) ==
           "parse: --format: must be one of json, junit, html, md, markdown, all (got 'pdf')");
     CHECK(parse({url, "--start-at", "tomorrow"}).find("--start-at: 'tomorrow'") == 0);

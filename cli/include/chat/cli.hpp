@@ -40,7 +40,7 @@ std::string format_duration(std::chrono::microseconds d);
 CLI::Validator duration_between(std::chrono::microseconds min, std::chrono::microseconds max);
 
 // CLI11 validators for numbers and words whose errors read like the rule, after the flag CLI11
-// puts first: "--rate: must be > 0 (got -5)", "--jobs: must be between 1 and 64 (got 100)",
+// puts first: "--rate: must be > 0 (got '-5')", "--jobs: must be between 1 and 64 (got '100')",
 // "--arrival: must be one of constant, poisson (got 'bursty')". Numbers are decimal text;
 // anything else is "must be a number (got 'x')".
 CLI::Validator greater_than(double low);
@@ -77,8 +77,8 @@ CLI::Option* add_quiet_flag(CLI::App& app, bool& quiet);
 
 // Parses argv with `app`, then runs `body` and returns its exit code; the one error path of
 // every program: --help, --help-all and --version print and return 0; a parse or validation
-// error prints "TOOL: error: MESSAGE" and a pointer to --help on stderr and returns
-// exit_usage; usage_error or std::invalid_argument thrown by `body` prints "TOOL: error:
+// error prints one line "TOOL: error: MESSAGE (see `TOOL SUBCOMMAND --help`)" on stderr and
+// returns exit_usage; usage_error or std::invalid_argument thrown by `body` prints "TOOL: error:
 // MESSAGE" and returns exit_usage; any other std::exception prints "TOOL: error: MESSAGE" and
 // returns `failure_exit`.
 int run_main(CLI::App& app, int argc, char** argv, std::string_view tool,
