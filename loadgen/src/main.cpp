@@ -1,7 +1,9 @@
 // chat-load: `run` drives a scenario against a chat server, `merge` combines worker results.
 // Exit codes: 0 all thresholds met, 1 a threshold violated, 2 harness error or invalid run.
 #include "engine.hpp"
+#include "report.hpp"
 #include "result.hpp"
+#include "result_json.hpp"
 #include "scenario.hpp"
 
 #include "chat/reports/render.hpp"
@@ -18,7 +20,7 @@ namespace {
 
 using namespace chat::load;
 
-void write_reports(const nlohmann::json& doc, const std::string& dir, const std::string& stem,
+void write_reports(const run_result& result, const std::string& dir, const std::string& stem,
                    const std::vector<std::string>& formats, bool quiet) {
     if (dir.empty())
         return;
@@ -35,12 +37,12 @@ void write_reports(const nlohmann::json& doc, const std::string& dir, const std:
     }
     std::vector<std::filesystem::path> written;
     if (!fs.empty())
-        written = chat::reports::write_all(to_document(doc), dir, stem, fs);
+        written = chat::reports::write_all(to_document(result), dir, stem, fs);
     if (json) {
         std::filesystem::create_directories(dir);
         const auto path = std::filesystem::path(dir) / (stem + ".json");
         std::ofstream out(path);
-        out << doc.dump() << "\n";
+        out << to_json(result).dump() << "\n";
         if (!out)
             throw std::runtime_error("cannot write " + path.string());
         written.insert(written.begin(), path);
@@ -105,20 +107,22 @@ int main(int argc, char** argv) {
                 std::cerr << "chat-load: error: " << e.what() << "\n";
                 return 2;
             }
-            const auto doc = run(s, std::cerr);
-            print_summary(doc, std::cout);
-            write_reports(doc, s.report_dir, s.report_name, s.formats, s.quiet);
-            return doc.value("exit_code", 2);
+            const auto result = run(s, std::cerr);
+            print_summary(result, std::cout);
+            write_reports(result, s.report_dir, s.report_name, s.formats, s.quiet);
+            return result.exit_code;
         }
-        std::vector<nlohmann::json> docs;
+        std::vector<run_result> docs;
         for (const auto& f : files) {
             std::ifstream in(f);
+            nlohmann::json doc;
             try {
-                docs.push_back(nlohmann::json::parse(in));
+                doc = nlohmann::json::parse(in);
             } catch (const std::exception& e) {
                 std::cerr << "chat-load: error: " << f << " is not JSON: " << e.what() << "\n";
                 return 2;
             }
+            docs.push_back(result_from_json(doc, f));
         }
         std::vector<threshold> rules;
         try {
@@ -132,10 +136,10 @@ int main(int argc, char** argv) {
             std::cerr << "chat-load: error: " << e.what() << "\n";
             return 2;
         }
-        const auto doc = merge(docs, files, rules);
-        print_summary(doc, std::cout);
-        write_reports(doc, merge_dir, merge_name, merge_formats, merge_quiet);
-        return doc.value("exit_code", 2);
+        const auto result = merge(docs, files, rules);
+        print_summary(result, std::cout);
+        write_reports(result, merge_dir, merge_name, merge_formats, merge_quiet);
+        return result.exit_code;
     } catch (const harness_error& e) {
         std::cerr << "chat-load: error: " << e.what() << "\n";
         return 2;
