@@ -196,11 +196,6 @@ rep::section delivered(const run_result& r) {
     auto lt = latency_table("Latency");
     lt.rows.push_back(latency_row("delivery, from intended send time", hs.latency));
     lt.rows.push_back(latency_row("delivery, from actual send time", hs.latency_actual));
-    if (several_endpoints(r)) {
-        lt.rows.push_back(
-            latency_row("  sender on the receiver's endpoint", hs.latency_same_endpoint));
-        lt.rows.push_back(latency_row("  sender on another endpoint", hs.latency_cross_endpoint));
-    }
     lt.rows.push_back(latency_row("connect (TCP + upgrade)", hs.connect));
     sec.tables.push_back(std::move(lt));
     sec.charts = delivery_charts(r);
@@ -351,7 +346,8 @@ std::vector<rep::test_case> cases(const run_result& r) {
         rep::test_case tc;
         tc.id = "validity." + c.name;
         tc.group = "validity";
-        tc.title = "generator self-watch: " + row[0];
+        tc.title = (c.name == "target_delivered" ? "target usable: " : "generator self-watch: ") +
+                   row[0];
         tc.result = c.ok ? rep::outcome::pass : rep::outcome::error;
         tc.expected = (c.name == "target_delivered" ? "" : "<= ") + row[1];
         tc.actual = row[2];
@@ -431,9 +427,20 @@ void print_summary(const run_result& r, std::ostream& out) {
         count(r.lost()) + ", " + count(t.duplicates) + ", " + count(t.out_of_order));
     row("latency p50/p90/p99/p99.9/max", percentiles(h.latency));
     row("  from actual send", percentiles(h.latency_actual));
+    if (several_endpoints(r)) {
+        row("  sender on the same endpoint", percentiles(h.latency_same_endpoint));
+        row("  sender on another endpoint", percentiles(h.latency_cross_endpoint));
+    }
     row("connect p50/p90/p99/p99.9/max", percentiles(h.connect));
     if (h.rest.count() > 0)
         row("REST p50/p90/p99/p99.9/max", percentiles(h.rest));
+    if (several_endpoints(r)) {
+        for (const auto& e : r.endpoints)
+            row("endpoint " + e.url, count(e.connects) + " connects, " + count(e.connect_failures) +
+                                         " failed, " + count(e.delivered) + " delivered (" +
+                                         count(e.delivered_cross_endpoint) +
+                                         " cross-endpoint), p99 " + ms(e.latency.percentile(99)));
+    }
     row("dropped by server (slow / other)",
         count(t.dropped_slow) + " of " + count(r.plan.slow_clients) + " / " + count(t.dropped));
     row("errors", count(t.error_total()));

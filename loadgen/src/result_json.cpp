@@ -393,6 +393,9 @@ void read_body(const json& doc, run_result& r) {
     r.endpoints = endpoints_from(member(doc, "endpoints"));
     r.timeline = timeline_from(member(doc, "timeline"));
     r.validity = validity_from(member(doc, "validity"));
+    for (const auto& t : member(doc, "thresholds"))
+        r.thresholds.push_back({parse_threshold(get<std::string>(t, "expr")),
+                                get_optional<double>(t, "actual"), get<bool>(t, "pass")});
     r.verdict = get<std::string>(doc, "verdict");
     r.exit_code = get<int>(doc, "exit_code", 2);
 }

@@ -14,7 +14,8 @@ namespace chat::load {
 // every histogram, timeline percentiles).
 nlohmann::json to_json(const run_result& r);
 
-// Reads what to_json writes (derived members are ignored: finalize recomputes them). Throws
+// Reads what to_json writes (derived totals and summaries are ignored: they follow from the
+// measured parts). Throws
 // std::invalid_argument naming `source` when `doc` is not a chat-load result of this schema
 // version or a member has the wrong shape.
 run_result result_from_json(const nlohmann::json& doc, const std::string& source);

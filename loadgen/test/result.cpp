@@ -1,65 +1,17 @@
 // Thresholds, finalisation, the exact merge of worker results and the JSON edge.
 #include "result.hpp"
 
+#include "fake_run.hpp"
 #include "report.hpp"
 #include "result_json.hpp"
-#include "scenario.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace chat::load;
+using chat::load::test::fake_run;
 using nlohmann::json;
 
 namespace {
-
-run_result fake_run(int worker, std::uint64_t sent, std::uint64_t delivered,
-                    std::uint64_t expected, std::int64_t latency_base_us) {
-    run_result r;
-    scenario s;
-    s.urls = {"http://127.0.0.1:1"};
-    s.url = s.urls.front();
-    s.worker_index = worker;
-    s.worker_count = 2;
-    s.thresholds = {"p99<1s"};
-    s.parsed_thresholds = {parse_threshold("p99<1s")};
-    s.max_loop_lag_us = s.max_schedule_lag_us = 50000;
-    r.scenario = record_of(s, "load-test");
-    r.run.worker_index = worker;
-    r.run.worker_count = 2;
-    r.totals.sent = sent;
-    r.totals.delivered = delivered;
-    r.expected = expected;
-    r.totals.errors[static_cast<std::size_t>(error_kind::closed_by_server)] =
-        static_cast<std::uint64_t>(worker);
-    for (std::uint64_t i = 0; i < delivered; ++i)
-        r.histograms.latency.record(latency_base_us + static_cast<std::int64_t>(i % 1000));
-    r.histograms.loop_lag.record(100);
-    r.histograms.schedule_lag.record(100);
-    r.run.measure_start_unix_ms = 1'000'000;
-    r.run.measure_end_unix_ms = 1'010'000;
-    r.run.timeline_start_unix_ms = 999'000 + worker * 1000; // worker 1 starts one second later
-    for (long t = 0; t < 3; ++t) {
-        timeline_point p;
-        p.second = t;
-        p.c.delivered = 10;
-        histogram h;
-        h.record(latency_base_us);
-        p.latency = h.sparse();
-        r.timeline.push_back(p);
-    }
-    r.plan.clients = r.memory.idle_clients = 100;
-    r.memory.rss_before_clients = 1000;
-    r.memory.rss_idle = 1000 + 100 * 500;
-    r.memory.idle_growth = 100 * 500;
-    r.cpu.seconds = 1;
-    r.cpu.wall_seconds = 10;
-    r.cpu.threads = 1;
-    r.cpu.utilization_max = 0.1;
-    r.limits.push_back({});
-    r.endpoints.push_back({s.url, 100, 0, delivered, delivered, 0, r.histograms.latency});
-    finalize(r, s.parsed_thresholds);
-    return r;
-}
 
 // The document as the file holds it.
 json fake_result(int worker, std::uint64_t sent, std::uint64_t delivered, std::uint64_t expected,
@@ -153,4 +105,39 @@ TEST_CASE("Result: the report document carries charts and the thresholds", "[res
     for (const auto& c : d.cases)
         has_threshold = has_threshold || c.id == "threshold.p99<1s";
     CHECK(has_threshold);
+}
+
+TEST_CASE("Result: the JSON edge reads back what it writes", "[result][json]") {
+    auto r = fake_run(1, 100, 990, 1000, 5000);
+    r.histograms.latency_cross_endpoint.record(777);
+    const auto doc = to_json(r);
+    const auto back = result_from_json(doc, "r.json");
+    CHECK(back.histograms.latency == r.histograms.latency);
+    CHECK(back.histograms.latency_cross_endpoint == r.histograms.latency_cross_endpoint);
+    CHECK(back.endpoints.size() == 1);
+    CHECK(back.timeline.size() == 3);
+    CHECK(to_json(back) == doc);
+}
+
+TEST_CASE("Result: merge adds per-endpoint results by URL", "[result][merge][endpoints]") {
+    auto a = fake_run(0, 100, 1000, 1000, 5000);
+    auto b = fake_run(1, 50, 480, 500, 9000);
+    a.endpoints = {{"http://a", 10, 1, 600, 400, 200, {}}, {"http://b", 10, 0, 400, 100, 300, {}}};
+    a.endpoints[0].latency.record(100);
+    // The other worker lists the endpoints in another order: they still meet by URL.
+    b.endpoints = {{"http://b", 5, 2, 300, 100, 200, {}}, {"http://a", 5, 0, 180, 80, 100, {}}};
+    b.endpoints[1].latency.record(300);
+    const auto m = merge({a, b}, {"a.json", "b.json"}, {});
+    REQUIRE(m.endpoints.size() == 2);
+    CHECK(m.endpoints[0].url == "http://a");
+    CHECK(m.endpoints[0].connects == 15);
+    CHECK(m.endpoints[0].connect_failures == 1);
+    CHECK(m.endpoints[0].delivered == 780);
+    CHECK(m.endpoints[0].delivered_cross_endpoint == 300);
+    CHECK(m.endpoints[0].latency.count() == 2);
+    CHECK(m.endpoints[1].connect_failures == 2);
+    CHECK(m.endpoints[1].delivered_same_endpoint == 200);
+    const auto doc = to_json(m);
+    CHECK(doc["endpoints"][1]["url"] == "http://b");
+    CHECK(doc["endpoints"][0]["latency"]["max"] == 300);
 }
