@@ -549,20 +549,10 @@ private:
 
     // The loops' published seconds, added second by second.
     std::vector<timeline_point> timeline() const {
-        std::map<long, timeline_point> merged;
+        timeline_sum sum;
         for (auto& l : loops_)
-            for (auto& ps : l->published_copy()) {
-                auto& tp = merged[ps.second];
-                tp.second = ps.second;
-                tp.c.add(ps.c);
-                tp.connected += ps.connected;
-                tp.loop_lag_max_us = std::max(tp.loop_lag_max_us, ps.loop_lag_max_us);
-                tp.latency.merge(ps.latency);
-            }
-        std::vector<timeline_point> out;
-        for (auto& [sec, tp] : merged)
-            out.push_back(std::move(tp));
-        return out;
+            sum.add(l->published_copy());
+        return sum.points();
     }
 
     // Sum of a loop figure over the loops (atomics, safe while they run).

@@ -87,13 +87,7 @@ struct sent_record {
 };
 
 // One second as a loop publishes it to the coordinator (a copy: nothing of it is shared).
-struct published_second {
-    long second = 0;
-    counters c;
-    sparse_histogram latency;
-    long connected = 0;
-    std::int64_t loop_lag_max_us = 0;
-};
+using published_second = timeline_point;
 
 class event_loop {
 public:

@@ -70,8 +70,11 @@ void sparse_histogram::merge(const sparse_histogram& other) {
             out.push_back(*a++);
         else if (a == buckets.end() || b->first < a->first)
             out.push_back(*b++);
-        else
-            out.emplace_back(a->first, (a++)->second + (b++)->second);
+        else {
+            out.emplace_back(a->first, a->second + b->second);
+            ++a;
+            ++b;
+        }
     }
     buckets = std::move(out);
     min = count ? std::min(min, other.min) : other.min;

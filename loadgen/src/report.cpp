@@ -4,39 +4,11 @@
 #include "result_json.hpp"
 
 #include <algorithm> // max, min
-#include <cstdio>    // snprintf
 
 namespace chat::load {
 namespace {
 
 namespace rep = chat::reports;
-
-std::string ms(double us) {
-    char b[32];
-    if (us >= 1e6)
-        std::snprintf(b, sizeof b, "%.3f s", us / 1e6);
-    else if (us >= 1e3)
-        std::snprintf(b, sizeof b, "%.2f ms", us / 1e3);
-    else
-        std::snprintf(b, sizeof b, "%.0f us", us);
-    return b;
-}
-
-std::string ms(std::int64_t us) {
-    return ms(static_cast<double>(us));
-}
-
-std::string num(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.10g", v);
-    return b;
-}
-
-std::string fixed(double v, int decimals) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.*f", decimals, v);
-    return b;
-}
 
 std::string count(std::uint64_t v) {
     return with_commas(v);
@@ -346,8 +318,8 @@ std::vector<rep::test_case> cases(const run_result& r) {
         rep::test_case tc;
         tc.id = "validity." + c.name;
         tc.group = "validity";
-        tc.title = (c.name == "target_delivered" ? "target usable: " : "generator self-watch: ") +
-                   row[0];
+        tc.title =
+            (c.name == "target_delivered" ? "target usable: " : "generator self-watch: ") + row[0];
         tc.result = c.ok ? rep::outcome::pass : rep::outcome::error;
         tc.expected = (c.name == "target_delivered" ? "" : "<= ") + row[1];
         tc.actual = row[2];

@@ -4,35 +4,10 @@
 #include "scenario.hpp"
 
 #include <algorithm> // max, min
-#include <cstdio>    // snprintf
-#include <map>       // map
 #include <stdexcept> // invalid_argument
 
 namespace chat::load {
 namespace {
-
-std::string ms(double us) {
-    char b[32];
-    if (us >= 1e6)
-        std::snprintf(b, sizeof b, "%.3f s", us / 1e6);
-    else if (us >= 1e3)
-        std::snprintf(b, sizeof b, "%.2f ms", us / 1e3);
-    else
-        std::snprintf(b, sizeof b, "%.0f us", us);
-    return b;
-}
-
-std::string num(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.10g", v);
-    return b;
-}
-
-std::string fixed(double v, int decimals) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.*f", decimals, v);
-    return b;
-}
 
 double statistic(const histogram& h, const std::string& stat) {
     if (stat == "min")
@@ -128,23 +103,11 @@ run_record merge_runs(const std::vector<run_result>& results,
 // Timelines align by absolute time, to the nearest second, and add.
 std::vector<timeline_point> merge_timelines(const std::vector<run_result>& results,
                                             std::int64_t start_unix_ms) {
-    std::map<long, timeline_point> points;
-    for (const auto& r : results) {
-        const auto offset_ms = r.run.timeline_start_unix_ms - start_unix_ms;
-        for (const auto& p : r.timeline) {
-            const long sec = p.second + static_cast<long>((offset_ms + 500) / 1000);
-            auto& tp = points[sec];
-            tp.second = sec;
-            tp.c.add(p.c);
-            tp.connected += p.connected;
-            tp.loop_lag_max_us = std::max(tp.loop_lag_max_us, p.loop_lag_max_us);
-            tp.latency.merge(p.latency);
-        }
-    }
-    std::vector<timeline_point> ordered;
-    for (auto& [sec, tp] : points)
-        ordered.push_back(std::move(tp));
-    return ordered;
+    timeline_sum sum;
+    for (const auto& r : results)
+        sum.add(r.timeline,
+                static_cast<long>((r.run.timeline_start_unix_ms - start_unix_ms + 500) / 1000));
+    return sum.points();
 }
 
 // Endpoints merge by URL, in the order they first appear.
@@ -164,15 +127,23 @@ std::vector<endpoint_record> merge_endpoints(const std::vector<run_result>& resu
 
 } // namespace
 
-std::string with_commas(std::uint64_t v) {
-    const auto digits = std::to_string(v);
-    std::string s;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            s.push_back(',');
-        s.push_back(digits[i]);
+void timeline_sum::add(const std::vector<timeline_point>& points, long shift_s) {
+    for (const auto& p : points) {
+        const long sec = p.second + shift_s;
+        auto& tp = by_second_[sec];
+        tp.second = sec;
+        tp.c.add(p.c);
+        tp.connected += p.connected;
+        tp.loop_lag_max_us = std::max(tp.loop_lag_max_us, p.loop_lag_max_us);
+        tp.latency.merge(p.latency);
     }
-    return s;
+}
+
+std::vector<timeline_point> timeline_sum::points() const {
+    std::vector<timeline_point> out;
+    for (const auto& [sec, tp] : by_second_)
+        out.push_back(tp);
+    return out;
 }
 
 scenario_record record_of(const scenario& s, const std::string& room_prefix) {

@@ -3,12 +3,14 @@
 // (result_json.hpp); the report and the console summary are in report.hpp.
 #pragma once
 
+#include "figures.hpp"
 #include "histogram.hpp"
 #include "stats.hpp"
 #include "threshold.hpp"
 
 #include <array>    // array
 #include <cstdint>  // int64_t, uint64_t
+#include <map>      // map
 #include <optional> // optional
 #include <string>   // string
 #include <utility>  // pair
@@ -181,12 +183,24 @@ struct endpoint_record {
     void merge(const endpoint_record& o);
 };
 
+// One second of a run: what a loop publishes, and the result's timeline.
 struct timeline_point {
-    long second = 0;
+    long second = 0; // since the timeline start
     counters c;
     sparse_histogram latency; // counted deliveries of that second
     long connected = 0;
     std::int64_t loop_lag_max_us = 0;
+};
+
+// Timelines of several loops or workers added second by second.
+class timeline_sum {
+public:
+    // Adds every point to second `point.second + shift_s`.
+    void add(const std::vector<timeline_point>& points, long shift_s = 0);
+    std::vector<timeline_point> points() const; // in order of seconds
+
+private:
+    std::map<long, timeline_point> by_second_;
 };
 
 // The whole result. The parts above `validity` are measured (and merge exactly); `validity`,
@@ -234,8 +248,5 @@ run_result merge(const std::vector<run_result>& results, const std::vector<std::
 
 // The thresholds recorded in a result's scenario (used by merge when none are given).
 std::vector<threshold> thresholds_of(const run_result& r);
-
-// 1234567 -> "1,234,567", for people reading figures.
-std::string with_commas(std::uint64_t v);
 
 } // namespace chat::load
