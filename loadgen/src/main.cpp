@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
     app.set_help_all_flag("--help-all", "Help for every subcommand");
 
     scenario s;
-    auto* run_cmd = app.add_subcommand("run", "Run a scenario against URL");
+    auto* run_cmd = app.add_subcommand(
+        "run", "Run a scenario against URL [URL...] (several URLs: one deployment)");
     add_options(*run_cmd, s);
 
     std::vector<std::string> files;
