@@ -62,7 +62,9 @@ net::awaitable<void> churn(event_loop& loop, long index) {
         bool ok = false;
         error_kind failure = error_kind::connect_failed;
         do {
-            const auto& server = ctx.servers.front();
+            // Churner c uses endpoint c mod N, as client c would.
+            const auto& endpoint = ctx.endpoint_of(index);
+            const auto& server = endpoint.address;
             sock->open(server.protocol(), ec);
             if (ec)
                 break;
@@ -79,8 +81,8 @@ net::awaitable<void> churn(event_loop& loop, long index) {
             const auto b = loop.random().next();
             const auto key = websocket_key(a, b);
             const auto accept = ws::accept_key(key);
-            out = upgrade_request(chat::ws_target(ctx.base, room, user), ctx.host_header, key,
-                                  ctx.upgrade_headers);
+            out = upgrade_request(chat::ws_target(endpoint.base, room, user), endpoint.host_header,
+                                  key, ctx.upgrade_headers);
             co_await net::async_write(*sock, net::buffer(out),
                                       net::redirect_error(net::use_awaitable, ec));
             if (ec) {
@@ -105,6 +107,7 @@ net::awaitable<void> churn(event_loop& loop, long index) {
                 break;
             }
             loop.count(&counters::connects);
+            loop.endpoint_connected(ctx.endpoint_index(index));
             loop.record_connect(loop.now_us() - start);
             in.erase(0, head_len);
             // Maybe one message, then leave: our close, then the server's (or its FIN).

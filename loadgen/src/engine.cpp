@@ -1,5 +1,6 @@
-// The coordinator: checks limits, lays out the clients, runs the phases (connect, settle,
-// warm-up, measure, drain, close) on the event loops, and assembles the raw result.
+// The coordinator: checks the targets and the limits, lays out the clients, moves the event
+// loops through the phases (connect, settle, warm-up and measure, drain, close) and collects
+// what they measured into the typed result.
 #include "engine.hpp"
 
 #include "chat/platform.hpp"
@@ -7,7 +8,6 @@
 #include "event_loop.hpp"
 #include "load_client.hpp"
 #include "plan.hpp"
-#include "result.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,16 +17,18 @@
 
 #include <sys/resource.h> // getrusage
 #include <sys/syscall.h>  // SYS_gettid
-#include <unistd.h>       // gethostname
+#include <unistd.h>       // gethostname, getpid
 
-#include <algorithm> // sort, lower_bound
-#include <cinttypes> // PRIu64
-#include <cstdio>    // snprintf
-#include <fstream>   // ifstream
-#include <map>       // map
-#include <memory>    // unique_ptr
-#include <random>    // random_device
-#include <thread>    // thread, sleep_for
+#include <algorithm>  // sort, upper_bound, max
+#include <cinttypes>  // PRIu64
+#include <cstdio>     // snprintf
+#include <fstream>    // ifstream
+#include <functional> // invoke
+#include <map>        // map
+#include <memory>     // unique_ptr
+#include <random>     // random_device
+#include <set>        // set
+#include <thread>     // thread, sleep_for
 
 namespace chat::load {
 namespace {
@@ -83,12 +85,15 @@ std::string make_run_tag(const scenario& s) {
 }
 
 struct limits_report {
-    nlohmann::json json;
+    limits_record record;
     std::string statement;
 };
 
-limits_report check_limits(const scenario& s, const plan& p) {
+// The descriptors and ephemeral ports this process may use; throws harness_error, saying what
+// to do, when the clients cannot fit. `addresses`: distinct server addresses of the targets.
+limits_report check_limits(const scenario& s, const plan& p, std::size_t addresses) {
     limits_report out;
+    auto& rec = out.record;
     const auto clients = static_cast<std::uint64_t>(p.clients.size() + p.churners);
     const auto pollers = static_cast<std::uint64_t>(p.pollers.size());
     // Descriptors besides the clients: REST requests in flight, epoll, timers, stdio, reports.
@@ -97,38 +102,34 @@ limits_report check_limits(const scenario& s, const plan& p) {
     if (!limit)
         limit = platform::get_open_file_limit();
     const auto ports = platform::ephemeral_port_range();
-    const auto addresses = std::max<std::size_t>(1, s.source_addresses.size());
+    const auto sources = std::max<std::size_t>(1, s.source_addresses.size());
     std::string text;
-    std::uint64_t fd_max = 0;
     if (limit) {
-        fd_max = limit.value->soft > reserve ? limit.value->soft - reserve : 0;
+        rec.max_clients_by_open_files =
+            limit.value->soft > reserve ? limit.value->soft - reserve : 0;
         text = "open-file limit " + with_commas(limit.value->soft) + " (hard " +
-               with_commas(limit.value->hard) + ") -> at most ~" + with_commas(fd_max) +
-               " clients in this process";
-        out.json["open_files"] = {{"soft", limit.value->soft}, {"hard", limit.value->hard}};
+               with_commas(limit.value->hard) + ") -> at most ~" +
+               with_commas(rec.max_clients_by_open_files) + " clients in this process";
+        rec.open_file_limit = {limit.value->soft, limit.value->hard};
     } else {
         text = "open-file limit unknown (" + limit.error + ")";
-        out.json["open_files"] = nullptr;
     }
-    std::uint64_t port_max = 0;
+    // Clients share a server address's port range; several addresses each have their own.
+    const auto per_address = (clients + addresses - 1) / std::max<std::size_t>(1, addresses);
     if (ports) {
-        port_max = static_cast<std::uint64_t>(ports.value->size()) * addresses;
+        rec.max_clients_by_ports = static_cast<std::uint64_t>(ports.value->size()) * sources;
         text += "; ephemeral ports " + std::to_string(ports.value->first) + "-" +
                 std::to_string(ports.value->last) + " (" + with_commas(ports.value->size()) +
-                ") x " + std::to_string(addresses) + " source address" +
-                (addresses > 1 ? "es" : "") + " -> at most " + with_commas(port_max) +
+                ") x " + std::to_string(sources) + " source address" + (sources > 1 ? "es" : "") +
+                " -> at most " + with_commas(rec.max_clients_by_ports) +
                 " connections to one server address";
-        out.json["ephemeral_ports"] = {{"first", ports.value->first}, {"last", ports.value->last}};
-    } else {
-        out.json["ephemeral_ports"] = nullptr;
+        rec.ephemeral_ports = {ports.value->first, ports.value->last};
     }
-    out.json["source_addresses"] = addresses;
-    out.json["max_clients_by_open_files"] = fd_max;
-    out.json["max_clients_by_ports"] = port_max;
-    out.json["clients_in_this_process"] = clients;
+    rec.source_addresses = sources;
+    rec.clients_in_this_process = clients;
     text += "; this process runs " + with_commas(clients) + " clients";
     out.statement = text;
-    if (limit && clients > fd_max) {
+    if (limit && clients > rec.max_clients_by_open_files) {
         const auto needed = clients + reserve;
         throw harness_error(
             text + ": too many. " +
@@ -138,178 +139,463 @@ limits_report check_limits(const scenario& s, const plan& p) {
                    "limits.conf)") +
             ", or split the run over processes with --worker I/N (loadgen/tools/local-workers.sh)");
     }
-    if (ports && clients > port_max)
+    if (ports && per_address > rec.max_clients_by_ports)
         throw harness_error(text + ": too many for the ports. Add --source-address 127.0.0.2 "
                                    "(and more) or split the run with --worker I/N");
     return out;
 }
 
-} // namespace
+// One run: owns the loops, the clients and the loops' threads, and moves them through the
+// phases. Each phase is a member function; the loops do the work, the coordinator waits.
+class coordinator {
+public:
+    coordinator(const scenario& s, std::ostream& progress)
+        : scen_(s), progress_(progress), run_tag_(make_run_tag(s)), plan_(make_plan(s, run_tag_)) {
+        ctx_.s = &scen_;
+        ctx_.p = &plan_;
+        ctx_.run_tag = run_tag_;
+    }
+    coordinator(const coordinator&) = delete;
+    coordinator& operator=(const coordinator&) = delete;
+    ~coordinator() { stop_threads(); }
 
-nlohmann::json run(const scenario& s, std::ostream& progress) {
-    run_context ctx;
-    ctx.s = &s;
-    ctx.run_tag = make_run_tag(s);
-    const plan p = make_plan(s, ctx.run_tag);
-    ctx.p = &p;
+    run_result run() {
+        prepare_targets();
+        resolve_sources();
+        limits_ = check_limits(scen_, plan_, distinct_addresses());
+        if (!scen_.quiet)
+            progress_ << "chat-load: " << limits_.statement << "\n";
+        wait_for_start_at();
+        start_loops();
+        connect_all();
+        settle();
+        send_and_measure();
+        drain();
+        drain_slow_readers();
+        close_all();
+        return collect();
+    }
 
-    std::string why;
-    const auto base = chat::parse_base_url(s.url, &why);
-    if (!base)
-        throw harness_error("bad server URL '" + s.url + "': " + why);
-    ctx.base = *base;
-    ctx.host_header = base->host_header();
-    ctx.request.headers = s.parsed_headers;
-    ctx.request.origin = s.origin;
-    ctx.request.ca_file = s.ca_file;
-    ctx.request.insecure = s.insecure;
-    if (!s.origin.empty())
-        ctx.upgrade_headers += "Origin: " + s.origin + "\r\n";
-    for (const auto& [name, value] : s.parsed_headers)
-        ctx.upgrade_headers += name + ": " + value + "\r\n";
-    if (base->tls()) {
+private:
+    // Parse every URL, set up TLS, probe and resolve each endpoint.
+    void prepare_targets() {
+        ctx_.request.headers = scen_.parsed_headers;
+        ctx_.request.origin = scen_.origin;
+        ctx_.request.ca_file = scen_.ca_file;
+        ctx_.request.insecure = scen_.insecure;
+        if (!scen_.origin.empty())
+            ctx_.upgrade_headers += "Origin: " + scen_.origin + "\r\n";
+        for (const auto& [name, value] : scen_.parsed_headers)
+            ctx_.upgrade_headers += name + ": " + value + "\r\n";
+        for (const auto& url : scen_.urls) {
+            std::string why;
+            const auto base = chat::parse_base_url(url, &why);
+            if (!base)
+                throw harness_error("bad server URL '" + url + "': " + why);
+            ctx_.endpoints.push_back({url, *base, base->host_header(), {}});
+        }
+        prepare_tls();
+        for (auto& e : ctx_.endpoints) {
+            probe(e);
+            resolve(e);
+        }
+    }
+
+    // A TLS context when any endpoint speaks TLS; warnings for flags that cannot apply.
+    void prepare_tls() {
+        const endpoint_target* tls = nullptr;
+        for (const auto& e : ctx_.endpoints)
+            if (e.base.tls())
+                tls = &e;
+        if (!tls) {
+            if (scen_.insecure || !scen_.ca_file.empty())
+                progress_ << "chat-load: warning: --insecure and --ca-file apply to https:// "
+                             "and wss:// only; '"
+                          << scen_.url << "' is plain\n";
+            return;
+        }
         std::string error;
-        ctx.tls = make_tls_context(s.ca_file, s.insecure, error);
-        if (!ctx.tls)
+        ctx_.tls = make_tls_context(scen_.ca_file, scen_.insecure, error);
+        if (!ctx_.tls)
             throw harness_error(error);
-        if (s.churn_pool > 0)
+        if (scen_.churn_pool > 0)
             throw harness_error("--churn-pool speaks plain ws:// only (its cycles are raw "
                                 "sockets); use --churn for churn over '" +
-                                s.url + "'");
-        if (s.insecure)
-            progress << "chat-load: warning: --insecure: the server's TLS certificate is not "
-                        "verified\n";
-    } else if (s.insecure || !s.ca_file.empty()) {
-        progress << "chat-load: warning: --insecure and --ca-file apply to https:// and wss:// "
-                    "only; '"
-                 << s.url << "' is plain\n";
+                                tls->url + "'");
+        if (scen_.insecure)
+            progress_ << "chat-load: warning: --insecure: the server's TLS certificate is not "
+                         "verified\n";
     }
+
     // One request before any client: a server that cannot be reached, resolved or trusted is
     // one clear error (host, port, cause, what to try) instead of thousands of failed clients.
-    {
+    void probe(const endpoint_target& e) {
         net::io_context io;
-        chat::http_result probe;
-        const auto target = chat::health_target(ctx.base);
+        chat::http_result answer;
+        const auto target = chat::health_target(e.base);
         const chat::transcript_sink sink;
         net::co_spawn(
             io,
             [&]() -> net::awaitable<void> {
-                probe = co_await chat::http_request(io.get_executor(), ctx.base, "GET", target,
-                                                    milliseconds(s.connect_timeout_ms), ctx.request,
-                                                    sink);
+                answer = co_await chat::http_request(io.get_executor(), e.base, "GET", target,
+                                                     milliseconds(scen_.connect_timeout_ms),
+                                                     ctx_.request, sink);
             },
             net::detached);
         io.run();
-        if (!probe.ok())
-            throw harness_error(probe.error);
-        if (probe.status != 200 && !s.quiet)
-            progress << "chat-load: warning: GET " << target << " answered " << probe.status << " "
-                     << probe.body.substr(0, 200) << "\n";
+        if (!answer.ok())
+            throw harness_error(answer.error);
+        if (answer.status != 200 && !scen_.quiet)
+            progress_ << "chat-load: warning: GET " << target << " on " << e.url << " answered "
+                      << answer.status << " " << answer.body.substr(0, 200) << "\n";
     }
-    {
+
+    void resolve(endpoint_target& e) {
         net::io_context io;
         net::ip::tcp::resolver resolver(io);
         boost::system::error_code ec;
-        const auto results = resolver.resolve(base->host, base->port, ec);
+        const auto results = resolver.resolve(e.base.host, e.base.port, ec);
         if (ec || results.empty())
-            throw harness_error("cannot resolve " + base->host + " (port " + base->port +
+            throw harness_error("cannot resolve " + e.base.host + " (port " + e.base.port +
                                 "): " + ec.message() + "; check the host name");
-        ctx.servers.push_back(results.begin()->endpoint());
-    }
-    for (const auto& a : s.source_addresses) {
-        boost::system::error_code ec;
-        auto addr = net::ip::make_address(a, ec);
-        if (ec)
-            throw harness_error("--source-address must be an IP address (got " + a + ")");
-        ctx.sources.push_back(addr);
+        e.address = results.begin()->endpoint();
     }
 
-    const auto limits = check_limits(s, p);
-    if (!s.quiet)
-        progress << "chat-load: " << limits.statement << "\n";
+    std::size_t distinct_addresses() const {
+        std::set<net::ip::tcp::endpoint> seen;
+        for (const auto& e : ctx_.endpoints)
+            seen.insert(e.address);
+        return seen.size();
+    }
 
-    // Start aligned with the other workers.
-    if (s.start_at_unix_ms != 0) {
-        const auto wait_ms = s.start_at_unix_ms - ctx.clock.now_us() / 1000;
-        if (wait_ms > 0) {
-            if (!s.quiet)
-                progress << "chat-load: waiting " << wait_ms << " ms for --start-at\n";
-            std::this_thread::sleep_for(milliseconds(wait_ms));
+    void resolve_sources() {
+        for (const auto& a : scen_.source_addresses) {
+            boost::system::error_code ec;
+            auto addr = net::ip::make_address(a, ec);
+            if (ec)
+                throw harness_error("--source-address must be an IP address (got " + a + ")");
+            ctx_.sources.push_back(addr);
         }
     }
 
-    std::vector<std::unique_ptr<event_loop>> loops;
-    for (long t = 0; t < s.threads; ++t)
-        loops.push_back(std::make_unique<event_loop>(static_cast<unsigned>(t), ctx));
-    const auto threads = static_cast<std::size_t>(s.threads);
-
-    // The baseline for memory per client: after the loops and histograms, before any client.
-    const auto rss_before = platform::resident_memory_bytes();
-    std::vector<std::unique_ptr<load_client>> clients;
-    clients.reserve(p.clients.size());
-    for (std::size_t i = 0; i < p.clients.size(); ++i) {
-        auto& loop = *loops[i % threads];
-        clients.push_back(std::make_unique<load_client>(
-            loop, static_cast<std::uint32_t>(i / threads), p.clients[i]));
-        loop.add_client(clients.back().get());
+    // Start aligned with the other workers.
+    void wait_for_start_at() {
+        if (scen_.start_at_unix_ms == 0)
+            return;
+        const auto wait_ms = scen_.start_at_unix_ms - ctx_.clock.now_us() / 1000;
+        if (wait_ms <= 0)
+            return;
+        if (!scen_.quiet)
+            progress_ << "chat-load: waiting " << wait_ms << " ms for --start-at\n";
+        std::this_thread::sleep_for(milliseconds(wait_ms));
     }
-    for (const auto& e : p.churn)
-        loops[e.client % threads]->add_churn(
-            {e.at_us, static_cast<std::uint32_t>(e.client / threads)});
-    for (std::size_t q = 0; q < p.pollers.size(); ++q)
-        loops[q % threads]->add_poller(p.pollers[q]);
-    for (long c = 0; c < p.churners; ++c)
-        loops[static_cast<std::size_t>(c) % threads]->add_churner(c);
-    ctx.churn_limited = p.churners > 0 && p.churn_cycles > 0;
-    ctx.churn_cycles_left = p.churn_cycles;
-    auto churners_running = [&] {
-        long n = 0;
-        for (auto& l : loops)
-            n += l->churners_running();
-        return n;
-    };
 
-    ctx.timeline_start_us = ctx.clock.now_us();
-    std::vector<std::thread> workers;
-    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
-    std::vector<std::atomic<long>> tids(loops.size());
-    for (std::size_t i = 0; i < loops.size(); ++i) {
-        guards.push_back(net::make_work_guard(loops[i]->io()));
-        workers.emplace_back([&io = loops[i]->io(), &tid = tids[i]] {
+    // Create the loops, spread clients, churn, pollers and churners over them, start threads.
+    void start_loops() {
+        const auto n = static_cast<std::size_t>(scen_.threads);
+        for (std::size_t t = 0; t < n; ++t)
+            loops_.push_back(std::make_unique<event_loop>(static_cast<unsigned>(t), ctx_));
+        // The baseline for memory per client: after the loops and histograms, before any client.
+        rss_before_ = platform::resident_memory_bytes();
+        clients_.reserve(plan_.clients.size());
+        for (std::size_t i = 0; i < plan_.clients.size(); ++i) {
+            auto& loop = *loops_[i % n];
+            clients_.push_back(std::make_unique<load_client>(
+                loop, static_cast<std::uint32_t>(i / n), plan_.clients[i]));
+            loop.add_client(clients_.back().get());
+        }
+        for (const auto& e : plan_.churn)
+            loops_[e.client % n]->add_churn({e.at_us, static_cast<std::uint32_t>(e.client / n)});
+        for (std::size_t q = 0; q < plan_.pollers.size(); ++q)
+            loops_[q % n]->add_poller(plan_.pollers[q]);
+        for (long c = 0; c < plan_.churners; ++c)
+            loops_[static_cast<std::size_t>(c) % n]->add_churner(c);
+        ctx_.churn_limited = plan_.churners > 0 && plan_.churn_cycles > 0;
+        ctx_.churn_cycles_left = plan_.churn_cycles;
+        planned_ = sum([](const event_loop& l) { return l.attempts_planned(); });
+        progress_cursor_.assign(n, 0);
+
+        ctx_.timeline_start_us = ctx_.clock.now_us();
+        tids_ = std::vector<std::atomic<long>>(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            guards_.push_back(net::make_work_guard(loops_[i]->io()));
+            threads_.emplace_back([&io = loops_[i]->io(), &tid = tids_[i]] {
 #ifdef __linux__
-            tid = static_cast<long>(::syscall(SYS_gettid));
+                tid = static_cast<long>(::syscall(SYS_gettid));
 #endif
-            io.run();
-        });
+                io.run();
+            });
+        }
     }
-    auto loop_tids = [&] {
+
+    // Phase 1: connect everyone, bounded by the ramp and the connect timeout.
+    void connect_all() {
+        each([](event_loop& l) {
+            l.start_ticking();
+            l.start_connecting();
+        });
+        const auto clients = static_cast<std::int64_t>(plan_.clients.size());
+        const double ramp =
+            scen_.ramp_per_second > 0 ? static_cast<double>(clients) / scen_.ramp_per_second : 0;
+        const auto deadline = ctx_.clock.now_us() + static_cast<std::int64_t>(ramp * 1e6) +
+                              scen_.connect_timeout_ms * 1000 * 2 + 5'000'000 + clients * 1000;
+        sleep_until(deadline, [&] { return sum(&event_loop::attempts_done) >= planned_; });
+        connect_done_us_ = ctx_.clock.now_us();
+        if (sum(&event_loop::connected) == 0)
+            nobody_connected();
+    }
+
+    // Nobody could connect: stop, and say why in one error.
+    [[noreturn]] void nobody_connected() {
+        ctx_.ending = true;
+        each([](event_loop& l) { l.close_all(); });
+        stop_threads();
+        counters c;
+        for (auto& l : loops_)
+            c.add(l->totals());
+        std::string kinds;
+        for (std::size_t k = 0; k < error_kinds; ++k)
+            if (c.errors[k])
+                kinds += std::string(kinds.empty() ? "" : ", ") +
+                         to_string(static_cast<error_kind>(k)) + " x" + std::to_string(c.errors[k]);
+        clients_.clear();
+        std::string targets;
+        for (const auto& u : scen_.urls)
+            targets += (targets.empty() ? "" : ", ") + u;
+        throw harness_error("no client could connect to " + targets + " (" + kinds +
+                            "); is the server running?");
+    }
+
+    // Phase 2: idle memory per client, once the joins and history replays have settled.
+    void settle() {
+        std::this_thread::sleep_for(milliseconds(500));
+        rss_idle_ = platform::resident_memory_bytes();
+        idle_clients_ = sum(&event_loop::connected);
+    }
+
+    // Phase 3: warm-up, then the measured window (which the churn pool may end early).
+    void send_and_measure() {
+        ctx_.send_start_us = ctx_.clock.now_us() + 100'000;
+        ctx_.measure_start_us = ctx_.send_start_us + scen_.warm_up_ms * 1000;
+        ctx_.send_end_us = ctx_.measure_start_us + scen_.duration_ms * 1000;
+        each([](event_loop& l) { l.start_sending(); });
+        // With --churn-cycles, sending ends once the churn pool has done them all.
+        auto churn_done = [&] {
+            return ctx_.churn_limited && sum(&event_loop::churners_running) == 0;
+        };
+        sleep_until(ctx_.measure_start_us, churn_done);
+        cpu0_ = cpu_seconds();
+        wait0_ = runqueue_wait_seconds(loop_tids());
+        wall0_ = ctx_.clock.now_us();
+        sleep_until(ctx_.send_end_us, churn_done);
+        if (churn_done() && ctx_.clock.now_us() < ctx_.send_end_us) {
+            ctx_.send_end_us =
+                std::max<std::int64_t>(ctx_.clock.now_us(), ctx_.measure_start_us + 1000);
+            if (!scen_.quiet)
+                progress_ << "chat-load: the churn pool finished its cycles; sending ends\n";
+        }
+        cpu1_ = cpu_seconds();
+        wait1_ = runqueue_wait_seconds(loop_tids());
+        wall1_ = ctx_.clock.now_us();
+        rss_end_ = platform::resident_memory_bytes();
+    }
+
+    // Phase 4: drain, up to --lifetime or until nothing has arrived for 500 ms.
+    void drain() {
+        auto last = sum(&event_loop::activity);
+        auto last_change = ctx_.clock.now_us();
+        sleep_until(ctx_.send_end_us + scen_.lifetime_ms * 1000, [&] {
+            const auto a = sum(&event_loop::activity);
+            const auto now = ctx_.clock.now_us();
+            if (a != last) {
+                last = a;
+                last_change = now;
+            }
+            return now - last_change >= 500'000;
+        });
+        drain_end_us_ = ctx_.clock.now_us();
+    }
+
+    // Slow readers read again to learn whether the server dropped them (bounded).
+    void drain_slow_readers() {
+        if (plan_.slow == 0)
+            return;
+        each([](event_loop& l) { l.drain_slow_readers(); });
+        std::this_thread::sleep_for(milliseconds(100));
+        sleep_until(ctx_.clock.now_us() + 10'000'000,
+                    [&] { return sum(&event_loop::slow_draining) == 0; });
+    }
+
+    // Phase 5: close everyone (bounded), publish the last second, stop the threads.
+    void close_all() {
+        ctx_.ending = true;
+        each([](event_loop& l) { l.close_all(); });
+        sleep_until(ctx_.clock.now_us() + 3'000'000, [&] {
+            return sum(&event_loop::closing_or_open) == 0 &&
+                   sum(&event_loop::churners_running) == 0;
+        });
+        each([](event_loop& l) { l.publish_final(); });
+        std::this_thread::sleep_for(milliseconds(50));
+        stop_threads();
+    }
+
+    void stop_threads() {
+        for (auto& g : guards_)
+            g.reset();
+        for (auto& l : loops_)
+            l->io().stop();
+        for (auto& t : threads_)
+            if (t.joinable())
+                t.join();
+    }
+
+    // Phase 6: what the loops measured, as one result (the threads have stopped).
+    run_result collect() {
+        run_result r;
+        r.scenario = record_of(scen_, plan_.room_prefix);
+        r.run = run_window();
+        r.plan = {static_cast<long>(plan_.clients.size()), static_cast<long>(plan_.rooms.size()),
+                  plan_.senders, plan_.slow};
+        r.environment.push_back(environment());
+        r.limits.push_back(limits_.record);
+        r.memory = memory();
+        r.cpu = cpu();
+        for (const auto& url : scen_.urls)
+            r.endpoints.push_back({url, 0, 0, 0, 0, 0, {}});
+        for (auto& l : loops_) {
+            r.totals.add(l->totals());
+            r.histograms.merge(l->histograms());
+            for (std::size_t e = 0; e < r.endpoints.size(); ++e)
+                r.endpoints[e].merge(l->endpoints()[e]);
+        }
+        r.expected = expected_deliveries();
+        r.timeline = timeline();
+        clients_.clear();
+        loops_.clear();
+        finalize(r, scen_.parsed_thresholds);
+        return r;
+    }
+
+    run_record run_window() const {
+        run_record run;
+        run.tag = ctx_.run_tag;
+        run.target = scen_.url;
+        run.worker_index = scen_.worker_index;
+        run.worker_count = scen_.worker_count;
+        run.timeline_start_unix_ms = ctx_.timeline_start_us / 1000;
+        run.connect_done_unix_ms = connect_done_us_ / 1000;
+        run.send_start_unix_ms = ctx_.send_start_us / 1000;
+        run.measure_start_unix_ms = ctx_.measure_start_us / 1000;
+        run.measure_end_unix_ms = ctx_.send_end_us / 1000;
+        run.drain_end_unix_ms = drain_end_us_ / 1000;
+        return run;
+    }
+
+    worker_environment environment() const {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        return {host, static_cast<long>(::getpid()), std::thread::hardware_concurrency(),
+                scen_.threads, scen_.worker_index};
+    }
+
+    memory_record memory() const {
+        memory_record m;
+        m.rss_before_clients = rss_before_ ? *rss_before_.value : 0;
+        m.rss_idle = rss_idle_ ? *rss_idle_.value : 0;
+        m.rss_end_of_measure = rss_end_ ? *rss_end_.value : 0;
+        m.idle_clients = idle_clients_;
+        m.idle_growth = m.rss_idle > m.rss_before_clients ? m.rss_idle - m.rss_before_clients : 0;
+        return m;
+    }
+
+    cpu_record cpu() const {
+        cpu_record c;
+        c.seconds = cpu1_ - cpu0_;
+        c.runqueue_wait_seconds = wait0_ >= 0 && wait1_ >= 0 ? wait1_ - wait0_ : -1;
+        c.wall_seconds = static_cast<double>(wall1_ - wall0_) / 1e6;
+        c.threads = scen_.threads;
+        // getrusage() moves in clock ticks: over a window shorter than a quarter of a second
+        // (a churn pool that finished during warm-up) the ratio is noise, once seen as 1257%,
+        // so it is not judged.
+        c.utilization_max = c.wall_seconds >= 0.25
+                                ? c.seconds / (c.wall_seconds * static_cast<double>(c.threads))
+                                : 0.0;
+        return c;
+    }
+
+    // For each membership, the measured messages of its room sent after it joined and at least
+    // --lifetime before its planned leave (README: delivery rule).
+    std::uint64_t expected_deliveries() const {
+        std::vector<std::vector<std::int64_t>> sent(plan_.rooms.size());
+        for (auto& l : loops_)
+            for (const auto& m : l->sent())
+                sent[m.room].push_back(m.sent_us);
+        for (auto& v : sent)
+            std::sort(v.begin(), v.end());
+        std::uint64_t expected = 0;
+        for (auto& l : loops_)
+            for (const auto& ses : l->sessions()) {
+                const auto& v = sent[ses.room];
+                const auto from = std::upper_bound(v.begin(), v.end(), ses.joined_us);
+                auto to = v.end();
+                if (ses.planned_leave_us != never)
+                    to = std::upper_bound(v.begin(), v.end(),
+                                          ses.planned_leave_us - scen_.lifetime_ms * 1000);
+                if (to > from)
+                    expected += static_cast<std::uint64_t>(to - from);
+            }
+        return expected;
+    }
+
+    // The loops' published seconds, added second by second.
+    std::vector<timeline_point> timeline() const {
+        timeline_sum sum;
+        for (auto& l : loops_)
+            sum.add(l->published_copy());
+        return sum.points();
+    }
+
+    // Sum of a loop figure over the loops (atomics, safe while they run).
+    template <class F> long long sum(F f) const {
+        long long n = 0;
+        for (const auto& l : loops_)
+            n += static_cast<long long>(std::invoke(f, *l));
+        return n;
+    }
+
+    // Runs fn on every loop's thread.
+    template <class F> void each(F fn) {
+        for (auto& l : loops_)
+            net::post(l->io(), [&l, fn] { fn(*l); });
+    }
+
+    std::vector<long> loop_tids() const {
         std::vector<long> v;
-        for (auto& t : tids)
+        for (const auto& t : tids_)
             v.push_back(t.load());
         return v;
-    };
-    auto each = [&](auto fn) {
-        for (auto& l : loops)
-            net::post(l->io(), [&l, fn] { fn(*l); });
-    };
+    }
 
-    // Progress: one line per second from the loops' published seconds.
-    long next_progress = 1;
-    std::vector<std::size_t> progress_cursor(loops.size(), 0);
-    long planned = 0;
-    for (auto& l : loops)
-        planned += l->attempts_planned();
-    auto print_progress = [&] {
+    // Waits until `until_us` or done(), printing progress meanwhile.
+    template <class Done> void sleep_until(std::int64_t until_us, Done done) {
+        while (ctx_.clock.now_us() < until_us && !done()) {
+            print_progress();
+            std::this_thread::sleep_for(milliseconds(20));
+        }
+        print_progress();
+    }
+
+    // One line per second from the loops' published seconds.
+    void print_progress() {
         const long now_s =
-            static_cast<long>((ctx.clock.now_us() - ctx.timeline_start_us - 200'000) / 1'000'000);
-        while (next_progress <= now_s) {
-            const long sec = next_progress - 1;
+            static_cast<long>((ctx_.clock.now_us() - ctx_.timeline_start_us - 200'000) / 1'000'000);
+        for (; next_progress_ <= now_s; ++next_progress_) {
+            const long sec = next_progress_ - 1;
             counters c;
-            histogram h;
-            long connected = 0;
-            for (std::size_t i = 0; i < loops.size(); ++i) {
+            sparse_histogram latency;
+            for (std::size_t i = 0; i < loops_.size(); ++i) {
                 // Only the seconds not seen yet; a loop publishes them in order.
-                auto fresh = loops[i]->published_from(progress_cursor[i]);
+                const auto fresh = loops_[i]->published_from(progress_cursor_[i]);
                 std::size_t used = 0;
                 for (const auto& ps : fresh) {
                     if (ps.second > sec)
@@ -317,262 +603,70 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
                     ++used;
                     if (ps.second == sec) {
                         c.add(ps.c);
-                        h.merge(histogram::from_json(ps.latency));
+                        latency.merge(ps.latency);
                     }
                 }
-                progress_cursor[i] += used;
-                connected += loops[i]->connected();
+                progress_cursor_[i] += used;
             }
-            if (!s.quiet) {
-                const auto at = ctx.timeline_start_us + (sec + 1) * 1'000'000;
-                const char* phase = at <= ctx.send_start_us      ? "connect"
-                                    : at <= ctx.measure_start_us ? "warm-up"
-                                    : at <= ctx.send_end_us      ? "measure"
-                                                                 : "drain";
-                char line[256];
-                std::snprintf(line, sizeof line,
-                              "[%4lds %-7s] connected %ld/%ld  sent/s %" PRIu64
-                              "  delivered/s %" PRIu64 "  p99 %s  errors %" PRIu64
-                              "  dropped %" PRIu64 "\n",
-                              next_progress, phase, connected, planned, c.sent + c.sent_warmup,
-                              c.delivered, h.count() ? fmt_latency(h.percentile(99)).c_str() : "-",
-                              c.error_total(), c.dropped + c.dropped_slow);
-                progress << line << std::flush;
-            }
-            ++next_progress;
-        }
-    };
-    auto sleep_until = [&](std::int64_t until_us, auto done) {
-        while (ctx.clock.now_us() < until_us && !done()) {
-            print_progress();
-            std::this_thread::sleep_for(milliseconds(20));
-        }
-        print_progress();
-    };
-
-    // Phase 1: connect everyone (bounded by the ramp and the connect timeout).
-    each([](event_loop& l) {
-        l.start_ticking();
-        l.start_connecting();
-    });
-    const double ramp =
-        s.ramp_per_second > 0 ? static_cast<double>(p.clients.size()) / s.ramp_per_second : 0;
-    const auto connect_deadline = ctx.clock.now_us() + static_cast<std::int64_t>(ramp * 1e6) +
-                                  s.connect_timeout_ms * 1000 * 2 + 5'000'000 +
-                                  static_cast<std::int64_t>(p.clients.size()) * 1000;
-    auto attempts = [&] {
-        long n = 0;
-        for (auto& l : loops)
-            n += l->attempts_done();
-        return n;
-    };
-    auto connected = [&] {
-        long n = 0;
-        for (auto& l : loops)
-            n += l->connected();
-        return n;
-    };
-    sleep_until(connect_deadline, [&] { return attempts() >= planned; });
-    const auto connect_done_us = ctx.clock.now_us();
-    if (connected() == 0) {
-        ctx.ending = true;
-        each([](event_loop& l) { l.close_all(); });
-        for (auto& g : guards)
-            g.reset();
-        for (auto& l : loops)
-            l->io().stop();
-        for (auto& w : workers)
-            w.join();
-        counters c;
-        for (auto& l : loops)
-            c.add(l->totals());
-        std::string kinds;
-        for (std::size_t k = 0; k < error_kinds; ++k)
-            if (c.errors[k])
-                kinds += std::string(kinds.empty() ? "" : ", ") +
-                         to_string(static_cast<error_kind>(k)) + " x" + std::to_string(c.errors[k]);
-        clients.clear();
-        throw harness_error("no client could connect to " + s.url + " (" + kinds +
-                            "); is the server running?");
-    }
-
-    // Phase 2: idle memory per client, once the joins and history replays have settled.
-    std::this_thread::sleep_for(milliseconds(500));
-    const auto rss_idle = platform::resident_memory_bytes();
-    const long idle_clients = connected();
-
-    // Phase 3: warm-up, measure, drain.
-    ctx.send_start_us = ctx.clock.now_us() + 100'000;
-    ctx.measure_start_us = ctx.send_start_us + s.warm_up_ms * 1000;
-    ctx.send_end_us = ctx.measure_start_us + s.duration_ms * 1000;
-    each([](event_loop& l) { l.start_sending(); });
-    // With --churn-cycles, sending ends once the churn pool has done them all.
-    auto churn_done = [&] { return ctx.churn_limited && churners_running() == 0; };
-    sleep_until(ctx.measure_start_us, churn_done);
-    const double cpu0 = cpu_seconds();
-    const double wait0 = runqueue_wait_seconds(loop_tids());
-    const auto wall0 = ctx.clock.now_us();
-    sleep_until(ctx.send_end_us, churn_done);
-    if (churn_done() && ctx.clock.now_us() < ctx.send_end_us) {
-        ctx.send_end_us = std::max<std::int64_t>(ctx.clock.now_us(), ctx.measure_start_us + 1000);
-        if (!s.quiet)
-            progress << "chat-load: the churn pool finished its cycles; sending ends\n";
-    }
-    const double cpu1 = cpu_seconds();
-    const double wait1 = runqueue_wait_seconds(loop_tids());
-    const auto wall1 = ctx.clock.now_us();
-    const auto rss_end = platform::resident_memory_bytes();
-    // Drain: up to --lifetime, or until nothing has arrived for 500 ms.
-    {
-        auto activity = [&] {
-            std::uint64_t n = 0;
-            for (auto& l : loops)
-                n += l->activity();
-            return n;
-        };
-        auto last = activity();
-        auto last_change = ctx.clock.now_us();
-        sleep_until(ctx.send_end_us + s.lifetime_ms * 1000, [&] {
-            const auto a = activity();
-            const auto now = ctx.clock.now_us();
-            if (a != last) {
-                last = a;
-                last_change = now;
-            }
-            return now - last_change >= 500'000;
-        });
-    }
-    const auto drain_end_us = ctx.clock.now_us();
-    // Slow readers read again to learn whether the server dropped them (bounded).
-    if (p.slow > 0) {
-        each([](event_loop& l) { l.drain_slow_readers(); });
-        std::this_thread::sleep_for(milliseconds(100));
-        auto draining = [&] {
-            long n = 0;
-            for (auto& l : loops)
-                n += l->slow_draining();
-            return n;
-        };
-        sleep_until(ctx.clock.now_us() + 10'000'000, [&] { return draining() == 0; });
-    }
-
-    // Phase 4: close everyone (bounded), stop.
-    ctx.ending = true;
-    each([](event_loop& l) { l.close_all(); });
-    auto open_sockets = [&] {
-        long n = 0;
-        for (auto& l : loops)
-            n += l->closing_or_open();
-        return n;
-    };
-    sleep_until(ctx.clock.now_us() + 3'000'000,
-                [&] { return open_sockets() == 0 && churners_running() == 0; });
-    each([](event_loop& l) { l.publish_final(); });
-    std::this_thread::sleep_for(milliseconds(50));
-    for (auto& g : guards)
-        g.reset();
-    for (auto& l : loops)
-        l->io().stop();
-    for (auto& w : workers)
-        w.join();
-
-    // Assemble: totals, histograms, expected deliveries, timeline.
-    raw_result r;
-    r.scenario = s.to_json();
-    r.scenario["room_prefix"] = p.room_prefix;
-    r.run_tag = ctx.run_tag;
-    r.limits = limits.json;
-    for (auto& l : loops) {
-        r.totals.add(l->totals());
-        r.latency.merge(l->latency());
-        r.latency_actual.merge(l->latency_actual());
-        r.connect.merge(l->connect());
-        r.rest.merge(l->rest());
-        r.loop_lag.merge(l->loop_lag());
-        r.schedule_lag.merge(l->schedule_lag());
-    }
-    // Expected deliveries: for each membership, the measured messages of its room sent after it
-    // joined and at least --lifetime before its planned leave (README: delivery rule).
-    {
-        std::vector<std::vector<std::int64_t>> sent(p.rooms.size());
-        for (auto& l : loops)
-            for (const auto& m : l->sent())
-                sent[m.room].push_back(m.sent_us);
-        for (auto& v : sent)
-            std::sort(v.begin(), v.end());
-        std::uint64_t expected = 0;
-        for (auto& l : loops)
-            for (const auto& ses : l->sessions()) {
-                const auto& v = sent[ses.room];
-                const auto from = std::upper_bound(v.begin(), v.end(), ses.joined_us);
-                auto to = v.end();
-                if (ses.planned_leave_us != never)
-                    to = std::upper_bound(v.begin(), v.end(),
-                                          ses.planned_leave_us - s.lifetime_ms * 1000);
-                if (to > from)
-                    expected += static_cast<std::uint64_t>(to - from);
-            }
-        r.expected = expected;
-    }
-    {
-        std::map<long, published_second> merged;
-        std::map<long, histogram> hist;
-        for (auto& l : loops)
-            for (auto& ps : l->published_copy()) {
-                auto [it, fresh] = merged.try_emplace(ps.second);
-                if (fresh)
-                    it->second.second = ps.second;
-                it->second.c.add(ps.c);
-                it->second.connected += ps.connected;
-                it->second.loop_lag_max_us =
-                    std::max(it->second.loop_lag_max_us, ps.loop_lag_max_us);
-                hist[ps.second].merge(histogram::from_json(ps.latency));
-            }
-        for (auto& [sec, ps] : merged) {
-            timeline_point tp;
-            tp.second = sec;
-            tp.c = ps.c;
-            tp.connected = ps.connected;
-            tp.loop_lag_max_us = ps.loop_lag_max_us;
-            tp.latency = std::move(hist[sec]);
-            r.timeline.push_back(std::move(tp));
+            if (!scen_.quiet)
+                progress_line(sec, c, histogram(latency));
         }
     }
-    r.timeline_start_unix_ms = ctx.timeline_start_us / 1000;
-    r.connect_done_unix_ms = connect_done_us / 1000;
-    r.send_start_unix_ms = ctx.send_start_us / 1000;
-    r.measure_start_unix_ms = ctx.measure_start_us / 1000;
-    r.measure_end_unix_ms = ctx.send_end_us / 1000;
-    r.drain_end_unix_ms = drain_end_us / 1000;
-    r.clients_planned = static_cast<long>(p.clients.size());
-    r.clients_connected_idle = idle_clients;
-    r.slow_clients = p.slow;
-    r.senders = p.senders;
-    r.rooms = static_cast<long>(p.rooms.size());
-    r.cpu_seconds = cpu1 - cpu0;
-    r.runqueue_wait_seconds = wait0 >= 0 && wait1 >= 0 ? wait1 - wait0 : -1;
-    r.cpu_wall_seconds = static_cast<double>(wall1 - wall0) / 1e6;
-    if (rss_before)
-        r.rss_before = *rss_before.value;
-    if (rss_idle)
-        r.rss_idle = *rss_idle.value;
-    if (rss_end)
-        r.rss_end = *rss_end.value;
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    r.hostname = host;
-    r.hardware_threads = std::thread::hardware_concurrency();
-    clients.clear();
-    loops.clear();
-    auto doc = build_result(r, s);
-    if (doc.value("exit_code", 2) == 2) {
-        // Exit 2 always says why, on one line, --quiet or not.
+
+    void progress_line(long sec, const counters& c, const histogram& h) {
+        const auto at = ctx_.timeline_start_us + (sec + 1) * 1'000'000;
+        const char* phase = at <= ctx_.send_start_us      ? "connect"
+                            : at <= ctx_.measure_start_us ? "warm-up"
+                            : at <= ctx_.send_end_us      ? "measure"
+                                                          : "drain";
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "[%4lds %-7s] connected %lld/%lld  sent/s %" PRIu64 "  delivered/s %" PRIu64
+                      "  p99 %s  errors %" PRIu64 "  dropped %" PRIu64 "\n",
+                      sec + 1, phase, sum(&event_loop::connected), planned_, c.sent + c.sent_warmup,
+                      c.delivered, h.count() ? fmt_latency(h.percentile(99)).c_str() : "-",
+                      c.error_total(), c.dropped + c.dropped_slow);
+        progress_ << line << std::flush;
+    }
+
+    const scenario& scen_;
+    std::ostream& progress_;
+    const std::string run_tag_;
+    const plan plan_;
+    run_context ctx_;
+    limits_report limits_;
+    std::vector<std::unique_ptr<event_loop>> loops_;
+    std::vector<std::unique_ptr<load_client>> clients_;
+    std::vector<std::thread> threads_;
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
+    std::vector<std::atomic<long>> tids_;
+
+    // Progress.
+    long long planned_ = 0;
+    long next_progress_ = 1;
+    std::vector<std::size_t> progress_cursor_;
+
+    // What the coordinator itself measures.
+    std::int64_t connect_done_us_ = 0, drain_end_us_ = 0;
+    platform::result<std::uint64_t> rss_before_, rss_idle_, rss_end_;
+    long idle_clients_ = 0;
+    double cpu0_ = 0, cpu1_ = 0, wait0_ = -1, wait1_ = -1;
+    std::int64_t wall0_ = 0, wall1_ = 0;
+};
+
+} // namespace
+
+run_result run(const scenario& s, std::ostream& progress) {
+    coordinator c(s, progress);
+    auto r = c.run();
+    // Exit 2 always says why, on one line, --quiet or not.
+    if (r.exit_code == 2) {
         std::string why;
-        for (const auto& reason : doc["validity"]["reasons"])
-            why += (why.empty() ? "" : "; ") + reason.get<std::string>();
+        for (const auto& reason : r.validity.reasons)
+            why += (why.empty() ? "" : "; ") + reason;
         progress << "chat-load: error: run INVALID: " << why << "\n";
     }
-    return doc;
+    return r;
 }
 
 } // namespace chat::load

@@ -26,15 +26,28 @@ constexpr long max_rest_in_flight = 32;
 
 event_loop::event_loop(unsigned index, run_context& ctx)
     : index_(index), ctx_(ctx), read_buffer_(new char[read_buffer_size]),
-      rng_(ctx.s->seed * 31 + index + 7) {}
+      rng_(ctx.s->seed * 31 + index + 7), endpoints_(ctx.endpoints.size()) {
+    for (std::size_t e = 0; e < endpoints_.size(); ++e)
+        endpoints_[e].url = ctx.endpoints[e].url;
+}
 
 event_loop::~event_loop() = default;
 
-void event_loop::record_delivery(std::int64_t from_intended_us,
-                                 std::int64_t from_sent_us) noexcept {
-    latency_.record(from_intended_us);
-    latency_actual_.record(from_sent_us);
+void event_loop::record_delivery(std::int64_t from_intended_us, std::int64_t from_sent_us,
+                                 std::size_t receiver, std::size_t sender) noexcept {
+    hist_.latency.record(from_intended_us);
+    hist_.latency_actual.record(from_sent_us);
     slot_.latency.record(from_intended_us);
+    auto& e = endpoints_[receiver];
+    ++e.delivered;
+    e.latency.record(from_intended_us);
+    if (receiver == sender) {
+        ++e.delivered_same_endpoint;
+        hist_.latency_same_endpoint.record(from_intended_us);
+    } else {
+        ++e.delivered_cross_endpoint;
+        hist_.latency_cross_endpoint.record(from_intended_us);
+    }
 }
 
 std::int64_t event_loop::planned_leave_after(std::uint32_t client, std::int64_t t) const {
@@ -62,9 +75,9 @@ void event_loop::tick() {
         // A stall of L swallows L / tick ticks: record the lag each of them would have seen,
         // as HdrHistogram's coordinated-omission correction does, so one long stall weighs
         // as much as the time it took.
-        loop_lag_.record(lag);
+        hist_.loop_lag.record(lag);
         for (auto l = lag - tick_us; l > 0; l -= tick_us)
-            loop_lag_.record(l);
+            hist_.loop_lag.record(l);
     }
     slot_.loop_lag_max_us = std::max(slot_.loop_lag_max_us, lag);
     const long second = static_cast<long>((now - ctx_.timeline_start_us) / 1'000'000);
@@ -87,7 +100,7 @@ void event_loop::publish(long next_second) {
     published_second p;
     p.second = slot_.second;
     p.c = slot_.c;
-    p.latency = slot_.latency.to_json();
+    p.latency = slot_.latency.sparse();
     p.connected = connected();
     p.loop_lag_max_us = slot_.loop_lag_max_us;
     {
@@ -222,22 +235,24 @@ void event_loop::run_poller(long global_index) {
                     if (measured)
                         error(error_kind::rest_skipped);
                 } else {
+                    // Request k of poller q goes to endpoint (q + k) mod N.
+                    const auto& base = ctx_.endpoint_of(global_index + k).base;
                     const bool history = (k + global_index) % 2 == 1 && !rooms.empty();
                     auto target =
-                        history ? chat::history_target(
-                                      ctx_.base,
-                                      rooms[static_cast<std::size_t>(k / 2) % rooms.size()].name)
-                                : chat::rooms_target(ctx_.base);
+                        history
+                            ? chat::history_target(
+                                  base, rooms[static_cast<std::size_t>(k / 2) % rooms.size()].name)
+                            : chat::rooms_target(base);
                     ++*in_flight;
                     net::co_spawn(
                         ex,
-                        [this, target = std::move(target), intended, measured,
+                        [this, &base, target = std::move(target), intended, measured,
                          in_flight]() -> net::awaitable<void> {
                             auto ex2 = co_await net::this_coro::executor;
                             // Named, not default arguments: GCC 12 mishandles temporaries
                             // bound to reference parameters of a co_awaited coroutine.
                             const chat::transcript_sink sink;
-                            auto r = co_await chat::http_request(ex2, ctx_.base, "GET", target,
+                            auto r = co_await chat::http_request(ex2, base, "GET", target,
                                                                  std::chrono::milliseconds(5000),
                                                                  ctx_.request, sink);
                             --*in_flight;
@@ -251,7 +266,7 @@ void event_loop::run_poller(long global_index) {
                                 count(&counters::rest_errors);
                                 error(error_kind::rest_status);
                             } else {
-                                rest_.record(now_us() - intended);
+                                hist_.rest.record(now_us() - intended);
                             }
                         },
                         net::detached);

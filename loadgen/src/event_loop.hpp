@@ -8,6 +8,7 @@
 #include "chat/ws_frame.hpp"
 #include "clock.hpp"
 #include "plan.hpp"
+#include "result.hpp"
 #include "stats.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -34,6 +35,14 @@ class load_client;
 
 constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
 
+// One target URL of the deployment, resolved.
+struct endpoint_target {
+    std::string url;
+    chat::base_url base;
+    std::string host_header;
+    net::ip::tcp::endpoint address; // the first address the host resolved to
+};
+
 // Read-only after the run starts, except the phase times, which the coordinator sets before it
 // posts the phase change to the loops (the post orders the writes before the reads).
 struct run_context {
@@ -41,13 +50,12 @@ struct run_context {
     const plan* p = nullptr;
     run_clock clock;
     std::string run_tag;
-    std::string host_header;
-    std::vector<net::ip::tcp::endpoint> servers; // the resolved server address (first used)
-    std::vector<net::ip::address> sources;       // --source-address, round-robin
-    chat::base_url base;
+    // The deployment's URLs: client i (global index) uses endpoint i mod N.
+    std::vector<endpoint_target> endpoints;
+    std::vector<net::ip::address> sources;  // --source-address, round-robin
     chat::request_options request;          // --header, --origin, --ca-file, --insecure
     std::string upgrade_headers;            // the same as "Name: value\r\n" lines
-    std::shared_ptr<net::ssl::context> tls; // for https:// and wss://, else null
+    std::shared_ptr<net::ssl::context> tls; // when an endpoint is https:// or wss://, else null
     std::int64_t timeline_start_us = 0;
     std::int64_t send_start_us = never;
     std::int64_t measure_start_us = never;
@@ -56,6 +64,13 @@ struct run_context {
     std::atomic<bool> ending{false};        // closing everything: disconnects are not drops
     bool churn_limited = false;             // --churn-cycles given
     std::atomic<long> churn_cycles_left{0}; // this process's cycles not yet started
+
+    std::size_t endpoint_index(long global_index) const noexcept {
+        return static_cast<std::size_t>(global_index) % endpoints.size();
+    }
+    const endpoint_target& endpoint_of(long global_index) const noexcept {
+        return endpoints[endpoint_index(global_index)];
+    }
 };
 
 // A session: one membership of one client in its room, for the expected-delivery count.
@@ -71,13 +86,8 @@ struct sent_record {
     std::int64_t sent_us = 0;
 };
 
-struct published_second {
-    long second = 0;
-    counters c;
-    nlohmann::json latency; // compact histogram
-    long connected = 0;
-    std::int64_t loop_lag_max_us = 0;
-};
+// One second as a loop publishes it to the coordinator (a copy: nothing of it is shared).
+using published_second = timeline_point;
 
 class event_loop {
 public:
@@ -120,9 +130,14 @@ public:
         ++total_.errors[static_cast<std::size_t>(k)];
         ++slot_.c.errors[static_cast<std::size_t>(k)];
     }
-    void record_delivery(std::int64_t from_intended_us, std::int64_t from_sent_us) noexcept;
-    void record_connect(std::int64_t us) noexcept { connect_.record(us); }
-    void record_schedule_lag(std::int64_t us) noexcept { schedule_lag_.record(us); }
+    // A counted delivery to a client on endpoint `receiver` of a message from a sender on
+    // endpoint `sender`.
+    void record_delivery(std::int64_t from_intended_us, std::int64_t from_sent_us,
+                         std::size_t receiver, std::size_t sender) noexcept;
+    void record_connect(std::int64_t us) noexcept { hist_.connect.record(us); }
+    void endpoint_connected(std::size_t e) noexcept { ++endpoints_[e].connects; }
+    void endpoint_connect_failed(std::size_t e) noexcept { ++endpoints_[e].connect_failures; }
+    void record_schedule_lag(std::int64_t us) noexcept { hist_.schedule_lag.record(us); }
     void connect_attempt_done();
     void client_opened() noexcept { connected_.fetch_add(1, std::memory_order_relaxed); }
     void client_closed() noexcept { connected_.fetch_sub(1, std::memory_order_relaxed); }
@@ -157,12 +172,8 @@ public:
     std::vector<published_second> published_from(std::size_t from);
 
     const counters& totals() const noexcept { return total_; }
-    const histogram& latency() const noexcept { return latency_; }
-    const histogram& latency_actual() const noexcept { return latency_actual_; }
-    const histogram& connect() const noexcept { return connect_; }
-    const histogram& rest() const noexcept { return rest_; }
-    const histogram& loop_lag() const noexcept { return loop_lag_; }
-    const histogram& schedule_lag() const noexcept { return schedule_lag_; }
+    const histogram_set& histograms() const noexcept { return hist_; }
+    const std::vector<endpoint_record>& endpoints() const noexcept { return endpoints_; }
     const std::vector<session_record>& sessions() const noexcept { return sessions_; }
     const std::vector<sent_record>& sent() const noexcept { return sent_; }
 
@@ -184,7 +195,8 @@ private:
 
     counters total_;
     second_slot slot_;
-    histogram latency_, latency_actual_, connect_, rest_, loop_lag_, schedule_lag_;
+    histogram_set hist_;
+    std::vector<endpoint_record> endpoints_; // one per target URL
     std::vector<session_record> sessions_;
     std::vector<sent_record> sent_;
 

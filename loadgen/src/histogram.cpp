@@ -32,6 +32,58 @@ constexpr std::size_t length = compute_length();
 
 histogram::histogram() : counts_(length, 0) {}
 
+histogram::histogram(const sparse_histogram& s) : histogram() {
+    for (const auto& [index, n] : s.buckets)
+        counts_[std::min(index, length - 1)] += n;
+    total_ = s.count;
+    clamped_ = s.clamped;
+    sum_ = s.sum;
+    if (total_ != 0) {
+        min_ = s.min;
+        max_ = s.max;
+    }
+}
+
+sparse_histogram histogram::sparse() const {
+    sparse_histogram s;
+    s.count = total_;
+    s.clamped = clamped_;
+    s.sum = sum_;
+    s.min = min();
+    s.max = max();
+    for (std::size_t i = 0; i < length; ++i)
+        if (counts_[i] != 0)
+            s.buckets.emplace_back(i, counts_[i]);
+    return s;
+}
+
+void sparse_histogram::merge(const sparse_histogram& other) {
+    if (other.count == 0)
+        return;
+    // Both bucket lists are ascending: one merge pass.
+    std::vector<std::pair<std::size_t, std::uint64_t>> out;
+    out.reserve(buckets.size() + other.buckets.size());
+    auto a = buckets.begin();
+    auto b = other.buckets.begin();
+    while (a != buckets.end() || b != other.buckets.end()) {
+        if (b == other.buckets.end() || (a != buckets.end() && a->first < b->first))
+            out.push_back(*a++);
+        else if (a == buckets.end() || b->first < a->first)
+            out.push_back(*b++);
+        else {
+            out.emplace_back(a->first, a->second + b->second);
+            ++a;
+            ++b;
+        }
+    }
+    buckets = std::move(out);
+    min = count ? std::min(min, other.min) : other.min;
+    max = count ? std::max(max, other.max) : other.max;
+    count += other.count;
+    clamped += other.clamped;
+    sum += other.sum;
+}
+
 std::size_t histogram::bucket_count() noexcept {
     return length;
 }
@@ -119,9 +171,8 @@ std::int64_t histogram::percentile(double p) const noexcept {
 
 nlohmann::json histogram::to_json() const {
     auto buckets = nlohmann::json::array();
-    for (std::size_t i = 0; i < length; ++i)
-        if (counts_[i] != 0)
-            buckets.push_back({i, counts_[i]});
+    for (const auto& [index, n] : sparse().buckets)
+        buckets.push_back({index, n});
     return {{"v", 1},          {"unit", "us"},        {"digits", significant_digits},
             {"count", total_}, {"min", min()},        {"max", max()},
             {"sum", sum_},     {"clamped", clamped_}, {"buckets", std::move(buckets)}};

@@ -6,9 +6,19 @@
 
 #include <cstddef> // size_t
 #include <cstdint> // int64_t, uint64_t
+#include <utility> // pair
 #include <vector>  // vector
 
 namespace chat::load {
+
+// A histogram's non-zero buckets only: what one second of a timeline keeps (nearly all of a
+// full histogram's buckets are zero there). Merges exactly, like the full form.
+struct sparse_histogram {
+    std::uint64_t count = 0, clamped = 0, sum = 0;
+    std::int64_t min = 0, max = 0;                              // exact; 0 when empty
+    std::vector<std::pair<std::size_t, std::uint64_t>> buckets; // (index, count), ascending
+    void merge(const sparse_histogram& other);
+};
 
 class histogram {
 public:
@@ -17,12 +27,14 @@ public:
     static constexpr int significant_digits = 3;
 
     histogram();
+    explicit histogram(const sparse_histogram& s); // the same values, full form
 
     // Values below 1 are recorded as 1, values above `highest` as `highest` (and counted in
     // `clamped()`, so a report can say the range was exceeded).
     void record(std::int64_t value, std::uint64_t count = 1) noexcept;
     void merge(const histogram& other) noexcept; // exact: bucket counts add
     void reset() noexcept;
+    sparse_histogram sparse() const;
 
     std::uint64_t count() const noexcept { return total_; }
     std::uint64_t clamped() const noexcept { return clamped_; }

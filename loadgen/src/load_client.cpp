@@ -109,7 +109,7 @@ void load_client::connect() {
     frag_.clear();
     join_start_us_ = loop_.now_us();
     deadline_us_ = join_start_us_ + ctx.s->connect_timeout_ms * 1000;
-    const auto& server = ctx.servers.front();
+    const auto& server = ctx.endpoint_of(plan_.global_index).address;
     // Open, optionally shrink the receive buffer (slow readers fill it sooner) and bind.
     socket_.open(server.protocol(), ec);
     if (ec)
@@ -143,17 +143,18 @@ void load_client::on_connected(std::uint32_t gen, const boost::system::error_cod
         return fail_connect(ec == net::error::connection_refused ? error_kind::connect_refused
                                                                  : error_kind::connect_failed);
     auto& ctx = loop_.ctx();
-    if (!ctx.tls)
+    const auto& base = ctx.endpoint_of(plan_.global_index).base;
+    if (!base.tls())
         return send_upgrade();
     tls_ = std::make_shared<tls_session>(socket_, *ctx.tls);
     // SNI for host names; the name or address the certificate must carry.
     SSL* native = tls_->stream.native_handle();
     boost::system::error_code lec;
-    const auto literal = net::ip::make_address(ctx.base.host, lec);
+    const auto literal = net::ip::make_address(base.host, lec);
     if (lec) {
-        SSL_set_tlsext_host_name(native, ctx.base.host.c_str());
+        SSL_set_tlsext_host_name(native, base.host.c_str());
         if (!ctx.request.insecure)
-            SSL_set1_host(native, ctx.base.host.c_str());
+            SSL_set1_host(native, base.host.c_str());
     } else if (!ctx.request.insecure) {
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(native), literal.to_string().c_str());
     }
@@ -222,8 +223,9 @@ void load_client::send_upgrade() {
     frag_ = ws::accept_key(key);
     auto& ctx = loop_.ctx();
     const auto& room = ctx.p->rooms[plan_.room];
-    wbuf_ = upgrade_request(chat::ws_target(ctx.base, room.name, plan_.user), ctx.host_header, key,
-                            ctx.upgrade_headers);
+    const auto& endpoint = ctx.endpoint_of(plan_.global_index);
+    wbuf_ = upgrade_request(chat::ws_target(endpoint.base, room.name, plan_.user),
+                            endpoint.host_header, key, ctx.upgrade_headers);
     state_ = state::upgrading;
     write_wbuf();
     if (tls_)
@@ -319,6 +321,7 @@ bool load_client::parse_upgrade() {
     joined_us_ = loop_.now_us();
     loop_.record_connect(joined_us_ - join_start_us_);
     loop_.count(&counters::connects);
+    loop_.endpoint_connected(loop_.ctx().endpoint_index(plan_.global_index));
     loop_.client_opened();
     if (rejoin_) {
         loop_.count(&counters::churn_rejoins);
@@ -442,7 +445,9 @@ void load_client::on_message(std::string_view text) {
         loop_.count(&counters::delivered);
         if (late)
             loop_.count(&counters::out_of_order);
-        loop_.record_delivery(now - p.intended_us, now - p.sent_us);
+        loop_.record_delivery(now - p.intended_us, now - p.sent_us,
+                              ctx.endpoint_index(plan_.global_index),
+                              ctx.endpoint_index(static_cast<long>(p.sender)));
     }
 }
 
@@ -655,6 +660,7 @@ void load_client::finish() {
 void load_client::fail_connect(error_kind kind) {
     loop_.error(kind);
     loop_.count(&counters::connect_failures);
+    loop_.endpoint_connect_failed(loop_.ctx().endpoint_index(plan_.global_index));
     const bool rejoin = rejoin_;
     rejoin_ = false;
     if (state_ != state::idle && state_ != state::closed) {

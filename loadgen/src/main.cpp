@@ -1,7 +1,9 @@
 // chat-load: `run` drives a scenario against a chat server, `merge` combines worker results.
 // Exit codes: 0 all thresholds met, 1 a threshold violated, 2 harness error or invalid run.
 #include "engine.hpp"
+#include "report.hpp"
 #include "result.hpp"
+#include "result_json.hpp"
 #include "scenario.hpp"
 
 #include "chat/reports/render.hpp"
@@ -20,7 +22,7 @@ using namespace chat::load;
 
 // Writes the chosen formats; the JSON result is written compact (its histograms have
 // thousands of buckets), the other formats are rendered by reports/.
-void write_reports(const nlohmann::json& doc, const chat::cli::report_options& report, bool quiet) {
+void write_reports(const run_result& result, const chat::cli::report_options& report, bool quiet) {
     std::vector<chat::reports::format> rendered;
     bool json = false;
     for (const auto f : report.chosen()) {
@@ -31,12 +33,12 @@ void write_reports(const nlohmann::json& doc, const chat::cli::report_options& r
     }
     std::vector<std::filesystem::path> written;
     if (!rendered.empty())
-        written = chat::reports::write_all(to_document(doc), report.dir, report.name, rendered);
+        written = chat::reports::write_all(to_document(result), report.dir, report.name, rendered);
     if (json) {
         std::filesystem::create_directories(report.dir);
         const auto path = report.dir / (report.name + ".json");
         std::ofstream out(path);
-        out << doc.dump() << "\n";
+        out << to_json(result).dump() << "\n";
         if (!out)
             throw std::runtime_error("cannot write " + path.string());
         written.insert(written.begin(), path);
@@ -57,7 +59,8 @@ int main(int argc, char** argv) {
     app.set_help_all_flag("--help-all", "Help for every subcommand");
 
     scenario s;
-    auto* run_cmd = app.add_subcommand("run", "Run a scenario against URL");
+    auto* run_cmd = app.add_subcommand(
+        "run", "Run a scenario against URL [URL...] (several URLs: one deployment)");
     add_options(*run_cmd, s);
 
     std::vector<std::string> files;
@@ -79,28 +82,30 @@ int main(int argc, char** argv) {
             if (!s.config.empty())
                 apply_config_file(*run_cmd, s.config);
             validate(s);
-            const auto doc = run(s, std::cerr);
-            print_summary(doc, std::cout);
-            write_reports(doc, s.report, s.quiet);
-            return doc.value("exit_code", 2);
+            const auto result = run(s, std::cerr);
+            print_summary(result, std::cout);
+            write_reports(result, s.report, s.quiet);
+            return result.exit_code;
         }
-        std::vector<nlohmann::json> docs;
+        std::vector<run_result> docs;
         for (const auto& f : files) {
             std::ifstream in(f);
+            nlohmann::json doc;
             try {
-                docs.push_back(nlohmann::json::parse(in));
+                doc = nlohmann::json::parse(in);
             } catch (const std::exception& e) {
                 throw std::invalid_argument(f + " is not JSON: " + e.what());
             }
+            docs.push_back(result_from_json(doc, f));
         }
         std::vector<threshold> rules;
         for (const auto& t : merge_thresholds)
             rules.push_back(parse_threshold(t));
         if (merge_thresholds.empty())
             rules = thresholds_of(docs.front());
-        const auto doc = merge(docs, files, rules);
-        print_summary(doc, std::cout);
-        write_reports(doc, merge_report, merge_quiet);
-        return doc.value("exit_code", 2);
+        const auto result = merge(docs, files, rules);
+        print_summary(result, std::cout);
+        write_reports(result, merge_report, merge_quiet);
+        return result.exit_code;
     });
 }

@@ -1,606 +1,334 @@
-// Building, finalising, merging and presenting results.
+// Finalising results (validity, thresholds, verdict) and the exact merge of worker results.
 #include "result.hpp"
 
+#include "scenario.hpp"
+
 #include <algorithm> // max, min
-#include <cinttypes> // PRIu64
-#include <cstdio>    // snprintf
-#include <map>       // map
 #include <stdexcept> // invalid_argument
-#include <unistd.h>  // getpid
 
 namespace chat::load {
 namespace {
 
-using json = nlohmann::json;
-
-const char* const histogram_names[] = {"latency_us", "latency_actual_us", "connect_us",
-                                       "rest_us",    "loop_lag_us",       "schedule_lag_us"};
-
-json summary_of(const histogram& h) {
-    return {{"count", h.count()},          {"min", h.min()},          {"mean", h.mean()},
-            {"p50", h.percentile(50)},     {"p90", h.percentile(90)}, {"p99", h.percentile(99)},
-            {"p99.9", h.percentile(99.9)}, {"max", h.max()}};
+double statistic(const histogram& h, const std::string& stat) {
+    if (stat == "min")
+        return static_cast<double>(h.min());
+    if (stat == "max")
+        return static_cast<double>(h.max());
+    if (stat == "mean")
+        return h.mean();
+    return static_cast<double>(h.percentile(std::stod(stat.substr(1))));
 }
 
-std::string ms(double us) {
-    char b[32];
-    if (us >= 1e6)
-        std::snprintf(b, sizeof b, "%.3f s", us / 1e6);
-    else if (us >= 1e3)
-        std::snprintf(b, sizeof b, "%.2f ms", us / 1e3);
-    else
-        std::snprintf(b, sizeof b, "%.0f us", us);
-    return b;
+// The sentence that says how starved the generator's threads were, or "".
+std::string starvation(const cpu_record& cpu) {
+    const double wait = cpu.runqueue_wait_seconds, wall = cpu.wall_seconds;
+    if (wait > 0 && wall > 0 && wait > 0.05 * wall)
+        return " (its threads waited " + fixed(wait, 1) + " s for a CPU in " + fixed(wall, 1) +
+               " s: the machine is oversubscribed; stop other work or use fewer threads)";
+    return {};
 }
 
-std::string num(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.10g", v);
-    return b;
+// The generator must have kept up with its own schedule, and the target delivered something.
+validity_record judge_validity(const run_result& r) {
+    validity_record v;
+    auto check = [&](const char* name, double limit, double actual, bool ok,
+                     const std::string& why) {
+        v.checks.push_back({name, limit, actual, ok});
+        if (!ok)
+            v.reasons.push_back(why);
+    };
+    const auto starved = starvation(r.cpu);
+    const auto& sc = r.scenario;
+    // Event-loop lag: the generator's own responsiveness.
+    const auto loop_limit = static_cast<double>(sc.max_loop_lag_us);
+    const auto loop = static_cast<double>(r.histograms.loop_lag.percentile(99));
+    check(
+        "loop_lag_p99_us", loop_limit, loop, loop <= loop_limit,
+        "generator event-loop lag p99 " + ms(loop) + " > " + ms(loop_limit) +
+            ": the generator could not keep up to measure the server" +
+            (starved.empty() ? "; use more --threads or workers, or a lighter scenario" : starved));
+    // Schedule lag: senders kept their intended times.
+    const auto sched_limit = static_cast<double>(sc.max_schedule_lag_us);
+    const auto sched = static_cast<double>(r.histograms.schedule_lag.percentile(99));
+    check("schedule_lag_p99_us", sched_limit, sched, sched <= sched_limit,
+          "senders fell behind their schedule: p99 " + ms(sched) + " > " + ms(sched_limit) +
+              "; the generator could not send at the requested rate" + starved);
+    // CPU: the generator was not saturated.
+    const double util = r.cpu.utilization_max;
+    check("cpu_utilization", sc.max_cpu, util, util <= sc.max_cpu,
+          "the generator kept " + num(util * 100) + "% of its threads busy (limit " +
+              num(sc.max_cpu * 100) + "%): CPU-saturated");
+    // A server that delivered nothing at all is not slow but unusable as a target (it broke the
+    // protocol, dropped everyone, or stopped answering): no numbers to judge.
+    const auto& t = r.totals;
+    const auto unsent = t.errors[static_cast<std::size_t>(error_kind::sender_disconnected)];
+    std::string kinds;
+    for (std::size_t k = 0; k < error_kinds; ++k)
+        if (t.errors[k] > 0)
+            kinds += (kinds.empty() ? "" : ", ") + std::string(to_string(error_kind(k))) + " x" +
+                     with_commas(t.errors[k]);
+    check("target_delivered", 1, static_cast<double>(t.delivered),
+          t.delivered > 0 || (r.expected == 0 && t.sent == 0 && unsent == 0),
+          "target unusable: the server delivered no message (" + with_commas(r.expected) +
+              " expected, " + with_commas(t.sent) + " sent, " + with_commas(unsent) +
+              " not sent for want of a connection; errors: " +
+              (kinds.empty() ? std::string("none") : kinds) + ")");
+    v.valid = v.reasons.empty();
+    return v;
 }
 
-std::string fixed(double v, int decimals) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.*f", decimals, v);
-    return b;
-}
-
-std::string count(std::uint64_t v) {
-    const auto digits = std::to_string(v);
-    std::string s;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            s.push_back(',');
-        s.push_back(digits[i]);
+// The merged window is the union of the workers' windows.
+run_record merge_runs(const std::vector<run_result>& results,
+                      const std::vector<std::string>& sources) {
+    run_record run = results.front().run;
+    run.worker_index.reset();
+    run.worker_count = static_cast<long>(results.size());
+    run.merged_from.clear();
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& w = results[i];
+        run.timeline_start_unix_ms =
+            std::min(run.timeline_start_unix_ms, w.run.timeline_start_unix_ms);
+        run.send_start_unix_ms = std::min(run.send_start_unix_ms, w.run.send_start_unix_ms);
+        run.measure_start_unix_ms =
+            std::min(run.measure_start_unix_ms, w.run.measure_start_unix_ms);
+        run.connect_done_unix_ms = std::max(run.connect_done_unix_ms, w.run.connect_done_unix_ms);
+        run.measure_end_unix_ms = std::max(run.measure_end_unix_ms, w.run.measure_end_unix_ms);
+        run.drain_end_unix_ms = std::max(run.drain_end_unix_ms, w.run.drain_end_unix_ms);
+        run.merged_from.push_back({sources[i], w.run.worker_index, w.run.worker_count, w.run.tag,
+                                   w.verdict, w.validity, w.memory, w.cpu});
     }
-    return s;
+    return run;
 }
 
-json timeline_json(const std::vector<timeline_point>& points, std::int64_t start_ms) {
-    json arr = json::array();
-    for (const auto& p : points) {
-        json j = p.c.to_json();
-        j["t"] = p.second;
-        j["connected"] = p.connected;
-        j["loop_lag_max_us"] = p.loop_lag_max_us;
-        j["latency"] = p.latency.to_json();
-        arr.push_back(std::move(j));
-    }
-    return {{"start_unix_ms", start_ms}, {"interval_ms", 1000}, {"points", std::move(arr)}};
+// Timelines align by absolute time, to the nearest second, and add.
+std::vector<timeline_point> merge_timelines(const std::vector<run_result>& results,
+                                            std::int64_t start_unix_ms) {
+    timeline_sum sum;
+    for (const auto& r : results)
+        sum.add(r.timeline,
+                static_cast<long>((r.run.timeline_start_unix_ms - start_unix_ms + 500) / 1000));
+    return sum.points();
+}
+
+// Endpoints merge by URL, in the order they first appear.
+std::vector<endpoint_record> merge_endpoints(const std::vector<run_result>& results) {
+    std::vector<endpoint_record> out;
+    for (const auto& r : results)
+        for (const auto& e : r.endpoints) {
+            auto it = std::find_if(out.begin(), out.end(),
+                                   [&](const endpoint_record& o) { return o.url == e.url; });
+            if (it == out.end())
+                out.push_back(e);
+            else
+                it->merge(e);
+        }
+    return out;
 }
 
 } // namespace
 
-std::string with_commas(std::uint64_t v) {
-    return count(v);
+void timeline_sum::add(const std::vector<timeline_point>& points, long shift_s) {
+    for (const auto& p : points) {
+        const long sec = p.second + shift_s;
+        auto& tp = by_second_[sec];
+        tp.second = sec;
+        tp.c.add(p.c);
+        tp.connected += p.connected;
+        tp.loop_lag_max_us = std::max(tp.loop_lag_max_us, p.loop_lag_max_us);
+        tp.latency.merge(p.latency);
+    }
 }
 
-std::vector<threshold> thresholds_of(const json& doc) {
-    std::vector<threshold> out;
-    if (doc.contains("scenario") && doc["scenario"].contains("thresholds"))
-        for (const auto& t : doc["scenario"]["thresholds"])
-            out.push_back(parse_threshold(t.get<std::string>()));
+std::vector<timeline_point> timeline_sum::points() const {
+    std::vector<timeline_point> out;
+    for (const auto& [sec, tp] : by_second_)
+        out.push_back(tp);
     return out;
 }
 
-json build_result(const raw_result& r, const scenario& s) {
-    json doc;
-    doc["schema"] = result_schema;
-    doc["schema_version"] = result_schema_version;
-    doc["tool"] = {{"name", "chat-load"}, {"version", "0.1.0"}};
-    doc["run"] = {{"tag", r.run_tag},
-                  {"target", s.url},
-                  {"worker", {{"index", s.worker_index}, {"count", s.worker_count}}},
-                  {"timeline_start_unix_ms", r.timeline_start_unix_ms},
-                  {"connect_done_unix_ms", r.connect_done_unix_ms},
-                  {"send_start_unix_ms", r.send_start_unix_ms},
-                  {"measure_start_unix_ms", r.measure_start_unix_ms},
-                  {"measure_end_unix_ms", r.measure_end_unix_ms},
-                  {"drain_end_unix_ms", r.drain_end_unix_ms}};
-    doc["scenario"] = r.scenario;
-    doc["plan"] = {{"clients", r.clients_planned},
-                   {"rooms", r.rooms},
-                   {"senders", r.senders},
-                   {"slow_clients", r.slow_clients}};
-    const json env = {{"hostname", r.hostname},
-                      {"pid", static_cast<long>(::getpid())},
-                      {"hardware_threads", r.hardware_threads},
-                      {"generator_threads", s.threads},
-                      {"worker", s.worker_index}};
-    doc["environment"] = {{"workers", json::array({env})}};
-    doc["limits"] = r.limits;
-    const auto idle_growth = r.rss_idle > r.rss_before ? r.rss_idle - r.rss_before : 0;
-    doc["memory"] = {{"rss_before_clients_bytes", r.rss_before},
-                     {"rss_idle_bytes", r.rss_idle},
-                     {"rss_end_of_measure_bytes", r.rss_end},
-                     {"idle_clients", r.clients_connected_idle},
-                     {"idle_growth_bytes", idle_growth}};
-    doc["cpu"] = {{"seconds", r.cpu_seconds},
-                  {"wall_seconds", r.cpu_wall_seconds},
-                  {"runqueue_wait_seconds", r.runqueue_wait_seconds},
-                  {"threads", s.threads},
-                  // getrusage() moves in clock ticks: over a window shorter than a quarter of
-                  // a second (a churn pool that finished during warm-up) the ratio is noise,
-                  // once seen as 1257%, so it is not judged.
-                  {"utilization_max",
-                   r.cpu_wall_seconds >= 0.25
-                       ? r.cpu_seconds / (r.cpu_wall_seconds * static_cast<double>(s.threads))
-                       : 0.0}};
-    json counts = r.totals.to_json();
-    counts["expected"] = r.expected;
-    doc["totals"] = counts;
-    json hs;
-    hs["latency_us"] = r.latency.to_json();
-    hs["latency_actual_us"] = r.latency_actual.to_json();
-    hs["connect_us"] = r.connect.to_json();
-    hs["rest_us"] = r.rest.to_json();
-    hs["loop_lag_us"] = r.loop_lag.to_json();
-    hs["schedule_lag_us"] = r.schedule_lag.to_json();
-    doc["histograms"] = hs;
-    doc["timeline"] = timeline_json(r.timeline, r.timeline_start_unix_ms);
-    finalize(doc, s.parsed_thresholds);
-    return doc;
+scenario_record record_of(const scenario& s, const std::string& room_prefix) {
+    scenario_record r;
+    r.url = s.url;
+    r.urls = s.urls;
+    r.clients = s.clients;
+    r.rooms = s.rooms;
+    r.distribution = s.distribution;
+    r.zipf_exponent = s.zipf_exponent;
+    r.senders_per_room = s.senders_per_room;
+    r.rate_per_sender = s.rate;
+    r.arrival = s.arrival;
+    r.message_size = s.message_size;
+    r.room_prefix = room_prefix;
+    r.duration_ms = s.duration_ms;
+    r.warm_up_ms = s.warm_up_ms;
+    r.ramp_up = s.ramp_up;
+    r.ramp_per_second = s.ramp_per_second;
+    r.lifetime_ms = s.lifetime_ms;
+    r.connect_timeout_ms = s.connect_timeout_ms;
+    r.connect_concurrency = s.connect_concurrency;
+    r.slow_readers = s.slow_readers;
+    r.churn_per_second = s.churn;
+    r.churn_pool = s.churn_pool;
+    r.churn_rooms = s.churn_rooms;
+    r.churn_cycles = s.churn_cycles;
+    r.churn_send = s.churn_send;
+    r.rest_pollers = s.rest_pollers;
+    r.rest_rate = s.rest_rate;
+    r.source_addresses = s.source_addresses;
+    r.header_names = s.header_names();
+    r.origin = s.origin;
+    r.ca_file = s.ca_file;
+    r.insecure = s.insecure;
+    r.worker_index = s.worker_index;
+    r.worker_count = s.worker_count;
+    r.start_at_unix_ms = s.start_at_unix_ms;
+    r.threads = s.threads;
+    r.thresholds = s.thresholds;
+    r.seed = s.seed;
+    r.max_loop_lag_us = s.max_loop_lag_us;
+    r.max_schedule_lag_us = s.max_schedule_lag_us;
+    r.max_cpu = s.max_cpu;
+    return r;
 }
 
-void finalize(json& doc, const std::vector<threshold>& thresholds) {
-    // Memory per idle client and CPU.
-    auto& mem = doc["memory"];
-    const auto idle_clients = mem.value("idle_clients", 0L);
-    mem["idle_bytes_per_client"] =
-        idle_clients > 0 ? static_cast<double>(mem.value("idle_growth_bytes", std::uint64_t{0})) /
-                               static_cast<double>(idle_clients)
-                         : 0.0;
+void histogram_set::merge(const histogram_set& o) {
+    for (const auto& [name, member] : histogram_names)
+        (this->*member).merge(o.*member);
+}
 
-    // Totals derived from the exact counters.
-    auto& t = doc["totals"];
-    const auto expected = t.value("expected", std::uint64_t{0});
-    const auto delivered = t.value("delivered", std::uint64_t{0});
-    t["lost"] = expected > delivered ? expected - delivered : 0;
-    t["unexpected"] = delivered > expected ? delivered - expected : 0;
-    t["delivery"] = expected > 0
-                        ? json(static_cast<double>(delivered) / static_cast<double>(expected))
-                        : json(nullptr);
-    const auto& run = doc["run"];
-    const double seconds =
-        static_cast<double>(run.value("measure_end_unix_ms", std::int64_t{0}) -
-                            run.value("measure_start_unix_ms", std::int64_t{0})) /
-        1000.0;
-    doc["run"]["measure_seconds"] = seconds;
-    t["delivered_per_s"] = seconds > 0 ? static_cast<double>(delivered) / seconds : 0.0;
-    t["sent_per_s"] =
-        seconds > 0 ? static_cast<double>(t.value("sent", std::uint64_t{0})) / seconds : 0.0;
+const histogram* find_histogram(const histogram_set& h, const std::string& name) {
+    for (const auto& [n, member] : histogram_names)
+        if (name == n)
+            return &(h.*member);
+    return nullptr;
+}
 
-    // Percentiles of every histogram.
-    json summary;
-    std::map<std::string, histogram> hs;
-    for (const auto* name : histogram_names) {
-        hs[name] = histogram::from_json(doc["histograms"][name]);
-        summary[name] = summary_of(hs[name]);
-    }
-    doc["summary"] = summary;
-    for (auto& p : doc["timeline"]["points"]) {
-        const auto h = histogram::from_json(p["latency"]);
-        p["latency_p50_us"] = h.percentile(50);
-        p["latency_p99_us"] = h.percentile(99);
-        p["latency_max_us"] = h.max();
-    }
+void endpoint_record::merge(const endpoint_record& o) {
+    connects += o.connects;
+    connect_failures += o.connect_failures;
+    delivered += o.delivered;
+    delivered_same_endpoint += o.delivered_same_endpoint;
+    delivered_cross_endpoint += o.delivered_cross_endpoint;
+    latency.merge(o.latency);
+}
 
-    // Validity: the generator must have kept up with its own schedule.
-    const auto& sc = doc["scenario"];
-    std::string starved;
-    {
-        const double wait = doc["cpu"].value("runqueue_wait_seconds", -1.0);
-        const double wall = doc["cpu"].value("wall_seconds", 0.0);
-        if (wait > 0 && wall > 0 && wait > 0.05 * wall)
-            starved = " (its threads waited " + fixed(wait, 1) + " s for a CPU in " +
-                      fixed(wall, 1) +
-                      " s: the machine is oversubscribed; stop other work or use fewer threads)";
-    }
-    json checks = json::array();
-    json reasons = json::array();
-    auto check = [&](const std::string& name, double limit, double actual, bool ok,
-                     const std::string& why) {
-        checks.push_back({{"name", name}, {"limit", limit}, {"actual", actual}, {"ok", ok}});
-        if (!ok)
-            reasons.push_back(why);
-    };
-    {
-        const double lim = sc.value("max_loop_lag_us", 50000.0);
-        const double act = static_cast<double>(hs["loop_lag_us"].percentile(99));
-        check("loop_lag_p99_us", lim, act, act <= lim,
-              "generator event-loop lag p99 " + ms(act) + " > " + ms(lim) +
-                  ": the generator could not keep up to measure the server" +
-                  (starved.empty() ? "; use more --threads or workers, or a lighter scenario"
-                                   : starved));
-    }
-    {
-        const double lim = sc.value("max_schedule_lag_us", 50000.0);
-        const double act = static_cast<double>(hs["schedule_lag_us"].percentile(99));
-        check("schedule_lag_p99_us", lim, act, act <= lim,
-              "senders fell behind their schedule: p99 " + ms(act) + " > " + ms(lim) +
-                  "; the generator could not send at the requested rate" + starved);
-    }
-    {
-        const double lim = sc.value("max_cpu", 0.95);
-        const double act = doc["cpu"].value("utilization_max", 0.0);
-        check("cpu_utilization", lim, act, act <= lim,
-              "the generator kept " + num(act * 100) + "% of its threads busy (limit " +
-                  num(lim * 100) + "%): CPU-saturated");
-    }
-    {
-        // A server that delivered nothing at all is not slow but unusable as a target (it
-        // broke the protocol, dropped everyone, or stopped answering): no numbers to judge.
-        const auto& by_kind = t["errors_by_kind"];
-        const auto sent = t.value("sent", std::uint64_t{0});
-        const auto unsent = by_kind.value("sender_disconnected", std::uint64_t{0});
-        std::string kinds;
-        for (const auto& [kind, n] : by_kind.items())
-            if (n.get<std::uint64_t>() > 0)
-                kinds += (kinds.empty() ? "" : ", ") + kind + " x" + count(n.get<std::uint64_t>());
-        check("target_delivered", 1, static_cast<double>(delivered),
-              delivered > 0 || (expected == 0 && sent == 0 && unsent == 0),
-              "target unusable: the server delivered no message (" + count(expected) +
-                  " expected, " + count(sent) + " sent, " + count(unsent) +
-                  " not sent for want of a connection; errors: " +
-                  (kinds.empty() ? std::string("none") : kinds) + ")");
-    }
-    const bool valid = reasons.empty();
-    doc["validity"] = {{"valid", valid}, {"checks", checks}, {"reasons", reasons}};
+std::uint64_t run_result::lost() const noexcept {
+    return expected > totals.delivered ? expected - totals.delivered : 0;
+}
 
-    // Thresholds.
-    json ts = json::array();
+std::uint64_t run_result::unexpected() const noexcept {
+    return totals.delivered > expected ? totals.delivered - expected : 0;
+}
+
+std::optional<double> run_result::delivery() const noexcept {
+    if (expected == 0)
+        return std::nullopt;
+    return static_cast<double>(totals.delivered) / static_cast<double>(expected);
+}
+
+double run_result::delivered_per_s() const noexcept {
+    const double s = run.measure_seconds();
+    return s > 0 ? static_cast<double>(totals.delivered) / s : 0.0;
+}
+
+double run_result::sent_per_s() const noexcept {
+    const double s = run.measure_seconds();
+    return s > 0 ? static_cast<double>(totals.sent) / s : 0.0;
+}
+
+std::optional<double> metric_value(const run_result& r, const std::string& metric) {
+    std::string name, stat;
+    if (latency_metric(metric, &name, &stat)) {
+        const auto* h = find_histogram(r.histograms, name);
+        if (!h || h->count() == 0)
+            return std::nullopt;
+        return statistic(*h, stat);
+    }
+    const auto& t = r.totals;
+    if (metric == "delivery")
+        return r.delivery();
+    if (metric == "delivered_per_s")
+        return r.delivered_per_s();
+    if (metric == "lost")
+        return static_cast<double>(r.lost());
+    if (metric == "errors")
+        return static_cast<double>(t.error_total());
+    const std::pair<const char*, std::uint64_t> counts[] = {
+        {"duplicates", t.duplicates},
+        {"out_of_order", t.out_of_order},
+        {"dropped", t.dropped},
+        {"dropped_slow", t.dropped_slow},
+        {"connect_failures", t.connect_failures},
+        {"sent", t.sent},
+        {"delivered", t.delivered},
+        {"rest_errors", t.rest_errors}};
+    for (const auto& [n, v] : counts)
+        if (metric == n)
+            return static_cast<double>(v);
+    return std::nullopt;
+}
+
+std::vector<threshold> thresholds_of(const run_result& r) {
+    std::vector<threshold> out;
+    for (const auto& t : r.scenario.thresholds)
+        out.push_back(parse_threshold(t));
+    return out;
+}
+
+void finalize(run_result& r, const std::vector<threshold>& thresholds) {
+    r.validity = judge_validity(r);
+    r.thresholds.clear();
     bool all_pass = true;
     for (const auto& rule : thresholds) {
-        const auto o = evaluate(rule, doc);
+        const auto o = evaluate(rule, metric_value(r, rule.metric));
         all_pass = all_pass && o.known && o.pass;
-        ts.push_back({{"expr", rule.text},
-                      {"metric", rule.metric},
-                      {"op", rule.op},
-                      {"limit", rule.limit},
-                      {"actual", o.known ? json(o.actual) : json(nullptr)},
-                      {"pass", o.known && o.pass}});
+        r.thresholds.push_back(
+            {rule, o.known ? std::optional<double>(o.actual) : std::nullopt, o.known && o.pass});
     }
-    doc["thresholds"] = ts;
-    doc["verdict"] = !valid ? "INVALID" : all_pass ? "PASS" : "FAIL";
-    doc["exit_code"] = !valid ? 2 : all_pass ? 0 : 1;
+    r.verdict = !r.validity.valid ? "INVALID" : all_pass ? "PASS" : "FAIL";
+    r.exit_code = !r.validity.valid ? 2 : all_pass ? 0 : 1;
 }
 
-json merge(const std::vector<json>& results, const std::vector<std::string>& sources,
-           const std::vector<threshold>& thresholds) {
+run_result merge(const std::vector<run_result>& results, const std::vector<std::string>& sources,
+                 const std::vector<threshold>& thresholds) {
     if (results.empty())
         throw std::invalid_argument("merge: no result files given");
-    for (std::size_t i = 0; i < results.size(); ++i) {
-        const auto& r = results[i];
-        if (!r.is_object() || r.value("schema", std::string{}) != result_schema ||
-            r.value("schema_version", 0) != result_schema_version)
-            throw std::invalid_argument(sources[i] + ": not a " + result_schema + " v" +
-                                        std::to_string(result_schema_version) + " document");
-    }
-    json doc = results.front();
-    // Time window: the union of the workers' windows.
-    auto min_of = [&](const char* k) {
-        std::int64_t v = results.front()["run"].value(k, std::int64_t{0});
-        for (const auto& r : results)
-            v = std::min(v, r["run"].value(k, std::int64_t{0}));
-        return v;
-    };
-    auto max_of = [&](const char* k) {
-        std::int64_t v = results.front()["run"].value(k, std::int64_t{0});
-        for (const auto& r : results)
-            v = std::max(v, r["run"].value(k, std::int64_t{0}));
-        return v;
-    };
-    for (const char* k : {"timeline_start_unix_ms", "send_start_unix_ms", "measure_start_unix_ms"})
-        doc["run"][k] = min_of(k);
-    for (const char* k : {"connect_done_unix_ms", "measure_end_unix_ms", "drain_end_unix_ms"})
-        doc["run"][k] = max_of(k);
-    json workers = json::array();
-    for (std::size_t i = 0; i < results.size(); ++i)
-        workers.push_back({{"source", sources[i]},
-                           {"worker", results[i]["run"]["worker"]},
-                           {"tag", results[i]["run"]["tag"]},
-                           {"verdict", results[i]["verdict"]},
-                           {"validity", results[i]["validity"]},
-                           {"memory", results[i]["memory"]},
-                           {"cpu", results[i]["cpu"]}});
-    doc["run"]["worker"] = {{"index", nullptr}, {"count", results.size()}};
-    doc["run"]["merged_from"] = workers;
-
-    // Counters, plans, memory and CPU add; environments concatenate.
-    counters total;
-    std::uint64_t expected = 0;
-    json env = json::array();
-    json plan = {{"clients", 0}, {"rooms", 0}, {"senders", 0}, {"slow_clients", 0}};
-    std::uint64_t growth = 0, rss_before = 0, rss_idle = 0, rss_end = 0;
-    long idle = 0;
-    double cpu_s = 0, wall = 0, util = 0, wait_s = 0;
-    long threads = 0;
-    for (const auto& r : results) {
-        total.add(counters::from_json(r["totals"]));
-        expected += r["totals"].value("expected", std::uint64_t{0});
-        for (const auto& e : r["environment"]["workers"])
-            env.push_back(e);
-        for (const char* k : {"clients", "rooms", "senders", "slow_clients"})
-            plan[k] = plan[k].get<long>() + r["plan"].value(k, 0L);
-        growth += r["memory"].value("idle_growth_bytes", std::uint64_t{0});
-        rss_before += r["memory"].value("rss_before_clients_bytes", std::uint64_t{0});
-        rss_idle += r["memory"].value("rss_idle_bytes", std::uint64_t{0});
-        rss_end += r["memory"].value("rss_end_of_measure_bytes", std::uint64_t{0});
-        idle += r["memory"].value("idle_clients", 0L);
-        cpu_s += r["cpu"].value("seconds", 0.0);
-        wait_s += std::max(0.0, r["cpu"].value("runqueue_wait_seconds", 0.0));
-        wall = std::max(wall, r["cpu"].value("wall_seconds", 0.0));
-        util = std::max(util, r["cpu"].value("utilization_max", 0.0));
-        threads += r["cpu"].value("threads", 0L);
-    }
-    json counts = total.to_json();
-    counts["expected"] = expected;
-    doc["totals"] = counts;
-    doc["plan"] = plan;
-    doc["environment"] = {{"workers", env}};
-    doc["limits"] = json::array();
-    for (const auto& r : results)
-        doc["limits"].push_back(r["limits"]);
-    doc["memory"] = {{"rss_before_clients_bytes", rss_before},
-                     {"rss_idle_bytes", rss_idle},
-                     {"rss_end_of_measure_bytes", rss_end},
-                     {"idle_clients", idle},
-                     {"idle_growth_bytes", growth}};
-    doc["cpu"] = {{"seconds", cpu_s},
-                  {"wall_seconds", wall},
-                  {"runqueue_wait_seconds", wait_s},
-                  {"threads", threads},
-                  {"utilization_max", util}};
+    run_result m;
     // The scenario is the whole one: the worker part no longer applies.
-    doc["scenario"]["worker"] = {{"index", nullptr}, {"count", results.size()}};
-    json ths = json::array();
-    for (const auto& th : thresholds)
-        ths.push_back(th.text);
-    doc["scenario"]["thresholds"] = ths;
-
-    // Histograms merge bucket by bucket.
-    for (const auto* name : histogram_names) {
-        histogram h;
-        for (const auto& r : results)
-            h.merge(histogram::from_json(r["histograms"][name]));
-        doc["histograms"][name] = h.to_json();
-    }
-
-    // Timelines align by absolute time.
-    const auto start = doc["run"]["timeline_start_unix_ms"].get<std::int64_t>();
-    std::map<long, timeline_point> points;
+    m.scenario = results.front().scenario;
+    m.scenario.worker_index.reset();
+    m.scenario.worker_count = static_cast<long>(results.size());
+    m.scenario.thresholds.clear();
+    for (const auto& t : thresholds)
+        m.scenario.thresholds.push_back(t.text);
+    m.run = merge_runs(results, sources);
+    // Counters, plans, memory and CPU add; environments and limits concatenate.
     for (const auto& r : results) {
-        const auto offset_ms = r["timeline"].value("start_unix_ms", start) - start;
-        for (const auto& p : r["timeline"]["points"]) {
-            const long sec =
-                p["t"].get<long>() + static_cast<long>((offset_ms + 500) / 1000); // nearest second
-            auto& tp = points[sec];
-            tp.second = sec;
-            tp.c.add(counters::from_json(p));
-            tp.connected += p.value("connected", 0L);
-            tp.loop_lag_max_us =
-                std::max(tp.loop_lag_max_us, p.value("loop_lag_max_us", std::int64_t{0}));
-            tp.latency.merge(histogram::from_json(p["latency"]));
-        }
+        m.totals.add(r.totals);
+        m.expected += r.expected;
+        m.histograms.merge(r.histograms);
+        m.environment.insert(m.environment.end(), r.environment.begin(), r.environment.end());
+        m.limits.insert(m.limits.end(), r.limits.begin(), r.limits.end());
+        m.plan.clients += r.plan.clients;
+        m.plan.rooms += r.plan.rooms;
+        m.plan.senders += r.plan.senders;
+        m.plan.slow_clients += r.plan.slow_clients;
+        m.memory.idle_growth += r.memory.idle_growth;
+        m.memory.rss_before_clients += r.memory.rss_before_clients;
+        m.memory.rss_idle += r.memory.rss_idle;
+        m.memory.rss_end_of_measure += r.memory.rss_end_of_measure;
+        m.memory.idle_clients += r.memory.idle_clients;
+        m.cpu.seconds += r.cpu.seconds;
+        m.cpu.runqueue_wait_seconds =
+            std::max(0.0, m.cpu.runqueue_wait_seconds) + std::max(0.0, r.cpu.runqueue_wait_seconds);
+        m.cpu.wall_seconds = std::max(m.cpu.wall_seconds, r.cpu.wall_seconds);
+        m.cpu.utilization_max = std::max(m.cpu.utilization_max, r.cpu.utilization_max);
+        m.cpu.threads += r.cpu.threads;
     }
-    std::vector<timeline_point> ordered;
-    for (auto& [sec, tp] : points)
-        ordered.push_back(std::move(tp));
-    doc["timeline"] = timeline_json(ordered, start);
-    finalize(doc, thresholds);
-    return doc;
-}
-
-chat::reports::document to_document(const json& doc) {
-    namespace rep = chat::reports;
-    rep::document d;
-    d.tool = "chat-load";
-    const auto& t = doc["totals"];
-    const auto& sc = doc["scenario"];
-    d.title = "chat-load: " + sc.value("url", std::string{}) + ", " +
-              count(doc["plan"].value("clients", std::uint64_t{0})) + " clients in " +
-              count(doc["plan"].value("rooms", std::uint64_t{0})) +
-              (doc["plan"].value("rooms", std::uint64_t{0}) == 1 ? " room" : " rooms");
-    const auto verdict = doc.value("verdict", std::string{"?"});
-    std::string line = verdict + ": ";
-    const auto& lat = doc["summary"]["latency_us"];
-    line += count(t.value("delivered", std::uint64_t{0})) + " of " +
-            count(t.value("expected", std::uint64_t{0})) + " deliveries, p99 " +
-            ms(lat.value("p99", 0.0));
-    if (verdict == "INVALID")
-        for (const auto& r : doc["validity"]["reasons"])
-            line += "; " + r.get<std::string>();
-    d.verdict = line;
-    d.data = doc;
-
-    const auto& run = doc["run"];
-    d.meta = {{"target", sc.value("url", std::string{})},
-              {"run tag", run.value("tag", std::string{})},
-              {"workers", std::to_string(run["worker"].value("count", 1))},
-              {"measured", num(run.value("measure_seconds", 0.0)) + " s"},
-              {"scenario", count(sc.value("clients", std::uint64_t{0})) + " clients, " +
-                               count(sc.value("rooms", std::uint64_t{0})) + " rooms (" +
-                               sc.value("distribution", std::string{}) + "), " +
-                               num(sc.value("senders_per_room", 0.0)) + " senders/room at " +
-                               num(sc.value("rate_per_sender", 0.0)) + " msg/s (" +
-                               sc.value("arrival", std::string{}) + "), " +
-                               num(sc.value("message_size", 0.0)) + " B"},
-              {"generator memory per idle client",
-               fixed(doc["memory"].value("idle_bytes_per_client", 0.0), 0) + " B"},
-              {"generator CPU", fixed(doc["cpu"].value("utilization_max", 0.0) * 100, 1) + "% of " +
-                                    std::to_string(doc["cpu"].value("threads", 0)) + " thread(s)"}};
-
-    rep::table totals{"Totals", {"metric", "value"}, {}};
-    for (const char* k : {"sent",           "expected",     "delivered",
-                          "lost",           "duplicates",   "out_of_order",
-                          "history",        "join_window",  "warmup_deliveries",
-                          "outside_window", "connects",     "connect_failures",
-                          "dropped",        "dropped_slow", "churn_leaves",
-                          "churn_rejoins",  "churn_cycles", "churn_cycle_failures",
-                          "rest_requests",  "rest_errors",  "errors"})
-        totals.rows.push_back({k, count(t.value(k, std::uint64_t{0}))});
-    totals.rows.push_back(
-        {"delivery", t["delivery"].is_null() ? "n/a" : num(t["delivery"].get<double>())});
-    totals.rows.push_back({"delivered/s", fixed(t.value("delivered_per_s", 0.0), 0)});
-    d.tables.push_back(std::move(totals));
-
-    rep::table lt{
-        "Latency", {"histogram", "count", "min", "p50", "p90", "p99", "p99.9", "max", "mean"}, {}};
-    for (const auto* name : histogram_names) {
-        const auto& s = doc["summary"][name];
-        lt.rows.push_back({name, count(s.value("count", std::uint64_t{0})), ms(s.value("min", 0.0)),
-                           ms(s.value("p50", 0.0)), ms(s.value("p90", 0.0)),
-                           ms(s.value("p99", 0.0)), ms(s.value("p99.9", 0.0)),
-                           ms(s.value("max", 0.0)), ms(s.value("mean", 0.0))});
-    }
-    d.tables.push_back(std::move(lt));
-
-    rep::table et{"Errors by kind", {"kind", "count"}, {}};
-    for (const auto& [k, v] : t["errors_by_kind"].items())
-        if (v.get<std::uint64_t>() > 0)
-            et.rows.push_back({k, count(v.get<std::uint64_t>())});
-    if (!et.rows.empty())
-        d.tables.push_back(std::move(et));
-
-    // Charts: latency percentiles over time, deliveries per second, the latency distribution.
-    rep::chart pc{"Latency over time (from intended send time)",
-                  "seconds since start",
-                  "ms",
-                  false,
-                  false,
-                  {}};
-    rep::series p50{"p50", {}}, p99{"p99", {}}, pmax{"max", {}};
-    rep::chart rc{"Messages per second", "seconds since start", "per second", false, false, {}};
-    rep::series del{"delivered/s", {}}, sent{"sent/s", {}}, conn{"connected", {}};
-    for (const auto& p : doc["timeline"]["points"]) {
-        const double x = p.value("t", 0.0);
-        if (p["latency"].value("count", 0) > 0) {
-            p50.points.push_back({x, p.value("latency_p50_us", 0.0) / 1e3});
-            p99.points.push_back({x, p.value("latency_p99_us", 0.0) / 1e3});
-            pmax.points.push_back({x, p.value("latency_max_us", 0.0) / 1e3});
-        }
-        del.points.push_back({x, p.value("delivered", 0.0)});
-        sent.points.push_back({x, p.value("sent", 0.0) + p.value("sent_warmup", 0.0)});
-        conn.points.push_back({x, p.value("connected", 0.0)});
-    }
-    pc.lines = {p50, p99, pmax};
-    rc.lines = {del, sent, conn};
-    d.charts.push_back(std::move(pc));
-    d.charts.push_back(std::move(rc));
-    {
-        const auto h = histogram::from_json(doc["histograms"]["latency_us"]);
-        rep::chart dc{"Latency distribution (share of deliveries at or below)",
-                      "latency (ms, log)",
-                      "percent",
-                      true,
-                      false,
-                      {}};
-        rep::series cdf{"deliveries", {}};
-        std::uint64_t seen = 0;
-        const auto buckets = doc["histograms"]["latency_us"]["buckets"];
-        for (const auto& b : buckets) {
-            seen += b[1].get<std::uint64_t>();
-            const auto v =
-                std::min(histogram::highest_equivalent(b[0].get<std::size_t>()), h.max());
-            cdf.points.push_back(
-                {static_cast<double>(v) / 1e3,
-                 100.0 * static_cast<double>(seen) / static_cast<double>(h.count())});
-        }
-        dc.lines = {cdf};
-        d.charts.push_back(std::move(dc));
-    }
-
-    // Cases: validity checks, then thresholds.
-    for (const auto& c : doc["validity"]["checks"]) {
-        rep::test_case tc;
-        tc.id = "validity." + c.value("name", std::string{});
-        tc.group = "self-check";
-        tc.title = "generator kept up: " + c.value("name", std::string{});
-        tc.result = c.value("ok", false) ? rep::outcome::pass : rep::outcome::error;
-        tc.expected = "<= " + num(c.value("limit", 0.0));
-        tc.actual = num(c.value("actual", 0.0));
-        d.cases.push_back(std::move(tc));
-    }
-    for (const auto& th : doc["thresholds"]) {
-        rep::test_case tc;
-        tc.id = "threshold." + th.value("expr", std::string{});
-        tc.group = "threshold";
-        tc.title = th.value("expr", std::string{});
-        tc.result = th.value("pass", false) ? rep::outcome::pass : rep::outcome::fail;
-        const auto rule = parse_threshold(th.value("expr", std::string{}));
-        tc.expected = rule.metric + " " + rule.op + " " + format_value(rule, rule.limit);
-        tc.actual = th["actual"].is_null() ? "no such value in this result"
-                                           : format_value(rule, th["actual"].get<double>());
-        d.cases.push_back(std::move(tc));
-    }
-    return d;
-}
-
-void print_summary(const json& doc, std::ostream& out) {
-    const auto& t = doc["totals"];
-    const auto& lat = doc["summary"]["latency_us"];
-    const auto& act = doc["summary"]["latency_actual_us"];
-    const auto& con = doc["summary"]["connect_us"];
-    auto row = [&](const char* k, const std::string& v) {
-        std::string key = k;
-        key.resize(std::max<std::size_t>(key.size(), 34), ' ');
-        out << "  " << key << " " << v << "\n";
-    };
-    out << "chat-load summary (" << doc["run"].value("tag", std::string{}) << ")\n";
-    row("clients connected (idle)", count(doc["memory"].value("idle_clients", std::uint64_t{0})) +
-                                        " of " +
-                                        count(doc["plan"].value("clients", std::uint64_t{0})));
-    row("measured", num(doc["run"].value("measure_seconds", 0.0)) + " s");
-    row("sent (sent/s)", count(t.value("sent", std::uint64_t{0})) + " (" +
-                             fixed(t.value("sent_per_s", 0.0), 0) + ")");
-    row("delivered / expected",
-        count(t.value("delivered", std::uint64_t{0})) + " / " +
-            count(t.value("expected", std::uint64_t{0})) +
-            (t["delivery"].is_null() ? std::string{}
-                                     : " (" + fixed(t["delivery"].get<double>() * 100, 4) + "%)"));
-    row("delivered/s", fixed(t.value("delivered_per_s", 0.0), 0));
-    row("lost, duplicated, out of order", count(t.value("lost", std::uint64_t{0})) + ", " +
-                                              count(t.value("duplicates", std::uint64_t{0})) +
-                                              ", " +
-                                              count(t.value("out_of_order", std::uint64_t{0})));
-    auto pct = [&](const json& s) {
-        return ms(s.value("p50", 0.0)) + " / " + ms(s.value("p90", 0.0)) + " / " +
-               ms(s.value("p99", 0.0)) + " / " + ms(s.value("p99.9", 0.0)) + " / " +
-               ms(s.value("max", 0.0));
-    };
-    row("latency p50/p90/p99/p99.9/max", pct(lat));
-    row("  from actual send", pct(act));
-    row("connect p50/p90/p99/p99.9/max", pct(con));
-    if (doc["summary"]["rest_us"].value("count", 0) > 0)
-        row("REST p50/p90/p99/p99.9/max", pct(doc["summary"]["rest_us"]));
-    row("dropped by server (slow / other)",
-        count(t.value("dropped_slow", std::uint64_t{0})) + " of " +
-            count(doc["plan"].value("slow_clients", std::uint64_t{0})) + " / " +
-            count(t.value("dropped", std::uint64_t{0})));
-    row("errors", count(t.value("errors", std::uint64_t{0})));
-    for (const auto& [k, v] : t["errors_by_kind"].items())
-        if (v.get<std::uint64_t>() > 0)
-            row(("  " + k).c_str(), count(v.get<std::uint64_t>()));
-    row("generator memory per idle client",
-        fixed(doc["memory"].value("idle_bytes_per_client", 0.0), 0) + " B");
-    const double wait = doc["cpu"].value("runqueue_wait_seconds", -1.0);
-    row("generator CPU", fixed(doc["cpu"].value("utilization_max", 0.0) * 100, 1) + "% of " +
-                             std::to_string(doc["cpu"].value("threads", 0)) + " thread(s)" +
-                             (wait >= 0 ? ", waited " + fixed(wait, 2) + " s for a CPU" : ""));
-    row("loop lag p99 / schedule lag p99",
-        ms(doc["summary"]["loop_lag_us"].value("p99", 0.0)) + " / " +
-            ms(doc["summary"]["schedule_lag_us"].value("p99", 0.0)));
-    for (const auto& th : doc["thresholds"]) {
-        const auto rule = parse_threshold(th.value("expr", std::string{}));
-        row(("threshold " + th.value("expr", std::string{})).c_str(),
-            std::string(th.value("pass", false) ? "pass" : "FAIL") + " (actual " +
-                (th["actual"].is_null() ? std::string{"n/a"}
-                                        : format_value(rule, th["actual"].get<double>())) +
-                ")");
-    }
-    for (const auto& r : doc["validity"]["reasons"])
-        row("INVALID", r.get<std::string>());
-    row("verdict", doc.value("verdict", std::string{}));
+    m.endpoints = merge_endpoints(results);
+    m.timeline = merge_timelines(results, m.run.timeline_start_unix_ms);
+    finalize(m, thresholds);
+    return m;
 }
 
 } // namespace chat::load

@@ -4,8 +4,6 @@
 #include "chat/cli.hpp"
 #include "chat/url.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>  // isalnum
 #include <cmath>   // isfinite
 #include <cstdio>  // sscanf
@@ -115,7 +113,10 @@ void add_options(CLI::App& app, scenario& s) {
     app.add_option("--config", s.config,
                    "Read options from an INI/TOML file (see loadgen/scenarios/); the command "
                    "line wins over the file");
-    app.add_option("url", s.url, "Server base URL, e.g. http://127.0.0.1:8082")->required();
+    app.add_option("url", s.urls,
+                   "Server base URL, e.g. http://127.0.0.1:8082; several URLs are one deployment "
+                   "(client i connects to URL i mod N)")
+        ->required();
     app.add_option("-c,--clients", s.clients, "WebSocket clients in the whole scenario")
         ->capture_default_str()
         ->check(chat::cli::greater_than(0));
@@ -248,6 +249,10 @@ void add_options(CLI::App& app, scenario& s) {
 }
 
 void validate(scenario& s) {
+    if (s.urls.empty() && !s.url.empty())
+        s.urls = {s.url};
+    require(!s.urls.empty(), "url", "given", "none");
+    s.url = s.urls.front();
     require(s.rate <= 100000, "--rate", "<= 100000 per sender", s.rate);
     require(s.rooms <= s.clients, "--rooms", "<= --clients (every room has a client)", s.rooms);
     if (s.distribution == "skewed")
@@ -334,49 +339,6 @@ std::vector<std::string> scenario::header_names() const {
     for (const auto& [name, value] : parsed_headers)
         names.push_back(name);
     return names;
-}
-
-nlohmann::json scenario::to_json() const {
-    return {
-        {"url", url},
-        {"clients", clients},
-        {"rooms", rooms},
-        {"distribution", distribution},
-        {"zipf_exponent", zipf_exponent},
-        {"senders_per_room", senders_per_room},
-        {"rate_per_sender", rate},
-        {"arrival", arrival},
-        {"message_size", message_size},
-        {"room_prefix", room_prefix},
-        {"duration_ms", duration_ms},
-        {"warm_up_ms", warm_up_ms},
-        {"ramp_up", ramp_up},
-        {"ramp_per_second", ramp_per_second},
-        {"lifetime_ms", lifetime_ms},
-        {"connect_timeout_ms", connect_timeout_ms},
-        {"connect_concurrency", connect_concurrency},
-        {"slow_readers", slow_readers},
-        {"churn_per_second", churn},
-        {"churn_pool", churn_pool},
-        {"churn_rooms", churn_rooms},
-        {"churn_cycles", churn_cycles},
-        {"churn_send", churn_send},
-        {"rest_pollers", rest_pollers},
-        {"rest_rate", rest_rate},
-        {"source_addresses", source_addresses},
-        {"header_names", header_names()},
-        {"origin", origin},
-        {"ca_file", ca_file},
-        {"insecure", insecure},
-        {"worker", {{"index", worker_index}, {"count", worker_count}}},
-        {"start_at_unix_ms", start_at_unix_ms},
-        {"threads", threads},
-        {"thresholds", thresholds},
-        {"seed", seed},
-        {"max_loop_lag_us", max_loop_lag_us},
-        {"max_schedule_lag_us", max_schedule_lag_us},
-        {"max_cpu", max_cpu},
-    };
 }
 
 } // namespace chat::load

@@ -7,7 +7,6 @@
 #include "chat/cli.hpp"
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>   // int64_t, uint64_t
 #include <stdexcept> // invalid_argument
@@ -19,8 +18,9 @@ namespace chat::load {
 
 struct scenario {
     // Target and shape.
-    std::string url;
-    std::string config; // --config FILE
+    std::vector<std::string> urls; // one deployment: client i connects to urls[i mod N]
+    std::string url;               // urls.front(), set by validate()
+    std::string config;            // --config FILE
     long clients = 100;
     long rooms = 10;
     std::string distribution = "even"; // even | zipf (alias: skewed)
@@ -80,7 +80,6 @@ struct scenario {
     std::vector<std::pair<std::string, std::string>> parsed_headers;
     bool zipf = false, poisson = false;
 
-    nlohmann::json to_json() const; // the parameters as given, plus the parsed values
     std::vector<std::string> header_names() const;
 };
 

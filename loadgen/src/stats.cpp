@@ -1,4 +1,4 @@
-// Counter names as they appear in the results (RESULTS-SCHEMA.md).
+// Error kind names as they appear in the results (RESULTS-SCHEMA.md), and adding counters.
 #include "stats.hpp"
 
 namespace chat::load {
@@ -43,46 +43,11 @@ const char* to_string(error_kind k) noexcept {
     return "unknown";
 }
 
-// clang-format off
-#define CHAT_LOAD_COUNTERS(X)                                                                    \
-    X(sent) X(sent_warmup) X(delivered) X(duplicates) X(out_of_order) X(history)                \
-    X(join_window) X(warmup_deliveries) X(outside_window) X(slow_deliveries) X(foreign)          \
-    X(connects) X(connect_failures) X(dropped_slow) X(dropped) X(churn_leaves)                   \
-    X(churn_rejoins) X(churn_skipped) X(churn_cycles) X(churn_cycle_failures)                   \
-    X(rest_requests) X(rest_errors)
-// clang-format on
-
 void counters::add(const counters& o) noexcept {
-#define X(name) name += o.name;
-    CHAT_LOAD_COUNTERS(X)
-#undef X
+    for (const auto& [name, member] : counter_names)
+        this->*member += o.*member;
     for (std::size_t i = 0; i < error_kinds; ++i)
         errors[i] += o.errors[i];
-}
-
-nlohmann::json counters::to_json() const {
-    nlohmann::json j;
-#define X(name) j[#name] = name;
-    CHAT_LOAD_COUNTERS(X)
-#undef X
-    nlohmann::json e = nlohmann::json::object();
-    for (std::size_t i = 0; i < error_kinds; ++i)
-        e[to_string(static_cast<error_kind>(i))] = errors[i];
-    j["errors_by_kind"] = std::move(e);
-    j["errors"] = error_total();
-    return j;
-}
-
-counters counters::from_json(const nlohmann::json& j) {
-    counters c;
-#define X(name) c.name = j.value(#name, std::uint64_t{0});
-    CHAT_LOAD_COUNTERS(X)
-#undef X
-    if (j.contains("errors_by_kind"))
-        for (std::size_t i = 0; i < error_kinds; ++i)
-            c.errors[i] =
-                j["errors_by_kind"].value(to_string(static_cast<error_kind>(i)), std::uint64_t{0});
-    return c;
 }
 
 } // namespace chat::load

@@ -3,11 +3,10 @@
 
 #include "histogram.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <array>   // array
 #include <cstddef> // size_t
 #include <cstdint> // uint64_t
+#include <utility> // pair
 
 namespace chat::load {
 
@@ -65,9 +64,34 @@ struct counters {
         return n;
     }
     void add(const counters& o) noexcept;
-    nlohmann::json to_json() const;
-    static counters from_json(const nlohmann::json& j);
 };
+
+// Every counter but `errors`, with its name in the results (RESULTS-SCHEMA.md, "totals").
+using counter_member = std::uint64_t counters::*;
+inline constexpr std::array<std::pair<const char*, counter_member>, 22> counter_names{{
+    {"sent", &counters::sent},
+    {"sent_warmup", &counters::sent_warmup},
+    {"delivered", &counters::delivered},
+    {"duplicates", &counters::duplicates},
+    {"out_of_order", &counters::out_of_order},
+    {"history", &counters::history},
+    {"join_window", &counters::join_window},
+    {"warmup_deliveries", &counters::warmup_deliveries},
+    {"outside_window", &counters::outside_window},
+    {"slow_deliveries", &counters::slow_deliveries},
+    {"foreign", &counters::foreign},
+    {"connects", &counters::connects},
+    {"connect_failures", &counters::connect_failures},
+    {"dropped_slow", &counters::dropped_slow},
+    {"dropped", &counters::dropped},
+    {"churn_leaves", &counters::churn_leaves},
+    {"churn_rejoins", &counters::churn_rejoins},
+    {"churn_skipped", &counters::churn_skipped},
+    {"churn_cycles", &counters::churn_cycles},
+    {"churn_cycle_failures", &counters::churn_cycle_failures},
+    {"rest_requests", &counters::rest_requests},
+    {"rest_errors", &counters::rest_errors},
+}};
 
 // One second of the timeline as one loop saw it.
 struct second_slot {

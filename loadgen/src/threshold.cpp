@@ -1,7 +1,6 @@
-// Thresholds name a metric of the result's "summary" (latencies) or "totals" (counts, ratios).
+// Thresholds name a latency statistic of one of the result's histograms or a total (counts,
+// ratios).
 #include "threshold.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <array>     // array
 #include <cmath>     // isfinite
@@ -27,7 +26,16 @@ constexpr std::array<const char*, 12> plain_metrics{
     "delivery",     "errors",           "lost", "duplicates", "out_of_order",    "dropped",
     "dropped_slow", "connect_failures", "sent", "delivered",  "delivered_per_s", "rest_errors"};
 
-bool is_latency_metric(const std::string& m, std::string* histogram, std::string* stat) {
+bool is_plain_metric(const std::string& m) {
+    for (const auto* p : plain_metrics)
+        if (m == p)
+            return true;
+    return false;
+}
+
+} // namespace
+
+bool latency_metric(const std::string& m, std::string* histogram, std::string* stat) {
     for (const auto& [prefix, name] : latency_families) {
         const std::string p = prefix;
         if (m.compare(0, p.size(), p) != 0)
@@ -42,15 +50,6 @@ bool is_latency_metric(const std::string& m, std::string* histogram, std::string
     }
     return false;
 }
-
-bool is_plain_metric(const std::string& m) {
-    for (const auto* p : plain_metrics)
-        if (m == p)
-            return true;
-    return false;
-}
-
-} // namespace
 
 std::string threshold_metrics_help() {
     return "latency (from intended send time): p50 p90 p99 p99.9 max min mean; the same with "
@@ -84,7 +83,7 @@ threshold parse_threshold(const std::string& text) {
         throw fail("no value after '" + t.op + "'");
 
     std::string hist, stat;
-    t.is_latency = is_latency_metric(t.metric, &hist, &stat);
+    t.is_latency = latency_metric(t.metric, &hist, &stat);
     if (!t.is_latency && !is_plain_metric(t.metric))
         throw fail("unknown metric '" + t.metric + "' (" + threshold_metrics_help() + ")");
 
@@ -115,25 +114,13 @@ threshold parse_threshold(const std::string& text) {
     return t;
 }
 
-threshold_outcome evaluate(const threshold& rule, const nlohmann::json& result) {
+threshold_outcome evaluate(const threshold& rule, std::optional<double> actual) {
     threshold_outcome out;
     out.rule = rule;
-    const nlohmann::json* v = nullptr;
-    std::string hist, stat;
-    if (is_latency_metric(rule.metric, &hist, &stat)) {
-        const auto& s = result.at("summary");
-        if (s.contains(hist) && s[hist].contains(stat))
-            v = &s[hist][stat];
-        // An empty histogram has no percentile: the threshold cannot pass.
-        if (v && s[hist].value("count", 0) == 0)
-            v = nullptr;
-    } else if (result.contains("totals") && result["totals"].contains(rule.metric)) {
-        v = &result["totals"][rule.metric];
-    }
-    if (!v || !v->is_number())
+    if (!actual)
         return out;
     out.known = true;
-    out.actual = v->get<double>();
+    out.actual = *actual;
     const double a = out.actual, l = rule.limit;
     if (rule.op == "<")
         out.pass = a < l;

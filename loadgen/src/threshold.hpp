@@ -1,10 +1,9 @@
 // Pass/fail criteria on a result, k6-style: "p99<20ms", "delivery>=0.9999", "errors==0".
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
-#include <string> // string
-#include <vector> // vector
+#include <optional> // optional
+#include <string>   // string
+#include <vector>   // vector
 
 namespace chat::load {
 
@@ -29,8 +28,13 @@ struct threshold_outcome {
     bool pass = false;
 };
 
-// Looks up `rule.metric` in a result document (see RESULTS-SCHEMA.md) and compares.
-threshold_outcome evaluate(const threshold& rule, const nlohmann::json& result);
+// Compares `actual` (the value of rule.metric in a result, none when it has no such value) with
+// the rule's limit; an unknown value never passes.
+threshold_outcome evaluate(const threshold& rule, std::optional<double> actual);
+
+// Whether `metric` names a latency statistic, e.g. "connect_p99": then the histogram it reads
+// ("connect_us", as named in RESULTS-SCHEMA.md) and the statistic ("p99", "max", "mean", ...).
+bool latency_metric(const std::string& metric, std::string* histogram, std::string* statistic);
 
 // "20ms", "1.5s", "0.9999", "0": the limit or actual value in the rule's unit, for people.
 std::string format_value(const threshold& rule, double value);

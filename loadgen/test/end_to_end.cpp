@@ -14,6 +14,7 @@
 #include <chrono>     // steady_clock
 #include <filesystem> // path, temp_directory_path
 #include <fstream>    // ifstream
+#include <iterator>   // istreambuf_iterator
 #include <string>     // string
 #include <thread>     // sleep_for
 #include <vector>     // vector
@@ -109,8 +110,8 @@ private:
 struct server {
     std::unique_ptr<child> proc;
     std::string url;
-    explicit server(std::vector<std::string> args) {
-        args.insert(args.end(), {"--address", "127.0.0.1", "--port", "0", "--log-level", "error"});
+    explicit server(std::vector<std::string> args, const std::string& address = "127.0.0.1") {
+        args.insert(args.end(), {"--address", address, "--port", "0", "--log-level", "error"});
         proc = std::make_unique<child>(args);
         const auto line = proc->read_line(std::chrono::seconds(10));
         const auto at = line.find("http://");
@@ -139,11 +140,12 @@ struct load_run {
     json result;
 };
 
-load_run run_load(const std::string& url, const fs::path& dir, const std::string& name,
-                  std::vector<std::string> extra) {
-    std::vector<std::string> args = {
-        CHAT_LOAD_BIN, "run",           url,  "--quiet",  "--report-dir",
-        dir.string(),  "--report-name", name, "--format", "json,md,html"};
+load_run run_load(const std::vector<std::string>& urls, const fs::path& dir,
+                  const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> args = {CHAT_LOAD_BIN, "run"};
+    args.insert(args.end(), urls.begin(), urls.end());
+    args.insert(args.end(), {"--quiet", "--report-dir", dir.string(), "--report-name", name,
+                             "--format", "json,md,html"});
     args.insert(args.end(), extra.begin(), extra.end());
     child c(args, false);
     load_run r;
@@ -152,6 +154,11 @@ load_run run_load(const std::string& url, const fs::path& dir, const std::string
     if (in)
         r.result = json::parse(in);
     return r;
+}
+
+load_run run_load(const std::string& url, const fs::path& dir, const std::string& name,
+                  std::vector<std::string> extra) {
+    return run_load(std::vector<std::string>{url}, dir, name, std::move(extra));
 }
 
 // The box running ctest is busy: the self-watch limits are relaxed so a slow scheduler does not
@@ -298,4 +305,52 @@ TEST_CASE("Merge: two workers merged give the totals of one run of the same scen
     auto h = chat::load::histogram::from_json(parts[0]["histograms"]["latency_us"]);
     h.merge(chat::load::histogram::from_json(parts[1]["histograms"]["latency_us"]));
     CHECK(chat::load::histogram::from_json(merged["histograms"]["latency_us"]) == h);
+}
+
+TEST_CASE("Endpoints: two URLs of one server give per-endpoint results and the cost of the hop",
+          "[e2e][endpoints]") {
+    // One server on every address: http://127.0.0.1:P and http://[::1]:P are two endpoints of
+    // one deployment, so every message reaches every member and half the deliveries cross.
+    server srv({CHAT_SERVER_BIN}, "::");
+    const auto port = srv.url.substr(srv.url.rfind(':') + 1);
+    const std::vector<std::string> urls = {"http://127.0.0.1:" + port, "http://[::1]:" + port};
+    const auto dir = fresh_dir("endpoints");
+    auto args = small;
+    args.insert(args.end(), {"--threshold", "delivery>=1"});
+    const auto r = run_load(urls, dir, "endpoints", args);
+    INFO(r.result.dump(1).substr(0, 3000));
+    CHECK(r.exit_code == 0);
+    REQUIRE(r.result.is_object());
+    const auto& t = r.result["totals"];
+    CHECK(t["delivered"] == t["expected"]);
+    CHECK(t["errors"] == 0);
+    CHECK(r.result["scenario"]["urls"] == json(urls));
+    const auto& eps = r.result["endpoints"];
+    REQUIRE(eps.size() == 2);
+    std::uint64_t delivered = 0, same = 0, cross = 0;
+    for (std::size_t e = 0; e < 2; ++e) {
+        INFO("endpoint " << e);
+        CHECK(eps[e]["url"] == urls[e]);
+        CHECK(eps[e]["connects"] == 20); // client i on endpoint i mod 2
+        CHECK(eps[e]["connect_failures"] == 0);
+        CHECK(eps[e]["delivered"].get<std::uint64_t>() > 0);
+        CHECK(eps[e]["latency"]["count"] == eps[e]["delivered"]);
+        CHECK(eps[e]["delivered"] == eps[e]["delivered_same_endpoint"].get<std::uint64_t>() +
+                                         eps[e]["delivered_cross_endpoint"].get<std::uint64_t>());
+        delivered += eps[e]["delivered"].get<std::uint64_t>();
+        same += eps[e]["delivered_same_endpoint"].get<std::uint64_t>();
+        cross += eps[e]["delivered_cross_endpoint"].get<std::uint64_t>();
+    }
+    CHECK(delivered == t["delivered"].get<std::uint64_t>());
+    const auto& summary = r.result["summary"];
+    CHECK(summary["latency_same_endpoint_us"]["count"] == same);
+    CHECK(summary["latency_cross_endpoint_us"]["count"] == cross);
+    CHECK(same > 0);
+    CHECK(cross > 0);
+    CHECK(same + cross == delivered);
+    // Every report format shows the endpoints.
+    std::ifstream md(dir / "endpoints.md");
+    const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+    CHECK(text.find("### Endpoints") != std::string::npos);
+    CHECK(text.find("http://\\[::1\\]:" + port) != std::string::npos);
 }

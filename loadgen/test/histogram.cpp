@@ -138,3 +138,24 @@ TEST_CASE("Histogram: the memory is fixed", "[histogram]") {
     // 23 half-bucket rows of 1024 counters: about 188 KB whatever is recorded.
     CHECK(histogram::bucket_count() == 23 * 1024);
 }
+
+TEST_CASE("Histogram: the sparse form merges exactly as the full form", "[histogram][merge]") {
+    // Overlapping and disjoint buckets on both sides, and an empty side.
+    histogram a, b, both;
+    for (std::int64_t v = 100; v < 5000; v += 7) {
+        a.record(v);
+        both.record(v);
+    }
+    for (std::int64_t v = 3000; v < 90000; v += 11) {
+        b.record(v, 2);
+        both.record(v, 2);
+    }
+    auto merged = a.sparse();
+    merged.merge(b.sparse());
+    merged.merge(histogram().sparse());
+    CHECK(histogram(merged) == both);
+    CHECK(merged.buckets == both.sparse().buckets);
+    chat::load::sparse_histogram empty;
+    empty.merge(b.sparse());
+    CHECK(histogram(empty) == b);
+}

@@ -1,49 +1,36 @@
-// Thresholds, finalisation and the exact merge of worker results.
+// Thresholds, finalisation, the exact merge of worker results and the JSON edge.
 #include "result.hpp"
+
+#include "fake_run.hpp"
+#include "report.hpp"
+#include "result_json.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace chat::load;
+using chat::load::test::fake_run;
 using nlohmann::json;
 
 namespace {
 
+// The document as the file holds it.
 json fake_result(int worker, std::uint64_t sent, std::uint64_t delivered, std::uint64_t expected,
                  std::int64_t latency_base_us) {
-    raw_result r;
-    scenario s;
-    s.url = "http://127.0.0.1:1";
-    s.worker_index = worker;
-    s.worker_count = 2;
-    s.thresholds = {"p99<1s"};
-    s.parsed_thresholds = {parse_threshold("p99<1s")};
-    s.max_loop_lag_us = s.max_schedule_lag_us = 50000;
-    r.scenario = s.to_json();
-    r.totals.sent = sent;
-    r.totals.delivered = delivered;
-    r.expected = expected;
-    r.totals.errors[static_cast<std::size_t>(error_kind::closed_by_server)] =
-        static_cast<std::uint64_t>(worker);
-    for (std::uint64_t i = 0; i < delivered; ++i)
-        r.latency.record(latency_base_us + static_cast<std::int64_t>(i % 1000));
-    r.loop_lag.record(100);
-    r.schedule_lag.record(100);
-    r.measure_start_unix_ms = 1'000'000;
-    r.measure_end_unix_ms = 1'010'000;
-    r.timeline_start_unix_ms = 999'000 + worker * 1000; // worker 1 starts one second later
-    for (long t = 0; t < 3; ++t) {
-        timeline_point p;
-        p.second = t;
-        p.c.delivered = 10;
-        p.latency.record(latency_base_us);
-        r.timeline.push_back(p);
-    }
-    r.clients_planned = r.clients_connected_idle = 100;
-    r.rss_before = 1000;
-    r.rss_idle = 1000 + 100 * 500;
-    r.cpu_seconds = 1;
-    r.cpu_wall_seconds = 10;
-    return build_result(r, s);
+    return to_json(fake_run(worker, sent, delivered, expected, latency_base_us));
+}
+
+// A document read back and finalised again with `rules`, as the file would give it.
+json refinalized(const json& doc, const std::vector<threshold>& rules) {
+    auto r = result_from_json(doc, "doc.json");
+    finalize(r, rules);
+    return to_json(r);
+}
+
+std::vector<run_result> typed(const std::vector<json>& docs) {
+    std::vector<run_result> out;
+    for (const auto& d : docs)
+        out.push_back(result_from_json(d, "x.json"));
+    return out;
 }
 
 } // namespace
@@ -53,15 +40,15 @@ TEST_CASE("Result: thresholds judge the summary and the totals", "[result][thres
     CHECK(doc["totals"]["lost"] == 10);
     CHECK(doc["totals"]["delivery"].get<double>() == Approx(0.99));
     CHECK(doc["memory"]["idle_bytes_per_client"].get<double>() == Approx(500));
-    finalize(doc, {parse_threshold("p99<20ms"), parse_threshold("delivery>=0.999")});
+    doc = refinalized(doc, {parse_threshold("p99<20ms"), parse_threshold("delivery>=0.999")});
     CHECK(doc["thresholds"][0]["pass"] == true);
     CHECK(doc["thresholds"][1]["pass"] == false);
     CHECK(doc["verdict"] == "FAIL");
     CHECK(doc["exit_code"] == 1);
-    finalize(doc, {parse_threshold("errors==0"), parse_threshold("connect_p99<1ms")});
+    doc = refinalized(doc, {parse_threshold("errors==0"), parse_threshold("connect_p99<1ms")});
     CHECK(doc["thresholds"][0]["pass"] == true);
     CHECK(doc["thresholds"][1]["pass"] == false); // no connects recorded: cannot pass
-    finalize(doc, {});
+    doc = refinalized(doc, {});
     CHECK(doc["verdict"] == "PASS");
     CHECK(doc["exit_code"] == 0);
 }
@@ -71,7 +58,7 @@ TEST_CASE("Result: a generator that fell behind makes the run INVALID", "[result
     histogram lag;
     lag.record(200000); // 200 ms
     doc["histograms"]["loop_lag_us"] = lag.to_json();
-    finalize(doc, {});
+    doc = refinalized(doc, {});
     CHECK(doc["validity"]["valid"] == false);
     CHECK(doc["verdict"] == "INVALID");
     CHECK(doc["exit_code"] == 2);
@@ -80,7 +67,8 @@ TEST_CASE("Result: a generator that fell behind makes the run INVALID", "[result
 TEST_CASE("Result: merging two workers adds exactly", "[result][merge]") {
     const auto a = fake_result(0, 100, 1000, 1000, 5000);
     const auto b = fake_result(1, 50, 480, 500, 9000);
-    const auto m = merge({a, b}, {"a.json", "b.json"}, thresholds_of(a));
+    const auto m =
+        to_json(merge(typed({a, b}), {"a.json", "b.json"}, thresholds_of(typed({a}).front())));
     CHECK(m["totals"]["sent"] == 150);
     CHECK(m["totals"]["delivered"] == 1480);
     CHECK(m["totals"]["expected"] == 1500);
@@ -102,17 +90,54 @@ TEST_CASE("Result: merging two workers adds exactly", "[result][merge]") {
 }
 
 TEST_CASE("Result: merge refuses what is not a chat-load result", "[result][merge]") {
-    CHECK_THROWS_WITH(merge({json{{"a", 1}}}, {"x.json"}, {}), Catch::Contains("x.json"));
+    CHECK_THROWS_WITH(typed({json{{"a", 1}}}), Catch::Contains("x.json"));
 }
 
 TEST_CASE("Result: the report document carries charts and the thresholds", "[result][report]") {
-    const auto doc = fake_result(0, 100, 1000, 1000, 5000);
-    const auto d = to_document(doc);
+    const auto d = to_document(fake_run(0, 100, 1000, 1000, 5000));
     CHECK(d.tool == "chat-load");
-    CHECK(d.charts.size() == 3);
+    std::size_t charts = d.charts.size();
+    for (const auto& sec : d.sections)
+        charts += sec.charts.size();
+    CHECK(charts == 3);
     CHECK(d.verdict.rfind("PASS", 0) == 0);
     bool has_threshold = false;
     for (const auto& c : d.cases)
         has_threshold = has_threshold || c.id == "threshold.p99<1s";
     CHECK(has_threshold);
+}
+
+TEST_CASE("Result: the JSON edge reads back what it writes", "[result][json]") {
+    auto r = fake_run(1, 100, 990, 1000, 5000);
+    r.histograms.latency_cross_endpoint.record(777);
+    const auto doc = to_json(r);
+    const auto back = result_from_json(doc, "r.json");
+    CHECK(back.histograms.latency == r.histograms.latency);
+    CHECK(back.histograms.latency_cross_endpoint == r.histograms.latency_cross_endpoint);
+    CHECK(back.endpoints.size() == 1);
+    CHECK(back.timeline.size() == 3);
+    CHECK(to_json(back) == doc);
+}
+
+TEST_CASE("Result: merge adds per-endpoint results by URL", "[result][merge][endpoints]") {
+    auto a = fake_run(0, 100, 1000, 1000, 5000);
+    auto b = fake_run(1, 50, 480, 500, 9000);
+    a.endpoints = {{"http://a", 10, 1, 600, 400, 200, {}}, {"http://b", 10, 0, 400, 100, 300, {}}};
+    a.endpoints[0].latency.record(100);
+    // The other worker lists the endpoints in another order: they still meet by URL.
+    b.endpoints = {{"http://b", 5, 2, 300, 100, 200, {}}, {"http://a", 5, 0, 180, 80, 100, {}}};
+    b.endpoints[1].latency.record(300);
+    const auto m = merge({a, b}, {"a.json", "b.json"}, {});
+    REQUIRE(m.endpoints.size() == 2);
+    CHECK(m.endpoints[0].url == "http://a");
+    CHECK(m.endpoints[0].connects == 15);
+    CHECK(m.endpoints[0].connect_failures == 1);
+    CHECK(m.endpoints[0].delivered == 780);
+    CHECK(m.endpoints[0].delivered_cross_endpoint == 300);
+    CHECK(m.endpoints[0].latency.count() == 2);
+    CHECK(m.endpoints[1].connect_failures == 2);
+    CHECK(m.endpoints[1].delivered_same_endpoint == 200);
+    const auto doc = to_json(m);
+    CHECK(doc["endpoints"][1]["url"] == "http://b");
+    CHECK(doc["endpoints"][0]["latency"]["max"] == 300);
 }

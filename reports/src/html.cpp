@@ -119,12 +119,14 @@ void header(std::string& h, const document& doc) {
         h += "<a href=\"#run\">Run</a>";
     if (!doc.cases.empty())
         h += "<a href=\"#summary\">Summary</a>";
+    for (const auto& sec : doc.sections)
+        h += "<a href=\"#" + text(sec.id) + "\">" + text(sec.title) + "</a>";
     if (!doc.tables.empty())
         h += "<a href=\"#tables\">Tables</a>";
     if (!doc.charts.empty())
         h += "<a href=\"#charts\">Charts</a>";
     if (!doc.cases.empty())
-        h += "<a href=\"#cases\">Cases</a>";
+        h += "<a href=\"#cases\">" + text(doc.cases_title) + "</a>";
     h += "</nav>\n";
 }
 
@@ -156,11 +158,8 @@ void summary(std::string& h, const document& doc) {
     h += "</section>\n";
 }
 
-void tables(std::string& h, const document& doc) {
-    if (doc.tables.empty())
-        return;
-    h += "<section id=\"tables\"><h2>Tables</h2>\n";
-    for (const auto& t : doc.tables) {
+void table_markup(std::string& h, const std::vector<table>& tables) {
+    for (const auto& t : tables) {
         h += "<table>";
         if (!t.title.empty())
             h += "<caption>" + text(t.title) + "</caption>";
@@ -181,6 +180,29 @@ void tables(std::string& h, const document& doc) {
         }
         h += "</tbody></table>\n";
     }
+}
+
+void chart_markup(std::string& h, const std::vector<chart>& charts) {
+    for (const auto& c : charts)
+        h += "<figure>" + detail::svg_chart(c, 720, 320, false) + "</figure>\n";
+}
+
+void sections(std::string& h, const document& doc) {
+    for (const auto& sec : doc.sections) {
+        h += "<section id=\"" + text(sec.id) + "\"><h2>" + text(sec.title) + "</h2>\n";
+        for (const auto& note : sec.notes)
+            h += "<p>" + text(note) + "</p>\n";
+        table_markup(h, sec.tables);
+        chart_markup(h, sec.charts);
+        h += "</section>\n";
+    }
+}
+
+void tables(std::string& h, const document& doc) {
+    if (doc.tables.empty())
+        return;
+    h += "<section id=\"tables\"><h2>Tables</h2>\n";
+    table_markup(h, doc.tables);
     h += "</section>\n";
 }
 
@@ -188,8 +210,7 @@ void charts(std::string& h, const document& doc) {
     if (doc.charts.empty())
         return;
     h += "<section id=\"charts\"><h2>Charts</h2>\n";
-    for (const auto& c : doc.charts)
-        h += "<figure>" + detail::svg_chart(c, 720, 320, false) + "</figure>\n";
+    chart_markup(h, doc.charts);
     h += "</section>\n";
 }
 
@@ -222,14 +243,15 @@ void transcript(std::string& h, const test_case& tc) {
 void cases(std::string& h, const document& doc) {
     if (doc.cases.empty())
         return;
-    h += "<section id=\"cases\"><h2>Cases</h2>\n";
+    h += "<section id=\"cases\"><h2>" + text(doc.cases_title) + "</h2>\n";
     for (std::size_t i = 0; i < doc.cases.size(); ++i) {
         const auto& tc = doc.cases[i];
         h += "<article id=\"" + case_anchor(i) + "\" class=\"c-" + css_name(tc.result) + "\"><h3>" +
              badge(tc.result) + " <code>" + text(tc.id) + "</code> " + text(tc.title) + "</h3>\n";
         h += "<div class=\"facts\">";
         if (!tc.group.empty())
-            h += "<span>Clause <b class=\"mono\">" + text(tc.group) + "</b></span>";
+            h += "<span>" + text(doc.group_label) + " <b class=\"mono\">" + text(tc.group) +
+                 "</b></span>";
         if (!tc.level.empty())
             h += "<span>Level <b>" + text(tc.level) + "</b></span>";
         h += "<span>Duration " + detail::duration(tc.duration_ms) + "</span></div>\n";
@@ -261,6 +283,7 @@ std::string to_html(const document& doc) {
     h += "<main>\n";
     meta(h, doc);
     summary(h, doc);
+    sections(h, doc);
     tables(h, doc);
     charts(h, doc);
     cases(h, doc);

@@ -15,28 +15,16 @@ json number(double v) {
     return std::isfinite(v) ? json(v) : json(nullptr);
 }
 
-json generic(const document& doc) {
-    json j = json::object();
-    j["schema"] = "chat-report/1";
-    j["tool"] = doc.tool;
-    j["title"] = doc.title;
-    j["verdict"] = doc.verdict;
-    // Pairs, not an object: keeps the display order and any repeated key.
-    json meta = json::array();
-    for (const auto& [key, value] : doc.meta)
-        meta.push_back(json::array({key, value}));
-    j["meta"] = std::move(meta);
-    const auto counts = detail::count(doc.cases);
-    json summary = json::object();
-    for (const auto o : detail::all_outcomes)
-        summary[to_string(o)] = counts[o];
-    j["summary"] = std::move(summary);
-    json tables = json::array();
-    for (const auto& t : doc.tables)
-        tables.push_back({{"title", t.title}, {"header", t.header}, {"rows", t.rows}});
-    j["tables"] = std::move(tables);
+json tables_json(const std::vector<table>& tables) {
+    json out = json::array();
+    for (const auto& t : tables)
+        out.push_back({{"title", t.title}, {"header", t.header}, {"rows", t.rows}});
+    return out;
+}
+
+json charts_json(const std::vector<chart>& cs) {
     json charts = json::array();
-    for (const auto& c : doc.charts) {
+    for (const auto& c : cs) {
         json lines = json::array();
         for (const auto& s : c.lines) {
             json points = json::array();
@@ -57,7 +45,39 @@ json generic(const document& doc) {
             charts.back()["x_ticks"] = std::move(ticks);
         }
     }
-    j["charts"] = std::move(charts);
+    return charts;
+}
+
+json generic(const document& doc) {
+    json j = json::object();
+    j["schema"] = "chat-report/1";
+    j["tool"] = doc.tool;
+    j["title"] = doc.title;
+    j["verdict"] = doc.verdict;
+    // Pairs, not an object: keeps the display order and any repeated key.
+    json meta = json::array();
+    for (const auto& [key, value] : doc.meta)
+        meta.push_back(json::array({key, value}));
+    j["meta"] = std::move(meta);
+    const auto counts = detail::count(doc.cases);
+    json summary = json::object();
+    for (const auto o : detail::all_outcomes)
+        summary[to_string(o)] = counts[o];
+    j["summary"] = std::move(summary);
+    j["tables"] = tables_json(doc.tables);
+    j["charts"] = charts_json(doc.charts);
+    if (!doc.sections.empty()) {
+        json sections = json::array();
+        for (const auto& s : doc.sections)
+            sections.push_back({{"id", s.id},
+                                {"title", s.title},
+                                {"notes", s.notes},
+                                {"tables", tables_json(s.tables)},
+                                {"charts", charts_json(s.charts)}});
+        j["sections"] = std::move(sections);
+    }
+    j["cases_title"] = doc.cases_title;
+    j["group_label"] = doc.group_label;
     json cases = json::array();
     for (const auto& tc : doc.cases) {
         json transcript = json::array();

@@ -65,6 +65,38 @@ void rows(std::string& md, const std::vector<std::string>& lines, bool& truncate
     }
 }
 
+// The tables, each under a heading of `level` ("###"), while the budget allows.
+void tables(std::string& md, const std::vector<table>& ts, const std::string& level,
+            bool& truncated) {
+    for (const auto& t : ts) {
+        if (md.size() + 256 > budget) {
+            md += "_… table \"" + cell(t.title, 80) + "\" not shown; see the HTML report._\n\n";
+            truncated = true;
+            continue;
+        }
+        std::size_t columns = t.header.size();
+        for (const auto& r : t.rows)
+            columns = std::max(columns, r.size());
+        if (columns == 0)
+            continue;
+        if (!t.title.empty())
+            md += level + " " + cell(t.title, 200) + "\n\n";
+        std::vector<std::string> head(columns);
+        for (std::size_t k = 0; k < t.header.size(); ++k)
+            head[k] = cell(t.header[k]);
+        md += row(head) + row(std::vector<std::string>(columns, "---"));
+        std::vector<std::string> lines;
+        for (const auto& r : t.rows) {
+            std::vector<std::string> cells(columns);
+            for (std::size_t k = 0; k < r.size(); ++k)
+                cells[k] = cell(r[k]);
+            lines.push_back(row(cells));
+        }
+        rows(md, lines, truncated);
+        md += "\n";
+    }
+}
+
 } // namespace
 
 std::string to_markdown(const document& doc) {
@@ -115,40 +147,26 @@ std::string to_markdown(const document& doc) {
             }
         if (!lines.empty()) {
             md += "### Not passed (" + std::to_string(lines.size()) + ")\n\n";
-            md += "| Check | Clause | Level | Outcome | Expected | Actual |\n"
+            md += "| Check | " + cell(doc.group_label, 40) +
+                  " | Level | Outcome | Expected | Actual |\n"
                   "| --- | --- | --- | --- | --- | --- |\n";
             rows(md, lines, truncated);
             md += "\n";
         }
     }
 
-    for (const auto& t : doc.tables) {
+    for (const auto& sec : doc.sections) {
         if (md.size() + 256 > budget) {
-            md += "_… table \"" + cell(t.title, 80) + "\" not shown; see the HTML report._\n\n";
+            md += "_… section \"" + cell(sec.title, 80) + "\" not shown; see the HTML report._\n\n";
             truncated = true;
             continue;
         }
-        std::size_t columns = t.header.size();
-        for (const auto& r : t.rows)
-            columns = std::max(columns, r.size());
-        if (columns == 0)
-            continue;
-        if (!t.title.empty())
-            md += "### " + cell(t.title, 200) + "\n\n";
-        std::vector<std::string> head(columns);
-        for (std::size_t k = 0; k < t.header.size(); ++k)
-            head[k] = cell(t.header[k]);
-        md += row(head) + row(std::vector<std::string>(columns, "---"));
-        std::vector<std::string> lines;
-        for (const auto& r : t.rows) {
-            std::vector<std::string> cells(columns);
-            for (std::size_t k = 0; k < r.size(); ++k)
-                cells[k] = cell(r[k]);
-            lines.push_back(row(cells));
-        }
-        rows(md, lines, truncated);
-        md += "\n";
+        md += "### " + cell(sec.title, 200) + "\n\n";
+        for (const auto& note : sec.notes)
+            md += cell(note, 600) + "\n\n";
+        tables(md, sec.tables, "####", truncated);
     }
+    tables(md, doc.tables, "###", truncated);
     if (truncated)
         md += "_This summary was shortened to stay readable; the full results are in the JSON and "
               "HTML reports._\n";

@@ -474,3 +474,31 @@ TEST_CASE("Every format shows the highlights under the verdict", "[html][markdow
     CHECK(junit.find("name=\"finding 1\" value=\"TARGET: it died &lt;right&gt; after slow.x\"") !=
           std::string::npos);
 }
+
+TEST_CASE("Sections: every format shows them in order, with the tool's words for cases",
+          "[html][markdown][json]") {
+    document doc = sample_document();
+    doc.sections.push_back({"asked",
+                            "What was asked",
+                            {"A note."},
+                            {{"Scenario", {"", ""}, {{"clients", "40"}}}},
+                            {}});
+    doc.sections.push_back({"valid", "Is the run valid?", {}, {}, {doc.charts.front()}});
+    doc.cases_title = "Validity checks and thresholds";
+    doc.group_label = "Kind";
+    const auto html = to_html(doc);
+    CHECK(html.find("<section id=\"asked\"><h2>What was asked</h2>") != std::string::npos);
+    CHECK(html.find("<p>A note.</p>") < html.find("<section id=\"valid\">"));
+    CHECK(html.find("<a href=\"#valid\">Is the run valid?</a>") != std::string::npos);
+    CHECK(html.find("<h2>Validity checks and thresholds</h2>") != std::string::npos);
+    CHECK(html.find("Kind <b class=\"mono\">HIST-2</b>") != std::string::npos);
+    CHECK(html.find("Clause") == std::string::npos);
+    CHECK(occurrences(html, "<svg") == 3);
+    const auto md = to_markdown(doc);
+    CHECK(md.find("### What was asked\n\nA note.\n\n#### Scenario") != std::string::npos);
+    CHECK(md.find("| Check | Kind | Level |") != std::string::npos);
+    doc.data = nullptr;
+    const auto j = nlohmann::json::parse(to_json(doc));
+    CHECK(j["sections"][0]["tables"][0]["rows"][0][1] == "40");
+    CHECK(j["group_label"] == "Kind");
+}

@@ -61,6 +61,17 @@ struct chart {
     std::vector<std::pair<double, std::string>> x_ticks{};
 };
 
+// A titled part of a report with its own notes, tables and charts, e.g. a load run's "What was
+// delivered and how fast". Sections render in order after the run facts, before the tool's
+// loose tables and charts.
+struct section {
+    std::string id;                 // HTML anchor, e.g. "delivered"
+    std::string title;              // heading
+    std::vector<std::string> notes; // short paragraphs under the heading
+    std::vector<table> tables;
+    std::vector<chart> charts;
+};
+
 struct document {
     std::string tool;    // "chat-conform", "chat-load"
     std::string title;   // heading of the report
@@ -71,9 +82,14 @@ struct document {
     // A WARN fails the run (chat-conform --strict): JUnit reports it as a failure.
     bool warnings_fail = false;
     std::vector<std::pair<std::string, std::string>> meta; // run metadata, in display order
+    std::vector<section> sections;
     std::vector<table> tables;
     std::vector<chart> charts;
     std::vector<test_case> cases;
+    // How the renderers name the cases and what a case's `group` is: a conformance run's
+    // checks by clause, a load run's thresholds and validity checks by kind.
+    std::string cases_title = "Cases";
+    std::string group_label = "Clause";
     nlohmann::json data; // the tool's own versioned JSON result; written as-is by to_json
 };
 

@@ -13,9 +13,10 @@ namespace chat::reports {
 // doc.data, pretty-printed. When doc.data is null, a generic rendering of the whole document
 // instead, schema "chat-report/1": {schema, tool, title, verdict, meta: [[key, value]],
 // summary: {PASS: n, ...}, tables: [{title, header, rows}], charts: [{title, x_label, y_label,
-// log_x, log_y, series: [{name, points: [[x, y]]}], x_ticks?: [[x, label]]}], cases: [{id, group,
-// title, level, requirement, outcome: "PASS"|..., expected, actual, message, duration_ms,
-// transcript: [{t_ms, dir, text}]}]}. Invalid UTF-8 in strings becomes U+FFFD.
+// log_x, log_y, series: [{name, points: [[x, y]]}], x_ticks?: [[x, label]]}], sections?: [{id,
+// title, notes, tables, charts}], cases_title, group_label, cases: [{id, group, title, level,
+// requirement, outcome: "PASS"|..., expected, actual, message, duration_ms, transcript: [{t_ms,
+// dir, text}]}]}. Invalid UTF-8 in strings becomes U+FFFD.
 std::string to_json(const document& doc);
 // FAIL/FLAKY -> <failure>, ERROR/TIMEOUT -> <error>, SKIP -> <skipped>; WARN passes (a SHOULD
 // not met must not fail CI) with a note in <system-out> and the suite's properties.

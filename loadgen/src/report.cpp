@@ -1,0 +1,438 @@
+// The report document and the console summary of a run, from the typed result.
+#include "report.hpp"
+
+#include "result_json.hpp"
+
+#include <algorithm> // max, min
+
+namespace chat::load {
+namespace {
+
+namespace rep = chat::reports;
+
+std::string count(std::uint64_t v) {
+    return with_commas(v);
+}
+
+std::string count(long v) {
+    return with_commas(static_cast<std::uint64_t>(std::max(0L, v)));
+}
+
+// "p50 / p90 / p99 / p99.9 / max" of a histogram.
+std::string percentiles(const histogram& h) {
+    return ms(h.percentile(50)) + " / " + ms(h.percentile(90)) + " / " + ms(h.percentile(99)) +
+           " / " + ms(h.percentile(99.9)) + " / " + ms(h.max());
+}
+
+std::string actual_text(const threshold_result& t) {
+    return t.actual ? format_value(t.rule, *t.actual) : std::string("no such value in this result");
+}
+
+std::string percent(double ratio, int decimals) {
+    return fixed(ratio * 100, decimals) + "%";
+}
+
+bool several_endpoints(const run_result& r) {
+    return r.endpoints.size() > 1;
+}
+
+// A latency row: name, count, p50, p90, p99, p99.9, max, mean.
+std::vector<std::string> latency_row(const std::string& name, const histogram& h) {
+    return {name,
+            count(h.count()),
+            ms(h.percentile(50)),
+            ms(h.percentile(90)),
+            ms(h.percentile(99)),
+            ms(h.percentile(99.9)),
+            ms(h.max()),
+            ms(h.mean())};
+}
+
+rep::table latency_table(const std::string& title) {
+    return {title, {"measured", "count", "p50", "p90", "p99", "p99.9", "max", "mean"}, {}};
+}
+
+// What was asked: the scenario as a reader states it.
+rep::section asked(const run_result& r) {
+    const auto& sc = r.scenario;
+    rep::section sec{"asked", "What was asked", {}, {}, {}};
+    rep::table t{"Scenario", {"", ""}, {}};
+    std::string urls;
+    for (const auto& u : sc.urls)
+        urls += (urls.empty() ? "" : ", ") + u;
+    t.rows.push_back({sc.urls.size() > 1 ? "deployment" : "target",
+                      sc.urls.size() > 1 ? std::to_string(sc.urls.size()) +
+                                               " endpoints (client i on endpoint i mod " +
+                                               std::to_string(sc.urls.size()) + "): " + urls
+                                         : urls});
+    t.rows.push_back({"clients", count(sc.clients) + " in " + count(sc.rooms) +
+                                     (sc.rooms == 1 ? " room" : " rooms") + " (" + sc.distribution +
+                                     ")"});
+    t.rows.push_back({"senders", num(static_cast<double>(sc.senders_per_room)) + " per room at " +
+                                     num(sc.rate_per_sender) + " msg/s each (" + sc.arrival +
+                                     "), " + num(static_cast<double>(sc.message_size)) +
+                                     " B messages"});
+    t.rows.push_back({"time", "warm-up " + num(static_cast<double>(sc.warm_up_ms) / 1e3) +
+                                  " s, measured " + num(static_cast<double>(sc.duration_ms) / 1e3) +
+                                  " s; a message counts when it arrives within " +
+                                  num(static_cast<double>(sc.lifetime_ms) / 1e3) + " s"});
+    t.rows.push_back({"connect", sc.ramp_per_second > 0
+                                     ? "ramp " + num(sc.ramp_per_second) + " clients/s"
+                                     : "as fast as " + count(sc.connect_concurrency) +
+                                           " attempts in flight allow"});
+    if (sc.slow_readers > 0)
+        t.rows.push_back(
+            {"slow readers", percent(sc.slow_readers, 1) + " of the non-senders stop reading"});
+    if (sc.churn_per_second > 0)
+        t.rows.push_back(
+            {"churn", num(sc.churn_per_second) + " clients/s leave their room and rejoin"});
+    if (sc.churn_pool > 0)
+        t.rows.push_back(
+            {"churn pool", count(sc.churn_pool) + " clients cycling over " + count(sc.churn_rooms) +
+                               " rooms, " +
+                               (sc.churn_cycles > 0 ? count(sc.churn_cycles) + " cycles"
+                                                    : std::string("until the end")) +
+                               ", " + percent(sc.churn_send, 0) + " send"});
+    if (sc.rest_pollers > 0)
+        t.rows.push_back({"REST", count(sc.rest_pollers) + " pollers at " + num(sc.rest_rate) +
+                                      " requests/s each"});
+    if (r.run.worker_count > 1)
+        t.rows.push_back({"workers", std::to_string(r.run.worker_count) + " processes"});
+    if (!sc.thresholds.empty()) {
+        std::string ts;
+        for (const auto& th : sc.thresholds)
+            ts += (ts.empty() ? "" : ", ") + th;
+        t.rows.push_back({"thresholds", ts});
+    }
+    sec.tables.push_back(std::move(t));
+    return sec;
+}
+
+// The charts of deliveries: latency over time, messages per second, the latency distribution.
+std::vector<rep::chart> delivery_charts(const run_result& r) {
+    rep::chart pc{"Latency over time (from intended send time)",
+                  "seconds since start",
+                  "ms",
+                  false,
+                  false,
+                  {}};
+    rep::series p50{"p50", {}}, p99{"p99", {}}, pmax{"max", {}};
+    rep::chart rc{"Messages per second", "seconds since start", "per second", false, false, {}};
+    rep::series del{"delivered/s", {}}, sent{"sent/s", {}}, conn{"connected", {}};
+    for (const auto& p : r.timeline) {
+        const auto x = static_cast<double>(p.second);
+        if (p.latency.count > 0) {
+            const histogram h(p.latency);
+            p50.points.push_back({x, static_cast<double>(h.percentile(50)) / 1e3});
+            p99.points.push_back({x, static_cast<double>(h.percentile(99)) / 1e3});
+            pmax.points.push_back({x, static_cast<double>(h.max()) / 1e3});
+        }
+        del.points.push_back({x, static_cast<double>(p.c.delivered)});
+        sent.points.push_back({x, static_cast<double>(p.c.sent + p.c.sent_warmup)});
+        conn.points.push_back({x, static_cast<double>(p.connected)});
+    }
+    pc.lines = {p50, p99, pmax};
+    rc.lines = {del, sent, conn};
+    const auto& h = r.histograms.latency;
+    rep::chart dc{"Latency distribution (share of deliveries at or below)",
+                  "latency (ms, log)",
+                  "percent",
+                  true,
+                  false,
+                  {}};
+    rep::series cdf{"deliveries", {}};
+    std::uint64_t seen = 0;
+    for (const auto& [index, n] : h.sparse().buckets) {
+        seen += n;
+        const auto v = std::min(histogram::highest_equivalent(index), h.max());
+        cdf.points.push_back({static_cast<double>(v) / 1e3,
+                              100.0 * static_cast<double>(seen) / static_cast<double>(h.count())});
+    }
+    dc.lines = {cdf};
+    return {pc, rc, dc};
+}
+
+// What was delivered and how fast.
+rep::section delivered(const run_result& r) {
+    const auto& t = r.totals;
+    const auto& hs = r.histograms;
+    rep::section sec{"delivered", "What was delivered and how fast", {}, {}, {}};
+    const auto delivery = r.delivery();
+    rep::table d{"Deliveries", {"", ""}, {}};
+    d.rows.push_back({"sent", count(t.sent) + " (" + fixed(r.sent_per_s(), 0) + "/s)"});
+    d.rows.push_back({"expected deliveries", count(r.expected)});
+    d.rows.push_back(
+        {"delivered", count(t.delivered) + (delivery ? " (" + percent(*delivery, 4) + ")" : "")});
+    d.rows.push_back({"delivered/s", fixed(r.delivered_per_s(), 0)});
+    sec.tables.push_back(std::move(d));
+    auto lt = latency_table("Latency");
+    lt.rows.push_back(latency_row("delivery, from intended send time", hs.latency));
+    lt.rows.push_back(latency_row("delivery, from actual send time", hs.latency_actual));
+    lt.rows.push_back(latency_row("connect (TCP + upgrade)", hs.connect));
+    sec.tables.push_back(std::move(lt));
+    sec.charts = delivery_charts(r);
+    return sec;
+}
+
+// Per endpoint: connects and what its clients received, same- and cross-endpoint.
+rep::section endpoints(const run_result& r) {
+    rep::section sec{"endpoints", "Endpoints", {}, {}, {}};
+    sec.notes.push_back("Client i connects to endpoint i mod " +
+                        std::to_string(r.endpoints.size()) +
+                        "; a delivery is cross-endpoint when its sender sat on another endpoint "
+                        "than its receiver. Latency from intended send time, per receiver's "
+                        "endpoint.");
+    rep::table t{"By endpoint",
+                 {"endpoint", "connects", "connect failures", "delivered", "same endpoint",
+                  "cross endpoint", "p50", "p99", "max"},
+                 {}};
+    for (const auto& e : r.endpoints)
+        t.rows.push_back({e.url, count(e.connects), count(e.connect_failures), count(e.delivered),
+                          count(e.delivered_same_endpoint), count(e.delivered_cross_endpoint),
+                          ms(e.latency.percentile(50)), ms(e.latency.percentile(99)),
+                          ms(e.latency.max())});
+    sec.tables.push_back(std::move(t));
+    auto lt = latency_table("Cost of the hop");
+    lt.rows.push_back(
+        latency_row("sender on the receiver's endpoint", r.histograms.latency_same_endpoint));
+    lt.rows.push_back(
+        latency_row("sender on another endpoint", r.histograms.latency_cross_endpoint));
+    sec.tables.push_back(std::move(lt));
+    return sec;
+}
+
+// What went wrong: losses, duplicates, order, drops, errors by cause.
+rep::section went_wrong(const run_result& r) {
+    const auto& t = r.totals;
+    rep::section sec{"wrong", "What went wrong", {}, {}, {}};
+    rep::table d{"Deliveries and connections", {"", ""}, {}};
+    d.rows.push_back({"lost (expected, never delivered)", count(r.lost())});
+    d.rows.push_back({"duplicates", count(t.duplicates)});
+    d.rows.push_back({"out of order", count(t.out_of_order)});
+    if (r.unexpected() > 0)
+        d.rows.push_back({"delivered beyond expected (a harness bug)", count(r.unexpected())});
+    d.rows.push_back({"clients the server dropped", count(t.dropped)});
+    d.rows.push_back({"connect failures", count(t.connect_failures)});
+    const bool clean = r.lost() == 0 && t.duplicates == 0 && t.out_of_order == 0 &&
+                       r.unexpected() == 0 && t.dropped == 0 && t.connect_failures == 0 &&
+                       t.error_total() == 0;
+    sec.notes.push_back(clean ? "Nothing: every expected message arrived once and in order, and "
+                                "no error was seen."
+                              : count(t.error_total()) + " errors in all.");
+    sec.tables.push_back(std::move(d));
+    rep::table e{"Errors by cause", {"cause", "count"}, {}};
+    for (std::size_t k = 0; k < error_kinds; ++k)
+        if (t.errors[k] > 0)
+            e.rows.push_back({to_string(static_cast<error_kind>(k)), count(t.errors[k])});
+    if (!e.rows.empty())
+        sec.tables.push_back(std::move(e));
+    return sec;
+}
+
+// Slow readers: the server should drop them and nobody else.
+rep::section slow_readers(const run_result& r) {
+    rep::section sec{"slow", "Slow readers", {}, {}, {}};
+    rep::table t{"Slow readers", {"", ""}, {}};
+    t.rows.push_back({"slow readers the server dropped",
+                      count(r.totals.dropped_slow) + " of " + count(r.plan.slow_clients)});
+    t.rows.push_back({"messages they read before they stopped", count(r.totals.slow_deliveries)});
+    sec.tables.push_back(std::move(t));
+    return sec;
+}
+
+// Churn: leaves and rejoins of measured clients, and the churn pool's cycles.
+rep::section churn(const run_result& r) {
+    const auto& t = r.totals;
+    rep::section sec{"churn", "Churn", {}, {}, {}};
+    rep::table c{"Churn", {"", ""}, {}};
+    if (r.scenario.churn_per_second > 0) {
+        c.rows.push_back({"leaves", count(t.churn_leaves)});
+        c.rows.push_back({"rejoins", count(t.churn_rejoins)});
+        c.rows.push_back({"skipped (client not connected)", count(t.churn_skipped)});
+        c.rows.push_back({"messages too close to a leave (not judged)", count(t.outside_window)});
+    }
+    if (r.scenario.churn_pool > 0) {
+        c.rows.push_back({"churn-pool cycles", count(t.churn_cycles)});
+        c.rows.push_back({"churn-pool cycles failed", count(t.churn_cycle_failures)});
+    }
+    sec.tables.push_back(std::move(c));
+    return sec;
+}
+
+// REST pollers beside the live traffic.
+rep::section rest(const run_result& r) {
+    rep::section sec{"rest", "REST", {}, {}, {}};
+    rep::table t{"REST requests", {"", ""}, {}};
+    t.rows.push_back({"requests", count(r.totals.rest_requests)});
+    t.rows.push_back({"failed or not 200", count(r.totals.rest_errors)});
+    sec.tables.push_back(std::move(t));
+    auto lt = latency_table("REST latency (from intended request time)");
+    lt.rows.push_back(latency_row("response", r.histograms.rest));
+    sec.tables.push_back(std::move(lt));
+    return sec;
+}
+
+// The self-watch check's name and its figures, for people.
+std::vector<std::string> check_row(const validity_check& c) {
+    if (c.name == "loop_lag_p99_us")
+        return {"event-loop lag p99", ms(c.limit), ms(c.actual), c.ok ? "ok" : "NO"};
+    if (c.name == "schedule_lag_p99_us")
+        return {"send schedule lag p99", ms(c.limit), ms(c.actual), c.ok ? "ok" : "NO"};
+    if (c.name == "cpu_utilization")
+        return {"busy share of the generator's threads", percent(c.limit, 0), percent(c.actual, 1),
+                c.ok ? "ok" : "NO"};
+    if (c.name == "target_delivered")
+        return {"the target delivered a message", "at least 1", num(c.actual), c.ok ? "ok" : "NO"};
+    return {c.name, num(c.limit), num(c.actual), c.ok ? "ok" : "NO"};
+}
+
+// Is the run valid: did the generator keep up (loop lag, schedule lag, CPU)?
+rep::section valid(const run_result& r) {
+    rep::section sec{"valid", "Is the run valid?", {}, {}, {}};
+    if (r.validity.valid)
+        sec.notes.push_back("Valid: the generator kept up with its own schedule, so the figures "
+                            "above are the server's.");
+    else
+        for (const auto& reason : r.validity.reasons)
+            sec.notes.push_back("INVALID: " + reason);
+    rep::table t{"Generator self-watch", {"check", "limit", "actual", "kept"}, {}};
+    for (const auto& c : r.validity.checks)
+        t.rows.push_back(check_row(c));
+    sec.tables.push_back(std::move(t));
+    rep::table g{"Generator", {"", ""}, {}};
+    g.rows.push_back({"threads", std::to_string(r.cpu.threads)});
+    g.rows.push_back({"CPU over the measured window",
+                      fixed(r.cpu.seconds, 2) + " s in " + fixed(r.cpu.wall_seconds, 2) + " s"});
+    if (r.cpu.runqueue_wait_seconds >= 0)
+        g.rows.push_back({"waited for a CPU", fixed(r.cpu.runqueue_wait_seconds, 2) + " s"});
+    g.rows.push_back({"memory per idle client", fixed(r.memory.idle_bytes_per_client(), 0) + " B"});
+    sec.tables.push_back(std::move(g));
+    return sec;
+}
+
+// Cases for JUnit and the verdict: the self-watch checks, then the thresholds.
+std::vector<rep::test_case> cases(const run_result& r) {
+    std::vector<rep::test_case> out;
+    for (const auto& c : r.validity.checks) {
+        const auto row = check_row(c);
+        rep::test_case tc;
+        tc.id = "validity." + c.name;
+        tc.group = "validity";
+        tc.title =
+            (c.name == "target_delivered" ? "target usable: " : "generator self-watch: ") + row[0];
+        tc.result = c.ok ? rep::outcome::pass : rep::outcome::error;
+        tc.expected = (c.name == "target_delivered" ? "" : "<= ") + row[1];
+        tc.actual = row[2];
+        out.push_back(std::move(tc));
+    }
+    for (const auto& th : r.thresholds) {
+        rep::test_case tc;
+        tc.id = "threshold." + th.rule.text;
+        tc.group = "threshold";
+        tc.title = th.rule.text;
+        tc.result = th.pass ? rep::outcome::pass : rep::outcome::fail;
+        tc.expected =
+            th.rule.metric + " " + th.rule.op + " " + format_value(th.rule, th.rule.limit);
+        tc.actual = actual_text(th);
+        out.push_back(std::move(tc));
+    }
+    return out;
+}
+
+} // namespace
+
+rep::document to_document(const run_result& r) {
+    rep::document d;
+    d.tool = "chat-load";
+    const auto& sc = r.scenario;
+    d.title = "chat-load: " + sc.url +
+              (sc.urls.size() > 1 ? " and " + std::to_string(sc.urls.size() - 1) + " more" : "") +
+              ", " + count(r.plan.clients) + " clients in " + count(r.plan.rooms) +
+              (r.plan.rooms == 1 ? " room" : " rooms");
+    std::string line = r.verdict + ": " + count(r.totals.delivered) + " of " + count(r.expected) +
+                       " deliveries, p99 " + ms(r.histograms.latency.percentile(99));
+    if (r.verdict == "INVALID")
+        for (const auto& reason : r.validity.reasons)
+            line += "; " + reason;
+    d.verdict = line;
+    d.data = to_json(r);
+    d.meta = {{"run tag", r.run.tag},
+              {"measured", num(r.run.measure_seconds()) + " s"},
+              {"workers", std::to_string(r.run.worker_count)}};
+    // The sections, in the order a reader asks: what, how much and how fast, what broke, can
+    // the figures be trusted. Features the run did not use get no section.
+    d.sections.push_back(asked(r));
+    d.sections.push_back(delivered(r));
+    if (several_endpoints(r))
+        d.sections.push_back(endpoints(r));
+    d.sections.push_back(went_wrong(r));
+    if (r.plan.slow_clients > 0 || sc.slow_readers > 0)
+        d.sections.push_back(slow_readers(r));
+    if (sc.churn_per_second > 0 || sc.churn_pool > 0)
+        d.sections.push_back(churn(r));
+    if (sc.rest_pollers > 0)
+        d.sections.push_back(rest(r));
+    d.sections.push_back(valid(r));
+    d.cases = cases(r);
+    d.cases_title = "Validity checks and thresholds";
+    d.group_label = "Kind";
+    return d;
+}
+
+void print_summary(const run_result& r, std::ostream& out) {
+    const auto& t = r.totals;
+    const auto& h = r.histograms;
+    auto row = [&](const std::string& k, const std::string& v) {
+        std::string key = k;
+        key.resize(std::max<std::size_t>(key.size(), 34), ' ');
+        out << "  " << key << " " << v << "\n";
+    };
+    out << "chat-load summary (" << r.run.tag << ")\n";
+    row("clients connected (idle)", count(r.memory.idle_clients) + " of " + count(r.plan.clients));
+    row("measured", num(r.run.measure_seconds()) + " s");
+    row("sent (sent/s)", count(t.sent) + " (" + fixed(r.sent_per_s(), 0) + ")");
+    const auto delivery = r.delivery();
+    row("delivered / expected", count(t.delivered) + " / " + count(r.expected) +
+                                    (delivery ? " (" + fixed(*delivery * 100, 4) + "%)" : ""));
+    row("delivered/s", fixed(r.delivered_per_s(), 0));
+    row("lost, duplicated, out of order",
+        count(r.lost()) + ", " + count(t.duplicates) + ", " + count(t.out_of_order));
+    row("latency p50/p90/p99/p99.9/max", percentiles(h.latency));
+    row("  from actual send", percentiles(h.latency_actual));
+    if (several_endpoints(r)) {
+        row("  sender on the same endpoint", percentiles(h.latency_same_endpoint));
+        row("  sender on another endpoint", percentiles(h.latency_cross_endpoint));
+    }
+    row("connect p50/p90/p99/p99.9/max", percentiles(h.connect));
+    if (h.rest.count() > 0)
+        row("REST p50/p90/p99/p99.9/max", percentiles(h.rest));
+    if (several_endpoints(r)) {
+        for (const auto& e : r.endpoints)
+            row("endpoint " + e.url, count(e.connects) + " connects, " + count(e.connect_failures) +
+                                         " failed, " + count(e.delivered) + " delivered (" +
+                                         count(e.delivered_cross_endpoint) +
+                                         " cross-endpoint), p99 " + ms(e.latency.percentile(99)));
+    }
+    row("dropped by server (slow / other)",
+        count(t.dropped_slow) + " of " + count(r.plan.slow_clients) + " / " + count(t.dropped));
+    row("errors", count(t.error_total()));
+    for (std::size_t k = 0; k < error_kinds; ++k)
+        if (t.errors[k] > 0)
+            row(std::string("  ") + to_string(static_cast<error_kind>(k)), count(t.errors[k]));
+    row("generator memory per idle client", fixed(r.memory.idle_bytes_per_client(), 0) + " B");
+    const double wait = r.cpu.runqueue_wait_seconds;
+    row("generator CPU", fixed(r.cpu.utilization_max * 100, 1) + "% of " +
+                             std::to_string(r.cpu.threads) + " thread(s)" +
+                             (wait >= 0 ? ", waited " + fixed(wait, 2) + " s for a CPU" : ""));
+    row("loop lag p99 / schedule lag p99",
+        ms(h.loop_lag.percentile(99)) + " / " + ms(h.schedule_lag.percentile(99)));
+    for (const auto& th : r.thresholds)
+        row("threshold " + th.rule.text,
+            std::string(th.pass ? "pass" : "FAIL") + " (actual " +
+                (th.actual ? format_value(th.rule, *th.actual) : std::string{"n/a"}) + ")");
+    for (const auto& reason : r.validity.reasons)
+        row("INVALID", reason);
+    row("verdict", r.verdict);
+}
+
+} // namespace chat::load

@@ -1,0 +1,161 @@
+// The load report: curated sections (asked, delivered, went wrong, valid), sections only for
+// the features a run used, and no conformance words; rendered to Markdown and HTML.
+#include "report.hpp"
+
+#include "fake_run.hpp"
+
+#include "chat/reports/render.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream> // ostringstream
+#include <string>  // string
+#include <vector>  // vector
+
+using namespace chat::load;
+using chat::load::test::fake_run;
+
+namespace {
+
+std::vector<std::string> section_titles(const chat::reports::document& d) {
+    std::vector<std::string> out;
+    for (const auto& s : d.sections)
+        out.push_back(s.title);
+    return out;
+}
+
+const chat::reports::section* find_section(const chat::reports::document& d,
+                                           const std::string& id) {
+    for (const auto& s : d.sections)
+        if (s.id == id)
+            return &s;
+    return nullptr;
+}
+
+// Every cell of every table of a section, one per line, for Contains checks.
+std::string cells(const chat::reports::section& s) {
+    std::string out;
+    for (const auto& t : s.tables)
+        for (const auto& row : t.rows)
+            for (const auto& cell : row)
+                out += cell + "\n";
+    for (const auto& n : s.notes)
+        out += n + "\n";
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("Report: a plain run has the four load sections and nothing of unused features",
+          "[report]") {
+    auto r = fake_run(0, 100, 1000, 1000, 5000);
+    r.totals.errors = {};
+    finalize(r, thresholds_of(r));
+    const auto d = to_document(r);
+    CHECK(section_titles(d) == std::vector<std::string>{"What was asked",
+                                                        "What was delivered and how fast",
+                                                        "What went wrong", "Is the run valid?"});
+    const auto md = chat::reports::to_markdown(d);
+    const auto html = chat::reports::to_html(d);
+    for (const auto* text : {&md, &html}) {
+        CHECK_THAT(*text, Catch::Contains("What was asked"));
+        CHECK_THAT(*text, Catch::Contains("Is the run valid?"));
+        // No conformance words, and no counters of features the run did not use.
+        CHECK_THAT(*text, !Catch::Contains("Clause", Catch::CaseSensitive::No));
+        CHECK_THAT(*text, !Catch::Contains("self-check"));
+        CHECK_THAT(*text, !Catch::Contains("churn", Catch::CaseSensitive::No));
+        CHECK_THAT(*text, !Catch::Contains("REST"));
+        CHECK_THAT(*text, !Catch::Contains("Slow readers"));
+        CHECK_THAT(*text, !Catch::Contains("Endpoints"));
+    }
+    // Delivered and how fast: counts, rate and latency percentiles.
+    const auto* delivered = find_section(d, "delivered");
+    REQUIRE(delivered);
+    CHECK_THAT(cells(*delivered), Catch::Contains("1,000 (100.0000%)"));
+    CHECK_THAT(cells(*delivered), Catch::Contains("delivery, from intended send time"));
+    CHECK(delivered->charts.size() == 3);
+    CHECK_THAT(md, Catch::Contains("| p50 | p90 | p99 | p99.9 | max | mean |"));
+    // Nothing went wrong, and it says so.
+    CHECK_THAT(cells(*find_section(d, "wrong")), Catch::Contains("Nothing:"));
+    // Valid, with the generator's self-watch figures.
+    const auto valid = cells(*find_section(d, "valid"));
+    CHECK_THAT(valid, Catch::Contains("Valid:"));
+    CHECK_THAT(valid, Catch::Contains("event-loop lag p99"));
+    CHECK_THAT(valid, Catch::Contains("send schedule lag p99"));
+    CHECK_THAT(valid, Catch::Contains("busy share of the generator's threads"));
+    CHECK_THAT(html, Catch::Contains("Validity checks and thresholds"));
+    CHECK_THAT(html, Catch::Contains("Kind <b class=\"mono\">threshold</b>"));
+}
+
+TEST_CASE("Report: what went wrong lists losses and errors by cause", "[report]") {
+    auto r = fake_run(3, 100, 990, 1000, 5000); // 3 x closed_by_server, 10 lost
+    r.totals.duplicates = 2;
+    finalize(r, {});
+    const auto wrong = cells(*find_section(to_document(r), "wrong"));
+    CHECK_THAT(wrong, Catch::Contains("lost (expected, never delivered)\n10\n"));
+    CHECK_THAT(wrong, Catch::Contains("duplicates\n2\n"));
+    CHECK_THAT(wrong, Catch::Contains("closed_by_server\n3\n"));
+    CHECK_THAT(wrong, !Catch::Contains("Nothing:"));
+}
+
+TEST_CASE("Report: sections for slow readers, churn, REST and endpoints when used", "[report]") {
+    auto r = fake_run(0, 100, 1000, 1000, 5000);
+    r.scenario.slow_readers = 0.1;
+    r.plan.slow_clients = 4;
+    r.totals.dropped_slow = 4;
+    r.scenario.churn_pool = 8;
+    r.totals.churn_cycles = 1234;
+    r.scenario.rest_pollers = 2;
+    r.totals.rest_requests = 40;
+    r.histograms.rest.record(1500);
+    r.scenario.urls = {"http://127.0.0.1:1", "http://[::1]:1"};
+    r.endpoints = {{"http://127.0.0.1:1", 50, 0, 500, 250, 250, {}},
+                   {"http://[::1]:1", 50, 1, 500, 250, 250, {}}};
+    r.histograms.latency_same_endpoint.record(100);
+    r.histograms.latency_cross_endpoint.record(900);
+    finalize(r, {});
+    const auto d = to_document(r);
+    CHECK(section_titles(d) ==
+          std::vector<std::string>{"What was asked", "What was delivered and how fast", "Endpoints",
+                                   "What went wrong", "Slow readers", "Churn", "REST",
+                                   "Is the run valid?"});
+    CHECK_THAT(cells(*find_section(d, "slow")), Catch::Contains("4 of 4"));
+    CHECK_THAT(cells(*find_section(d, "churn")), Catch::Contains("1,234"));
+    CHECK_THAT(cells(*find_section(d, "churn")), !Catch::Contains("rejoins")); // no --churn
+    CHECK_THAT(cells(*find_section(d, "rest")), Catch::Contains("1.50 ms"));
+    const auto endpoints = cells(*find_section(d, "endpoints"));
+    CHECK_THAT(endpoints, Catch::Contains("http://[::1]:1"));
+    CHECK_THAT(endpoints, Catch::Contains("sender on another endpoint"));
+    CHECK_THAT(endpoints, Catch::Contains("900 us"));
+    CHECK_THAT(cells(*find_section(d, "asked")), Catch::Contains("2 endpoints"));
+    const auto html = chat::reports::to_html(d);
+    CHECK_THAT(html, Catch::Contains("<section id=\"endpoints\"><h2>Endpoints</h2>"));
+    CHECK_THAT(html, Catch::Contains("<a href=\"#rest\">REST</a>"));
+}
+
+TEST_CASE("Report: an INVALID run says why where validity is judged", "[report]") {
+    auto r = fake_run(0, 100, 1000, 1000, 5000);
+    r.histograms.loop_lag.record(200000);
+    finalize(r, {});
+    REQUIRE(r.verdict == "INVALID");
+    const auto d = to_document(r);
+    CHECK_THAT(cells(*find_section(d, "valid")),
+               Catch::Contains("INVALID: generator event-loop lag"));
+    CHECK_THAT(cells(*find_section(d, "valid")), Catch::Contains("NO"));
+    CHECK_THAT(chat::reports::to_markdown(d), Catch::Contains("INVALID"));
+}
+
+TEST_CASE("Report: the console summary shows each endpoint with several URLs", "[report]") {
+    auto r = fake_run(0, 100, 1000, 1000, 5000);
+    std::ostringstream one;
+    print_summary(r, one);
+    CHECK_THAT(one.str(), !Catch::Contains("endpoint"));
+    r.endpoints = {{"http://a:1", 50, 0, 500, 250, 250, {}},
+                   {"http://b:1", 50, 2, 500, 250, 250, {}}};
+    std::ostringstream two;
+    print_summary(r, two);
+    CHECK_THAT(two.str(), Catch::Contains("endpoint http://b:1"));
+    CHECK_THAT(two.str(),
+               Catch::Contains("50 connects, 2 failed, 500 delivered (250 cross-endpoint)"));
+    CHECK_THAT(two.str(), Catch::Contains("sender on another endpoint"));
+}
