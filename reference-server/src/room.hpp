@@ -10,7 +10,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>     // atomic
-#include <cstdint>    // int64_t
+#include <cstdint>    // int64_t, uint64_t
 #include <functional> // function
 #include <memory>     // shared_ptr, enable_shared_from_this
 #include <span>       // span
@@ -46,9 +46,10 @@ class room : public std::enable_shared_from_this<room> {
 public:
     using executor_type = net::strand<net::io_context::executor_type>;
 
-    // `faults` (null in chat-server) outlives the room.
+    // `faults` (null in chat-server) outlives the room, and so does `listing_generation` (the
+    // registry's, bumped after every change of clients(); may be null).
     room(net::io_context& ioc, std::string name, const server_config& config, fault_hooks* faults,
-         bool stopping);
+         bool stopping, std::atomic<std::uint64_t>* listing_generation = nullptr);
 
     const std::string& name() const noexcept { return name_; }
     // Number of clients; updated on the strand, readable from anywhere (SPEC.md ROOM-4).
@@ -77,6 +78,10 @@ public:
 private:
     void do_broadcast(const message_ptr& msg, const member* sender);
     void remove_at(std::size_t i);
+    void count_changed() noexcept {
+        if (listing_generation_)
+            listing_generation_->fetch_add(1, std::memory_order_acq_rel);
+    }
 
     executor_type strand_;
     std::string name_;
@@ -85,6 +90,7 @@ private:
     std::vector<std::shared_ptr<member>> members_;
     history<message_ptr> history_;
     std::atomic<std::int64_t> clients_{0};
+    std::atomic<std::uint64_t>* listing_generation_;
     bool stopping_;
 };
 
