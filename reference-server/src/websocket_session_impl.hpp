@@ -27,8 +27,14 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#if defined(__linux__)
+#include <sys/socket.h> // sendmsg, recv, MSG_DONTWAIT, MSG_NOSIGNAL
+#include <sys/uio.h>    // iovec
+#endif
+
 #include <algorithm>   // min
 #include <array>       // array
+#include <cerrno>      // errno
 #include <chrono>      // system_clock, seconds
 #include <cstdint>     // int64_t, uint16_t
 #include <memory>      // shared_ptr, unique_ptr
@@ -36,6 +42,7 @@
 #include <span>        // span
 #include <string>      // string
 #include <string_view> // string_view
+#include <type_traits> // is_same_v, conditional_t
 #include <utility>     // move
 #include <vector>      // vector
 
@@ -49,6 +56,7 @@ struct out_frame {
     message_ptr payload; // null: no payload
     ws::opcode op = ws::opcode::text;
     bool replayed = false; // a history message replayed on joining
+    bool raw = false;      // `payload` is the rest of a frame already begun: written as it is
 };
 
 // Only live messages count against SEND_QUEUE (SPEC.md SLOW-1); control frames and the
@@ -192,6 +200,13 @@ public:
     // An idle connection's whole read buffer; a long message is read straight into the
     // parser's message buffer instead.
     static constexpr std::size_t read_buffer_bytes = 256;
+    // Plain TCP on Linux: reads and live messages go through the socket's descriptor directly
+    // (on_readable, write_now); elsewhere, and over TLS, through Asio's operations.
+#if defined(__linux__)
+    static constexpr bool plain_tcp = std::is_same_v<Stream, boost::asio::ip::tcp::socket>;
+#else
+    static constexpr bool plain_tcp = false;
+#endif
 
     websocket_session(Stream&& stream, std::shared_ptr<room> r, std::string user,
                       std::shared_ptr<server_state> state)
@@ -246,6 +261,16 @@ public:
         std::lock_guard lock(mutex_);
         if (cut_ || close_queued_)
             return true; // leaving anyway; the room hears of it through leave()
+#if defined(__linux__)
+        if constexpr (plain_tcp) {
+            // Nothing queued and no write under way: straight into the socket from here,
+            // without a hop to the session's strand, a queue entry or an asynchronous write.
+            if (!writing_ && queue_.empty() && !state_->faults) {
+                write_now(m);
+                return true;
+            }
+        }
+#endif
         out_frame f;
         f.payload = m;
         if (!queue_.try_push(std::move(f)))
@@ -310,7 +335,9 @@ private:
         do_read();
     }
 
-    std::string describe() const { return session_detail::describe(peer_, room_->name(), user_); }
+    std::string describe() const {
+        return session_detail::describe(peer_, room_->name(), user_);
+    }
 
     // --- reading ------------------------------------------------------------------------
 
@@ -327,18 +354,58 @@ private:
                 });
             return;
         }
-        stream_.async_read_some(
-            boost::asio::buffer(buffer_),
-            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                self->on_read(ec, n);
-            });
+#if defined(__linux__)
+        if constexpr (plain_tcp) {
+            // Wait for bytes, then read them into the thread's buffer: an idle connection
+            // holds no read buffer of its own.
+            stream_.async_wait(boost::asio::socket_base::wait_read,
+                               [self = this->shared_from_this()](boost::system::error_code ec) {
+                                   self->on_readable(ec);
+                               });
+            return;
+        }
+#endif
+        if constexpr (!plain_tcp) {
+            stream_.async_read_some(
+                boost::asio::buffer(buffer_),
+                [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                    self->on_read(ec, n);
+                });
+        }
     }
+
+#if defined(__linux__)
+    // Plain TCP: the socket has bytes (or an error, or the end of the stream) to read.
+    void on_readable(boost::system::error_code ec) {
+        if (ec)
+            return on_read_failed(ec);
+        // Closed on this strand after the wait completed: the descriptor may already be
+        // another connection's.
+        if (!stream_.lowest_layer().is_open())
+            return on_read_failed(boost::asio::error::operation_aborted);
+        thread_local std::array<unsigned char, 64 * 1024> shared;
+        const ssize_t n = ::recv(stream_.lowest_layer().native_handle(), shared.data(),
+                                 shared.size(), MSG_DONTWAIT);
+        if (n == 0)
+            return on_read_failed(boost::asio::error::eof);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return do_read();
+            return on_read_failed(
+                boost::system::error_code(errno, boost::system::system_category()));
+        }
+        // The parser copies whatever must outlive this call (a message spanning reads).
+        if (feed(shared.data(), static_cast<std::size_t>(n)))
+            do_read();
+    }
+#endif
 
     void on_read(boost::system::error_code ec, std::size_t n) {
         if (ec)
             return on_read_failed(ec);
-        if (feed(buffer_.data(), n))
-            do_read();
+        if constexpr (!plain_tcp)
+            if (feed(buffer_.data(), n))
+                do_read();
     }
 
     // Parses data[0, n) and handles its events; false when nothing more is to be read.
@@ -449,6 +516,43 @@ private:
 
     // --- writing ------------------------------------------------------------------------
 
+#if defined(__linux__)
+    // With mutex_ held, the queue empty and no write under way (plain TCP only): one
+    // non-blocking sendmsg of the text frame (RFC 6455 5.2: header, then `m` unmasked). What
+    // the socket does not take is queued, a frame already begun as its raw rest, and the
+    // writer started; so the bytes stay in order, and a client that stops reading fills its
+    // queue as before (SPEC.md SLOW-1). Safe beside the session's strand: the socket is closed
+    // only after cut_ is set under mutex_, and offers stop at cut_.
+    void write_now(const message_ptr& m) {
+        unsigned char header[ws::max_header_bytes];
+        const std::size_t h = ws::encode_header(header, ws::opcode::text, m->size());
+        iovec parts[2] = {{header, h}, { const_cast<char*>(m->data()), m->size() }};
+        msghdr msg{};
+        msg.msg_iov = parts;
+        msg.msg_iovlen = 2;
+        const ssize_t n =
+            ::sendmsg(stream_.lowest_layer().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        const std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
+        if (sent == h + m->size())
+            return;
+        // A failed send (reset, broken pipe) is found again by the writer, which cuts.
+        out_frame f;
+        if (sent == 0) {
+            f.payload = m;
+        } else {
+            std::string rest;
+            rest.reserve(h + m->size() - sent);
+            if (sent < h)
+                rest.append(reinterpret_cast<const char*>(header) + sent, h - sent);
+            rest.append(*m, sent < h ? 0 : sent - h);
+            f.payload = std::make_shared<const std::string>(std::move(rest));
+            f.raw = true;
+        }
+        queue_.push(std::move(f));
+        kick_writer();
+    }
+#endif
+
     // Called with mutex_ held.
     void kick_writer() {
         if (writing_)
@@ -508,7 +612,8 @@ private:
                     continue;
                 }
                 const std::size_t size = f.payload ? f.payload->size() : 0;
-                const std::size_t h = ws::encode_header(b.headers[frames].data(), f.op, size);
+                const std::size_t h =
+                    f.raw ? 0 : ws::encode_header(b.headers[frames].data(), f.op, size);
                 b.buffers[2 * frames] = boost::asio::const_buffer(b.headers[frames].data(), h);
                 b.buffers[2 * frames + 1] =
                     f.payload ? boost::asio::buffer(*f.payload) : boost::asio::const_buffer();
@@ -577,7 +682,8 @@ private:
                 return;
             close_queued_ = true;
             sent_code_ = code;
-            queue_.truncate(in_flight_);
+            // The rest of a frame already begun (write_now) stays: the peer has its start.
+            queue_.truncate(in_flight_ == 0 && !queue_.empty() && queue_[0].raw ? 1 : in_flight_);
             out_frame f;
             f.op = ws::opcode::close;
             if (code != 0)
@@ -663,7 +769,11 @@ private:
     std::shared_ptr<server_state> state_;
     boost::asio::ip::tcp::endpoint peer_;
     ws::frame_parser parser_;
-    std::array<unsigned char, read_buffer_bytes> buffer_;
+    // Over TLS the session reads into its own buffer; over plain TCP into its thread's.
+    struct no_buffer {};
+    [[no_unique_address]] std::conditional_t<plain_tcp, no_buffer,
+                                             std::array<unsigned char, read_buffer_bytes>>
+        buffer_;
     std::string early_; // bytes that came behind the upgrade request, until the 101 is out
 
     // Shared with the room's strand.
