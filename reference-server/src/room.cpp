@@ -112,6 +112,16 @@ void room::fan_out(const message_ptr& msg, const member* sender) {
     }
     if (faults_) [[unlikely]]
         faults_->fanned_out(*this, msg);
+    // Members write once per batch: after the broadcasts already queued on the strand, so
+    // a busy room hands each socket several messages in one write.
+    if (!flush_posted_) {
+        flush_posted_ = true;
+        net::post(strand_, [self = shared_from_this()] {
+            self->flush_posted_ = false;
+            for (const auto& m : self->members_)
+                m->flush();
+        });
+    }
 }
 
 void room::read_history(std::function<void(std::vector<message_ptr>)> done) {

@@ -33,6 +33,9 @@ public:
     virtual ~member() = default;
     // Queues a live message; false when the queue already holds SEND_QUEUE messages.
     virtual bool offer(const message_ptr& m) = 0;
+    // The room has offered this member every message of its current batch: write them now
+    // (a member that writes on its own strand does nothing).
+    virtual void flush() {}
     // Queues a history message regardless of the bound.
     virtual void replay(const message_ptr& m) = 0;
     virtual bool queue_full() const = 0;
@@ -92,6 +95,7 @@ private:
     std::atomic<std::int64_t> clients_{0};
     std::atomic<std::uint64_t>* listing_generation_;
     bool stopping_;
+    bool flush_posted_ = false; // a flush of every member follows the broadcasts now queued
 };
 
 } // namespace chat_server

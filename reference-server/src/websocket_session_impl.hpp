@@ -6,7 +6,9 @@
 // ordered queue of frames (messages shared with every other recipient, pongs, the close
 // frame) with one gather write per batch: the frame headers are built into a pooled array and
 // the payloads are the shared buffers, never copied. Both loops run on the connection's
-// strand; the room only touches the queue, under the session's own short lock.
+// strand; the room touches the queue under the session's own short lock. Over plain TCP on
+// Linux, while no write is under way, the room's flush() at the end of a batch of broadcasts
+// writes the queued messages itself with one non-blocking sendmsg (no hop to this strand).
 //
 // Instantiated for `tcp::socket` and `ssl::stream<tcp::socket>` in websocket_session.cpp.
 #pragma once
@@ -201,7 +203,7 @@ public:
     // parser's message buffer instead.
     static constexpr std::size_t read_buffer_bytes = 256;
     // Plain TCP on Linux: reads and live messages go through the socket's descriptor directly
-    // (on_readable, write_now); elsewhere, and over TLS, through Asio's operations.
+    // (on_readable, write_queued_now); elsewhere, and over TLS, through Asio's operations.
 #if defined(__linux__)
     static constexpr bool plain_tcp = std::is_same_v<Stream, boost::asio::ip::tcp::socket>;
 #else
@@ -261,24 +263,36 @@ public:
         std::lock_guard lock(mutex_);
         if (cut_ || close_queued_)
             return true; // leaving anyway; the room hears of it through leave()
-#if defined(__linux__)
-        if constexpr (plain_tcp) {
-            // Nothing queued and no write under way: straight into the socket from here,
-            // without a hop to the session's strand, a queue entry or an asynchronous write.
-            if (!writing_ && queue_.empty() && !state_->faults) {
-                write_now(m);
-                return true;
-            }
-        }
-#endif
         out_frame f;
         f.payload = m;
         if (!queue_.try_push(std::move(f)))
             return false;
+#if defined(__linux__)
+        if constexpr (plain_tcp) {
+            // No write under way: the message waits for the room's flush() at the end of its
+            // batch, which writes it with the others, straight from the room's strand.
+            if (!writing_ && !state_->faults) {
+                corked_ = true;
+                return true;
+            }
+        }
+#endif
         kick_writer();
         return true;
     }
 
+    void flush() override {
+#if defined(__linux__)
+        if constexpr (plain_tcp) {
+            std::lock_guard lock(mutex_);
+            if (!corked_)
+                return;
+            corked_ = false;
+            if (!writing_ && !cut_ && !queue_.empty())
+                write_queued_now();
+        }
+#endif
+    }
     void replay(const message_ptr& m) override {
         std::lock_guard lock(mutex_);
         if (cut_ || close_queued_)
@@ -517,38 +531,59 @@ private:
     // --- writing ------------------------------------------------------------------------
 
 #if defined(__linux__)
-    // With mutex_ held, the queue empty and no write under way (plain TCP only): one
-    // non-blocking sendmsg of the text frame (RFC 6455 5.2: header, then `m` unmasked). What
-    // the socket does not take is queued, a frame already begun as its raw rest, and the
-    // writer started; so the bytes stay in order, and a client that stops reading fills its
-    // queue as before (SPEC.md SLOW-1). Safe beside the session's strand: the socket is closed
-    // only after cut_ is set under mutex_, and offers stop at cut_.
-    void write_now(const message_ptr& m) {
-        unsigned char header[ws::max_header_bytes];
-        const std::size_t h = ws::encode_header(header, ws::opcode::text, m->size());
-        iovec parts[2] = {{header, h}, { const_cast<char*>(m->data()), m->size() }};
-        msghdr msg{};
-        msg.msg_iov = parts;
-        msg.msg_iovlen = 2;
-        const ssize_t n =
-            ::sendmsg(stream_.lowest_layer().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-        const std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
-        if (sent == h + m->size())
-            return;
-        // A failed send (reset, broken pipe) is found again by the writer, which cuts.
-        out_frame f;
-        if (sent == 0) {
-            f.payload = m;
-        } else {
-            std::string rest;
-            rest.reserve(h + m->size() - sent);
-            if (sent < h)
-                rest.append(reinterpret_cast<const char*>(header) + sent, h - sent);
-            rest.append(*m, sent < h ? 0 : sent - h);
-            f.payload = std::make_shared<const std::string>(std::move(rest));
-            f.raw = true;
+    // With mutex_ held and no write under way (plain TCP only): the queued frames, up to
+    // write_batch::max_frames of them, with one non-blocking sendmsg (RFC 6455 5.2: header,
+    // then the payload unmasked) from the caller's thread: no hop to the session's strand,
+    // no asynchronous write, no allocation. What the socket does not take stays queued, a
+    // frame already begun as its raw rest, for the writer; so the bytes stay in order, and a
+    // client that stops reading fills its queue as before (SPEC.md SLOW-1). Safe beside the
+    // session's strand: the socket is closed only after cut_ is set under mutex_.
+    void write_queued_now() {
+        constexpr std::size_t max = write_batch::max_frames;
+        std::array<std::array<unsigned char, ws::max_header_bytes>, max> headers;
+        std::array<iovec, 2 * max> parts;
+        const std::size_t n = std::min(queue_.size(), max);
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const out_frame& f = queue_[i];
+            const std::size_t size = f.payload ? f.payload->size() : 0;
+            const std::size_t h = f.raw ? 0 : ws::encode_header(headers[i].data(), f.op, size);
+            parts[2 * i] = {headers[i].data(), h};
+            parts[2 * i + 1] = {f.payload ? const_cast<char*>(f.payload->data()) : nullptr, size};
+            total += h + size;
         }
-        queue_.push(std::move(f));
+        msghdr msg{};
+        msg.msg_iov = parts.data();
+        msg.msg_iovlen = 2 * n;
+        const ssize_t r =
+            ::sendmsg(stream_.lowest_layer().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        std::size_t sent = r < 0 ? 0 : static_cast<std::size_t>(r);
+        // A failed send (reset, broken pipe) is found again by the writer, which cuts.
+        if (sent == total) {
+            queue_.pop(n);
+            if (!queue_.empty())
+                write_queued_now(); // more than one batch was queued
+            return;
+        }
+        std::size_t whole = 0;
+        while (sent >= parts[2 * whole].iov_len + parts[2 * whole + 1].iov_len) {
+            sent -= parts[2 * whole].iov_len + parts[2 * whole + 1].iov_len;
+            ++whole;
+        }
+        if (sent > 0) {
+            // The frame the socket took only part of: its rest goes first, as it is.
+            const auto& head = parts[2 * whole];
+            const auto& body = parts[2 * whole + 1];
+            std::string rest;
+            if (sent < head.iov_len)
+                rest.append(static_cast<const char*>(head.iov_base) + sent, head.iov_len - sent);
+            const std::size_t skip = sent < head.iov_len ? 0 : sent - head.iov_len;
+            rest.append(static_cast<const char*>(body.iov_base) + skip, body.iov_len - skip);
+            out_frame& f = queue_[whole];
+            f.payload = std::make_shared<const std::string>(std::move(rest));
+            f.raw = true; // op and replayed stay: the queue's count is unchanged
+        }
+        queue_.pop(whole);
         kick_writer();
     }
 #endif
@@ -682,7 +717,7 @@ private:
                 return;
             close_queued_ = true;
             sent_code_ = code;
-            // The rest of a frame already begun (write_now) stays: the peer has its start.
+            // The rest of a frame already begun (write_queued_now) stays: the peer has its start.
             queue_.truncate(in_flight_ == 0 && !queue_.empty() && queue_[0].raw ? 1 : in_flight_);
             out_frame f;
             f.op = ws::opcode::close;
@@ -783,6 +818,7 @@ private:
     bool writing_ = false;
     bool cut_ = false;          // the connection is going: offers are ignored
     bool close_queued_ = false; // our close frame is queued: nothing more is
+    bool corked_ = false;       // offers wait in the queue for the room's flush()
 
     // Strand only.
     std::unique_ptr<write_batch> batch_; // while writing
