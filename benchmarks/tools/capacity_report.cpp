@@ -38,6 +38,8 @@ std::optional<double> median(std::vector<double> v) {
 // Every file or directory in `raw` named "<prefix>...-runK" (K any), in name order.
 std::vector<fs::path> runs_of(const fs::path& raw, const std::string& prefix) {
     std::vector<fs::path> out;
+    if (!fs::is_directory(raw))
+        return out;
     for (const auto& e : fs::directory_iterator(raw))
         if (e.path().filename().string().rfind(prefix + "-run", 0) == 0)
             out.push_back(e.path());
@@ -71,6 +73,9 @@ std::optional<double> wrk_rps(const fs::path& file) {
 
 struct load_run {
     double p50_ms = 0, p99_ms = 0, delivery = 0, delivered_per_s = 0, offered_per_s = 0;
+    // chat-load's own cost: its CPU seconds over the whole run, and every delivery it read
+    // (warm-up included) in that time.
+    double generator_cpu_s = 0, all_deliveries = 0;
     bool valid = false, pass = false;
 };
 
@@ -88,6 +93,9 @@ std::optional<load_run> read_load(const fs::path& dir) {
     const auto& t = j["totals"];
     r.delivery = t["delivery"].is_number() ? t["delivery"].get<double>() : 0.0;
     r.delivered_per_s = t.value("delivered_per_s", 0.0);
+    r.all_deliveries = t.value("delivered", 0.0) + t.value("warmup_deliveries", 0.0);
+    if (j.contains("cpu") && j["cpu"].is_object())
+        r.generator_cpu_s = j["cpu"].value("seconds", 0.0);
     r.valid = j["validity"].value("valid", false);
     r.pass = j.value("verdict", "") == "PASS";
     return r;
@@ -108,6 +116,7 @@ struct figure {
     std::optional<double> value;
     std::optional<double> original; // the Go server's, from shared/notes
     std::string target;             // issue 5's target, as text
+    std::string limit_target = {};  // issue 16's, as a ratio to the limit ("above 1 is better")
 };
 
 // The ratio that reads "above 1 is better".
@@ -119,6 +128,96 @@ std::optional<double> better_ratio(const figure& f, std::optional<double> base) 
 
 std::string show(std::optional<double> v, int digits) {
     return v ? fixed(*v, digits) : "n/a";
+}
+
+// Every figure of one server, from the raw results in `raw` (chat-server's in raw/, the
+// limit's in raw/limit/, same names). INVALID chat-load runs are added to `invalid`.
+struct measured {
+    std::vector<figure> figures;
+    std::map<int, std::vector<load_run>> steps; // msg/s per room -> runs
+};
+
+measured collect(const fs::path& raw, std::vector<std::string>& invalid) {
+    auto median_of = [&](const std::string& prefix, auto read) {
+        std::vector<double> v;
+        for (const auto& p : runs_of(raw, prefix))
+            if (auto x = read(p))
+                v.push_back(*x);
+        return median(v);
+    };
+
+    // Fan-out at fixed loads: the median of the runs' p50/p99, the worst delivery.
+    auto fanout = [&](int per_room, auto field) {
+        return median_of(
+            "fanout-" + std::to_string(per_room), [&](const fs::path& p) -> std::optional<double> {
+                auto r = read_load(p);
+                if (!r)
+                    return std::nullopt;
+                // Kept, but said: an INVALID run's generator fell behind.
+                if (!r->valid)
+                    invalid.push_back(raw.filename().string() + "/" + p.filename().string());
+                return field(*r);
+            });
+    };
+    auto p50 = [](const load_run& r) { return r.p50_ms; };
+    auto p99 = [](const load_run& r) { return r.p99_ms; };
+    auto delivery = [](const load_run& r) { return r.delivery * 100.0; };
+
+    // Steps: per run, the highest rate whose run passed (every message delivered, p99 < 50 ms).
+    std::map<int, std::vector<load_run>> steps; // msg/s per room -> runs
+    std::vector<double> best_per_run, best_p99_per_run;
+    {
+        std::map<std::string, std::pair<double, double>> best; // run -> (deliveries/s, p99)
+        static const std::regex re(R"(step-([0-9]+)-run([0-9]+))");
+        for (const auto& e : fs::directory_iterator(raw)) {
+            std::smatch m;
+            const auto name = e.path().filename().string();
+            if (!std::regex_match(name, m, re))
+                continue;
+            auto r = read_load(e.path());
+            if (!r)
+                continue;
+            r->offered_per_s = std::stod(m[1]) * 1000.0; // 10 rooms x 100 clients
+            steps[std::stoi(m[1])].push_back(*r);
+            auto& b = best[m[2]];
+            if (r->pass && r->valid && r->delivered_per_s > b.first)
+                b = {r->delivered_per_s, r->p99_ms};
+        }
+        for (const auto& [run, b] : best) {
+            best_per_run.push_back(b.first);
+            best_p99_per_run.push_back(b.second);
+        }
+    }
+
+    std::vector<figure> figures{
+        {"idle_kb_10000", "memory per idle connection, 10,000 connections", "KB", false,
+         median_of("idle-10000", idle_kb), 28.0, "<= 4 KB", "<= 1 KB (absolute)"},
+        {"idle_kb_19000", "memory per idle connection, 19,000 connections", "KB", false,
+         median_of("idle-19000", idle_kb), 28.0, "<= 4 KB"},
+        {"fanout_100_p50_ms", "10x100 at 100 msg/s per room: p50", "ms", false, fanout(100, p50),
+         7.9, "", ">= 0.67 (within 1.5x)"},
+        {"fanout_100_p99_ms", "10x100 at 100 msg/s per room: p99", "ms", false, fanout(100, p99),
+         24.7, "<= 5 ms", ">= 0.67 (within 1.5x)"},
+        {"fanout_100_delivery_pct", "10x100 at 100 msg/s per room: delivered", "%", true,
+         fanout(100, delivery), 100.0, "100%"},
+        {"fanout_200_p50_ms", "10x100 at 200 msg/s per room: p50", "ms", false, fanout(200, p50),
+         std::nullopt, "", ">= 0.67 (within 1.5x)"},
+        {"fanout_200_p99_ms", "10x100 at 200 msg/s per room: p99", "ms", false, fanout(200, p99),
+         279.0, "", ">= 0.67 (within 1.5x)"},
+        {"fanout_200_delivery_pct", "10x100 at 200 msg/s per room: delivered", "%", true,
+         fanout(200, delivery), 100.0, "100%"},
+        {"max_clean_deliveries_per_s", "highest deliveries/s, 100% delivered, p99 < 50 ms", "/s",
+         true, median(best_per_run), 200000.0, ">= 600,000", ">= 0.9"},
+        {"rest_rooms_rps", "GET /api/rooms (wrk, 64 connections)", "req/s", true,
+         median_of("wrk-rooms", wrk_rps), 69000.0, ">= 138,000"},
+        {"rest_history_rps", "GET a 100-message history (wrk, 64 connections)", "req/s", true,
+         median_of("wrk-history", wrk_rps), 14300.0, ">= 28,600"},
+    };
+
+    measured out;
+    out.figures = std::move(figures);
+    out.steps = std::move(steps);
+    return out;
 }
 
 } // namespace
@@ -159,78 +258,20 @@ int main(int argc, char** argv) {
     }
 
     std::vector<std::string> invalid; // chat-load runs whose generator fell behind
-    auto median_of = [&](const std::string& prefix, auto read) {
-        std::vector<double> v;
-        for (const auto& p : runs_of(raw, prefix))
-            if (auto x = read(p))
-                v.push_back(*x);
-        return median(v);
-    };
-
-    // Fan-out at fixed loads: the median of the runs' p50/p99, the worst delivery.
-    auto fanout = [&](int per_room, auto field) {
-        return median_of("fanout-" + std::to_string(per_room),
-                         [&](const fs::path& p) -> std::optional<double> {
-                             auto r = read_load(p);
-                             if (!r)
-                                 return std::nullopt;
-                             // Kept, but said: an INVALID run's generator fell behind.
-                             if (!r->valid)
-                                 invalid.push_back(p.filename().string());
-                             return field(*r);
-                         });
-    };
-    auto p50 = [](const load_run& r) { return r.p50_ms; };
-    auto p99 = [](const load_run& r) { return r.p99_ms; };
-    auto delivery = [](const load_run& r) { return r.delivery * 100.0; };
-
-    // Steps: per run, the highest rate whose run passed (every message delivered, p99 < 50 ms).
-    std::map<int, std::vector<load_run>> steps; // msg/s per room -> runs
-    std::vector<double> best_per_run, best_p99_per_run;
-    {
-        std::map<std::string, std::pair<double, double>> best; // run -> (deliveries/s, p99)
-        static const std::regex re(R"(step-([0-9]+)-run([0-9]+))");
-        for (const auto& e : fs::directory_iterator(raw)) {
-            std::smatch m;
-            const auto name = e.path().filename().string();
-            if (!std::regex_match(name, m, re))
-                continue;
-            auto r = read_load(e.path());
-            if (!r)
-                continue;
-            r->offered_per_s = std::stod(m[1]) * 1000.0; // 10 rooms x 100 clients
-            steps[std::stoi(m[1])].push_back(*r);
-            auto& b = best[m[2]];
-            if (r->pass && r->valid && r->delivered_per_s > b.first)
-                b = {r->delivered_per_s, r->p99_ms};
-        }
-        for (const auto& [run, b] : best) {
-            best_per_run.push_back(b.first);
-            best_p99_per_run.push_back(b.second);
-        }
-    }
-
-    std::vector<figure> figures{
-        {"idle_kb_10000", "memory per idle connection, 10,000 connections", "KB", false,
-         median_of("idle-10000", idle_kb), 28.0, "<= 4 KB"},
-        {"idle_kb_19000", "memory per idle connection, 19,000 connections", "KB", false,
-         median_of("idle-19000", idle_kb), 28.0, "<= 4 KB"},
-        {"fanout_100_p50_ms", "10x100 at 100 msg/s per room: p50", "ms", false, fanout(100, p50),
-         7.9, ""},
-        {"fanout_100_p99_ms", "10x100 at 100 msg/s per room: p99", "ms", false, fanout(100, p99),
-         24.7, "<= 5 ms"},
-        {"fanout_100_delivery_pct", "10x100 at 100 msg/s per room: delivered", "%", true,
-         fanout(100, delivery), 100.0, "100%"},
-        {"fanout_200_p99_ms", "10x100 at 200 msg/s per room: p99", "ms", false, fanout(200, p99),
-         279.0, ""},
-        {"fanout_200_delivery_pct", "10x100 at 200 msg/s per room: delivered", "%", true,
-         fanout(200, delivery), 100.0, "100%"},
-        {"max_clean_deliveries_per_s", "highest deliveries/s, 100% delivered, p99 < 50 ms", "/s",
-         true, median(best_per_run), 200000.0, ">= 600,000"},
-        {"rest_rooms_rps", "GET /api/rooms (wrk, 64 connections)", "req/s", true,
-         median_of("wrk-rooms", wrk_rps), 69000.0, ">= 138,000"},
-        {"rest_history_rps", "GET a 100-message history (wrk, 64 connections)", "req/s", true,
-         median_of("wrk-history", wrk_rps), 14300.0, ">= 28,600"},
+    const auto chat_server = collect(raw, invalid);
+    // The limit (issue 16): the raw fan-out baseline measured in the same sitting, if it was.
+    std::optional<measured> limit;
+    if (fs::is_directory(raw / "limit"))
+        limit = collect(raw / "limit", invalid);
+    const auto& steps = chat_server.steps;
+    auto& figures = chat_server.figures;
+    auto limit_of = [&](const figure& f) -> std::optional<double> {
+        if (!limit)
+            return std::nullopt;
+        for (const auto& g : limit->figures)
+            if (g.key == f.key)
+                return g.value;
+        return std::nullopt;
     };
 
     json baseline;
@@ -269,25 +310,31 @@ int main(int argc, char** argv) {
 
     chat::reports::table t{"Figures (ratios: above 1 is better)",
                            {"figure", "value", "unit", "original", "x original", "baseline",
-                            "x baseline", "issue-5 target"},
+                            "x baseline", "limit", "x limit", "issue-5 target",
+                            "issue-16 target (x limit)"},
                            {}};
     json data{{"schema", "chat-capacity"}, {"schema_version", 1}, {"figures", json::object()}};
     for (const auto& [k, v] : env)
         data["environment"][k] = v;
     data["invalid_runs"] = invalid;
     int regressions = 0;
-    std::printf("%-52s %12s %10s %10s\n", "figure", "value", "x orig", "x base");
+    std::printf("%-52s %12s %10s %10s %12s %10s\n", "figure", "value", "x orig", "x base", "limit",
+                "x limit");
     for (const auto& f : figures) {
         const auto base = base_of(f);
+        const auto lim = limit_of(f);
+        const auto vs_limit = better_ratio(f, lim);
         const auto vs_original = better_ratio(f, f.original);
         const auto vs_base = better_ratio(f, base);
         if (vs_base && *vs_base < 0.9)
             ++regressions;
         const int digits = f.unit == "ms" || f.unit == "KB" ? 2 : f.unit == "%" ? 3 : 0;
         t.rows.push_back({f.what, show(f.value, digits), f.unit, show(f.original, digits),
-                          show(vs_original, 2), show(base, digits), show(vs_base, 2), f.target});
-        std::printf("%-52s %12s %10s %10s\n", f.key.c_str(), show(f.value, digits).c_str(),
-                    show(vs_original, 2).c_str(), show(vs_base, 2).c_str());
+                          show(vs_original, 2), show(base, digits), show(vs_base, 2),
+                          show(lim, digits), show(vs_limit, 2), f.target, f.limit_target});
+        std::printf("%-52s %12s %10s %10s %12s %10s\n", f.key.c_str(),
+                    show(f.value, digits).c_str(), show(vs_original, 2).c_str(),
+                    show(vs_base, 2).c_str(), show(lim, digits).c_str(), show(vs_limit, 2).c_str());
         auto& j = data["figures"][f.key];
         j = {{"what", f.what}, {"unit", f.unit}, {"higher_is_better", f.higher_is_better}};
         j["value"] = f.value ? json(*f.value) : json(nullptr);
@@ -297,8 +344,50 @@ int main(int argc, char** argv) {
             j["baseline"] = base ? json(*base) : json(nullptr);
             j["ratio_to_baseline"] = vs_base ? json(*vs_base) : json(nullptr);
         }
+        if (limit) {
+            j["limit"] = lim ? json(*lim) : json(nullptr);
+            j["ratio_to_limit"] = vs_limit ? json(*vs_limit) : json(nullptr);
+        }
     }
     doc.tables.push_back(t);
+
+    // Scaling (issue 16 section 3): chat-server with one and two event-loop threads at the same
+    // load, and chat-load's own ceiling: deliveries it reads per CPU-second of its own.
+    {
+        chat::reports::table sc{
+            "Scaling: 10x100 at 200 msg/s per room (200,000 deliveries/s "
+            "offered); medians",
+            {"server", "delivered/s", "p50 ms", "p99 ms", "chat-load deliveries per CPU-second"},
+            {}};
+        auto row = [&](const std::string& label, const fs::path& dir) {
+            std::vector<double> d, p5, p9, per_cpu;
+            for (const auto& p : runs_of(dir, "fanout-200")) {
+                auto r = read_load(p);
+                if (!r)
+                    continue;
+                d.push_back(r->delivered_per_s);
+                p5.push_back(r->p50_ms);
+                p9.push_back(r->p99_ms);
+                if (r->generator_cpu_s > 0)
+                    per_cpu.push_back(r->all_deliveries / r->generator_cpu_s);
+            }
+            if (d.empty())
+                return;
+            sc.rows.push_back({label, show(median(d), 0), show(median(p5), 2), show(median(p9), 2),
+                               show(median(per_cpu), 0)});
+            data["scaling"][label] = {{"delivered_per_s", *median(d)},
+                                      {"p50_ms", *median(p5)},
+                                      {"p99_ms", *median(p9)},
+                                      {"load_deliveries_per_cpu_s",
+                                       median(per_cpu) ? json(*median(per_cpu)) : json(nullptr)}};
+        };
+        row("chat-server (default threads)", raw);
+        row("chat-server --threads 1", raw / "threads-1");
+        row("chat-server --threads 2", raw / "threads-2");
+        row("limit (chat-fanout-baseline)", raw / "limit");
+        if (!sc.rows.empty())
+            doc.tables.push_back(sc);
+    }
 
     // The steps: offered against delivered, and p99, by rate.
     chat::reports::table st{"Rate steps (10 rooms x 100 clients; median per step)",

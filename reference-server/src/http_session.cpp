@@ -14,6 +14,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -27,7 +29,7 @@
 #include <optional>    // optional
 #include <string>      // string
 #include <type_traits> // is_same_v
-#include <utility>     // move
+#include <utility>     // move, pair
 #include <vector>      // vector
 
 namespace chat_server {
@@ -168,7 +170,7 @@ private:
         case route::endpoint::health:
             return send_json(http::status::ok, R"({"data":{"status":"ok"}})");
         case route::endpoint::rooms:
-            return send_json(http::status::ok, rooms_body());
+            return send_json(http::status::ok, *rooms_body());
         case route::endpoint::history:
             return send_history(std::move(r.room));
         case route::endpoint::ws:
@@ -216,6 +218,11 @@ private:
     }
 
     void join(request&& req, route&& r) {
+        // Responses to requests pipelined before the upgrade leave first.
+        if (!out_.empty()) {
+            pending_join_.emplace(std::move(req), std::move(r));
+            return write_responses();
+        }
         auto room = state_->rooms.get_or_create(r.join_room);
         if (!room) // SPEC.md LIMIT-4
             return send_error(http::status::service_unavailable,
@@ -234,7 +241,26 @@ private:
                               std::move(r.join_user), state_);
     }
 
-    std::string rooms_body() const {
+    // The listing's JSON, kept between membership changes (see server_state::listing_cache).
+    std::shared_ptr<const std::string> rooms_body() const {
+        auto& cache = state_->listing;
+        const auto generation = state_->rooms.listing_generation();
+        {
+            std::lock_guard lock(cache.mutex);
+            if (cache.body && cache.generation == generation)
+                return cache.body;
+        }
+        // Built from counts at least as new as `generation`; kept only if no newer copy is.
+        auto body = std::make_shared<const std::string>(build_rooms_body());
+        std::lock_guard lock(cache.mutex);
+        if (!cache.body || generation - cache.generation < (std::uint64_t{1} << 63)) {
+            cache.generation = generation;
+            cache.body = body;
+        }
+        return body;
+    }
+
+    std::string build_rooms_body() const {
         std::string body = R"({"data":{"rooms":[)";
         bool first = true;
         for (const auto& e : state_->rooms.list()) {
@@ -287,39 +313,101 @@ private:
         send(status, chat::encode_error(message), "application/json");
     }
 
-    void send_json(http::status status, std::string body) {
-        send(status, std::move(body), "application/json");
+    void send_json(http::status status, std::string_view body) {
+        send(status, body, "application/json");
     }
 
-    void send(http::status status, std::string body, const char* content_type) {
-        res_.emplace(status, version_);
-        res_->set(http::field::server, "chat-server");
-        res_->set(http::field::content_type, content_type);
+    // Appends the response to out_ (RFC 9112 section 6: status line, fields, body), then
+    // answers what else the client has already sent or writes. A 200 is written here, field
+    // for field as Beast's serializer writes it; anything else, or a response a fault hook may
+    // change, goes through Beast's response and serializer.
+    void send(http::status status, std::string_view body, const char* content_type) {
+        if (status == http::status::ok && !state_->faults && (version_ == 10 || version_ == 11)) {
+            out_ += version_ == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
+            out_ += "Server: chat-server\r\nContent-Type: ";
+            out_ += content_type;
+            out_ += "\r\n";
+            // Beast's keep_alive(): "close" for an HTTP/1.1 connection ending, "keep-alive"
+            // for an HTTP/1.0 one staying.
+            if (version_ >= 11 && !keep_alive_)
+                out_ += "Connection: close\r\n";
+            else if (version_ < 11 && keep_alive_)
+                out_ += "Connection: keep-alive\r\n";
+            out_ += "Content-Length: ";
+            out_ += std::to_string(body.size());
+            out_ += "\r\n\r\n";
+            if (!head_) // HEAD: the headers say the length, no body follows
+                out_ += body;
+            return responded();
+        }
+        response res(status, version_);
+        res.set(http::field::server, "chat-server");
+        res.set(http::field::content_type, content_type);
         if (status == http::status::method_not_allowed)
-            res_->set(http::field::allow, "GET");
+            res.set(http::field::allow, "GET");
         if (status == http::status::upgrade_required) {
             // RFC 9110 section 15.5.22: a 426 names the protocol to upgrade to in Upgrade, and
             // section 7.8: Upgrade is a connection option. RFC 6455 4.4: the version to use.
-            res_->set(http::field::upgrade, "websocket");
-            res_->set(http::field::connection, "Upgrade");
-            res_->set(http::field::sec_websocket_version, "13");
+            res.set(http::field::upgrade, "websocket");
+            res.set(http::field::connection, "Upgrade");
+            res.set(http::field::sec_websocket_version, "13");
         }
-        res_->keep_alive(keep_alive_);
-        res_->body() = std::move(body);
+        res.keep_alive(keep_alive_);
+        res.body() = std::string(body);
         if (state_->faults) [[unlikely]]
-            state_->faults->respond(target_, *res_);
-        res_->prepare_payload();
+            state_->faults->respond(target_, res);
+        res.prepare_payload();
         if (head_)
-            res_->body().clear(); // HEAD: the headers say the length, no body follows
-        http::async_write(
-            stream_, *res_,
+            res.body().clear(); // HEAD: the headers say the length, no body follows
+        http::serializer<false, http::string_body> sr(res);
+        beast::error_code ec;
+        do {
+            sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+                std::size_t n = 0;
+                for (const auto b : beast::buffers_range_ref(buffers)) {
+                    out_.append(static_cast<const char*>(b.data()), b.size());
+                    n += b.size();
+                }
+                sr.consume(n);
+            });
+        } while (!ec && !sr.is_done());
+        responded();
+    }
+
+    // A response is in out_. Requests the client pipelined behind this one (a whole request
+    // head is already buffered) are answered first, so their responses leave in one write
+    // (RFC 9112 section 9.3.2 keeps them in order); otherwise out_ is written now.
+    void responded() {
+        if (keep_alive_ && out_.size() < max_pending_responses && buffered_request_head())
+            return do_read();
+        write_responses();
+    }
+
+    bool buffered_request_head() const {
+        const auto data = buffer_.data();
+        const std::string_view text(static_cast<const char*>(data.data()), data.size());
+        return text.find("\r\n\r\n") != std::string_view::npos;
+    }
+
+    // Writes out_, then joins the upgrade waiting behind it, or reads the next request, or
+    // closes.
+    void write_responses() {
+        net::async_write(
+            stream_, net::buffer(out_),
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
     }
 
     void on_write(beast::error_code ec) {
         if (ec)
             return;
-        res_.reset();
+        out_.clear();
+        if (out_.capacity() > max_pending_responses)
+            std::string().swap(out_);
+        if (pending_join_) {
+            auto [req, r] = std::move(*pending_join_);
+            pending_join_.reset();
+            return join(std::move(req), std::move(r));
+        }
         if (!keep_alive_)
             return do_close();
         do_read();
@@ -363,7 +451,9 @@ private:
     std::array<char, 1024> scratch_; // what drain() discards
     std::shared_ptr<server_state> state_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::optional<response> res_;
+    std::string out_; // responses not yet written (one, or several pipelined ones)
+    std::optional<std::pair<request, route>> pending_join_; // an upgrade behind responses
+    static constexpr std::size_t max_pending_responses = 64 * 1024;
     std::string target_; // of the request being answered; kept only for fault hooks
     unsigned version_ = 11;
     bool keep_alive_ = false;

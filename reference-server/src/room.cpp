@@ -20,9 +20,10 @@ std::size_t history_capacity(const server_config& c, const fault_hooks* faults) 
 } // namespace
 
 room::room(net::io_context& ioc, std::string name, const server_config& config, fault_hooks* faults,
-           bool stopping)
+           bool stopping, std::atomic<std::uint64_t>* listing_generation)
     : strand_(net::make_strand(ioc)), name_(std::move(name)), config_(config), faults_(faults),
-      history_(history_capacity(config, faults)), stopping_(stopping) {}
+      history_(history_capacity(config, faults)), listing_generation_(listing_generation),
+      stopping_(stopping) {}
 
 void room::join(std::shared_ptr<member> m) {
     net::post(strand_, [self = shared_from_this(), m = std::move(m)]() mutable {
@@ -35,6 +36,7 @@ void room::join(std::shared_ptr<member> m) {
             if (self->faults_->take_replay(*self, m, replay)) {
                 self->members_.push_back(std::move(m));
                 self->clients_.fetch_add(1, std::memory_order_relaxed);
+                self->count_changed();
                 return;
             }
         }
@@ -43,6 +45,7 @@ void room::join(std::shared_ptr<member> m) {
         self->history_.for_each([&](const message_ptr& h) { m->replay(h); });
         self->members_.push_back(std::move(m));
         self->clients_.fetch_add(1, std::memory_order_relaxed);
+        self->count_changed();
     });
 }
 
@@ -64,6 +67,7 @@ void room::remove_at(std::size_t i) {
     if (faults_ && !faults_->leave_lowers_count()) [[unlikely]]
         return;
     clients_.fetch_sub(1, std::memory_order_relaxed);
+    count_changed();
 }
 
 void room::broadcast(message_ptr msg, const member* sender) {
@@ -108,6 +112,16 @@ void room::fan_out(const message_ptr& msg, const member* sender) {
     }
     if (faults_) [[unlikely]]
         faults_->fanned_out(*this, msg);
+    // Members write once per batch: after the broadcasts already queued on the strand, so
+    // a busy room hands each socket several messages in one write.
+    if (!flush_posted_) {
+        flush_posted_ = true;
+        net::post(strand_, [self = shared_from_this()] {
+            self->flush_posted_ = false;
+            for (const auto& m : self->members_)
+                m->flush();
+        });
+    }
 }
 
 void room::read_history(std::function<void(std::vector<message_ptr>)> done) {

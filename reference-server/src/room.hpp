@@ -10,7 +10,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>     // atomic
-#include <cstdint>    // int64_t
+#include <cstdint>    // int64_t, uint64_t
 #include <functional> // function
 #include <memory>     // shared_ptr, enable_shared_from_this
 #include <span>       // span
@@ -33,6 +33,9 @@ public:
     virtual ~member() = default;
     // Queues a live message; false when the queue already holds SEND_QUEUE messages.
     virtual bool offer(const message_ptr& m) = 0;
+    // The room has offered this member every message of its current batch: write them now
+    // (a member that writes on its own strand does nothing).
+    virtual void flush() {}
     // Queues a history message regardless of the bound.
     virtual void replay(const message_ptr& m) = 0;
     virtual bool queue_full() const = 0;
@@ -46,9 +49,10 @@ class room : public std::enable_shared_from_this<room> {
 public:
     using executor_type = net::strand<net::io_context::executor_type>;
 
-    // `faults` (null in chat-server) outlives the room.
+    // `faults` (null in chat-server) outlives the room, and so does `listing_generation` (the
+    // registry's, bumped after every change of clients(); may be null).
     room(net::io_context& ioc, std::string name, const server_config& config, fault_hooks* faults,
-         bool stopping);
+         bool stopping, std::atomic<std::uint64_t>* listing_generation = nullptr);
 
     const std::string& name() const noexcept { return name_; }
     // Number of clients; updated on the strand, readable from anywhere (SPEC.md ROOM-4).
@@ -77,6 +81,10 @@ public:
 private:
     void do_broadcast(const message_ptr& msg, const member* sender);
     void remove_at(std::size_t i);
+    void count_changed() noexcept {
+        if (listing_generation_)
+            listing_generation_->fetch_add(1, std::memory_order_acq_rel);
+    }
 
     executor_type strand_;
     std::string name_;
@@ -85,7 +93,9 @@ private:
     std::vector<std::shared_ptr<member>> members_;
     history<message_ptr> history_;
     std::atomic<std::int64_t> clients_{0};
+    std::atomic<std::uint64_t>* listing_generation_;
     bool stopping_;
+    bool flush_posted_ = false; // a flush of every member follows the broadcasts now queued
 };
 
 } // namespace chat_server

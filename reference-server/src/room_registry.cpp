@@ -30,8 +30,9 @@ std::shared_ptr<room> room_registry::get_or_create(const std::string& name) {
     // `general` is made at start-up whatever the cap.
     if (rooms_.size() >= config_.max_rooms && !rooms_.empty())
         return nullptr;
-    auto r = std::make_shared<room>(ioc_, name, config_, faults_, stopping_);
+    auto r = std::make_shared<room>(ioc_, name, config_, faults_, stopping_, &generation_);
     rooms_.emplace(name, r);
+    note_listing_changed();
     return r;
 }
 

@@ -4,7 +4,8 @@
 
 #include "room.hpp"
 
-#include <cstdint>      // int64_t
+#include <atomic>       // atomic
+#include <cstdint>      // int64_t, uint64_t
 #include <map>          // map
 #include <memory>       // shared_ptr
 #include <shared_mutex> // shared_mutex
@@ -29,6 +30,16 @@ public:
     };
     std::vector<listing_entry> list() const;
 
+    // A number that changes whenever list() may answer differently: a room created, a member
+    // joined or left (the room bumps it after its count changed), note_listing_changed().
+    // Read it before list(): a listing built after reading generation g is at least as new as
+    // g, so a copy kept with g may be served while the generation is still g.
+    std::uint64_t listing_generation() const noexcept {
+        return generation_.load(std::memory_order_acquire);
+    }
+    // Says that list() may answer differently from now on (e.g. remote counts changed).
+    void note_listing_changed() noexcept { generation_.fetch_add(1, std::memory_order_acq_rel); }
+
     // Shutdown: every room sends its members away, and rooms created from now on start so.
     void shut_down();
     // Breaks the room -> member references once the io_context no longer runs.
@@ -40,6 +51,7 @@ private:
     fault_hooks* faults_;
     mutable std::shared_mutex mutex_;
     std::map<std::string, std::shared_ptr<room>, std::less<>> rooms_;
+    std::atomic<std::uint64_t> generation_{0};
     bool stopping_ = false;
 };
 

@@ -9,8 +9,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>  // atomic
-#include <cstdint> // int64_t
+#include <cstdint> // int64_t, uint64_t
 #include <memory>  // shared_ptr
+#include <mutex>   // mutex
+#include <string>  // string
 #include <utility> // move
 
 namespace boost::asio::ssl {
@@ -35,6 +37,15 @@ struct server_state {
     std::atomic<std::int64_t> websocket_sessions{0}; // alive, for shutdown to wait on
     // --tls-cert/--tls-key: set by server::listen() before the first connection, then read-only.
     std::shared_ptr<net::ssl::context> tls;
+
+    // GET /api/rooms's body as of rooms.listing_generation() `generation`: rebuilt only after
+    // a membership change, so a poll between changes costs no JSON (SPEC.md ROOM-4 holds:
+    // every change moves the generation).
+    struct listing_cache {
+        std::mutex mutex;
+        std::uint64_t generation = 0;
+        std::shared_ptr<const std::string> body; // null until the first request
+    } listing;
 };
 
 } // namespace chat_server

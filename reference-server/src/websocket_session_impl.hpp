@@ -6,7 +6,9 @@
 // ordered queue of frames (messages shared with every other recipient, pongs, the close
 // frame) with one gather write per batch: the frame headers are built into a pooled array and
 // the payloads are the shared buffers, never copied. Both loops run on the connection's
-// strand; the room only touches the queue, under the session's own short lock.
+// strand; the room touches the queue under the session's own short lock. Over plain TCP on
+// Linux, while no write is under way, the room's flush() at the end of a batch of broadcasts
+// writes the queued messages itself with one non-blocking sendmsg (no hop to this strand).
 //
 // Instantiated for `tcp::socket` and `ssl::stream<tcp::socket>` in websocket_session.cpp.
 #pragma once
@@ -27,8 +29,14 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#if defined(__linux__)
+#include <sys/socket.h> // sendmsg, recv, MSG_DONTWAIT, MSG_NOSIGNAL
+#include <sys/uio.h>    // iovec
+#endif
+
 #include <algorithm>   // min
 #include <array>       // array
+#include <cerrno>      // errno
 #include <chrono>      // system_clock, seconds
 #include <cstdint>     // int64_t, uint16_t
 #include <memory>      // shared_ptr, unique_ptr
@@ -36,6 +44,7 @@
 #include <span>        // span
 #include <string>      // string
 #include <string_view> // string_view
+#include <type_traits> // is_same_v, conditional_t
 #include <utility>     // move
 #include <vector>      // vector
 
@@ -49,6 +58,7 @@ struct out_frame {
     message_ptr payload; // null: no payload
     ws::opcode op = ws::opcode::text;
     bool replayed = false; // a history message replayed on joining
+    bool raw = false;      // `payload` is the rest of a frame already begun: written as it is
 };
 
 // Only live messages count against SEND_QUEUE (SPEC.md SLOW-1); control frames and the
@@ -192,6 +202,13 @@ public:
     // An idle connection's whole read buffer; a long message is read straight into the
     // parser's message buffer instead.
     static constexpr std::size_t read_buffer_bytes = 256;
+    // Plain TCP on Linux: reads and live messages go through the socket's descriptor directly
+    // (on_readable, write_queued_now); elsewhere, and over TLS, through Asio's operations.
+#if defined(__linux__)
+    static constexpr bool plain_tcp = std::is_same_v<Stream, boost::asio::ip::tcp::socket>;
+#else
+    static constexpr bool plain_tcp = false;
+#endif
 
     websocket_session(Stream&& stream, std::shared_ptr<room> r, std::string user,
                       std::shared_ptr<server_state> state)
@@ -250,10 +267,32 @@ public:
         f.payload = m;
         if (!queue_.try_push(std::move(f)))
             return false;
+#if defined(__linux__)
+        if constexpr (plain_tcp) {
+            // No write under way: the message waits for the room's flush() at the end of its
+            // batch, which writes it with the others, straight from the room's strand.
+            if (!writing_ && !state_->faults) {
+                corked_ = true;
+                return true;
+            }
+        }
+#endif
         kick_writer();
         return true;
     }
 
+    void flush() override {
+#if defined(__linux__)
+        if constexpr (plain_tcp) {
+            std::lock_guard lock(mutex_);
+            if (!corked_)
+                return;
+            corked_ = false;
+            if (!writing_ && !cut_ && !queue_.empty())
+                write_queued_now();
+        }
+#endif
+    }
     void replay(const message_ptr& m) override {
         std::lock_guard lock(mutex_);
         if (cut_ || close_queued_)
@@ -310,7 +349,9 @@ private:
         do_read();
     }
 
-    std::string describe() const { return session_detail::describe(peer_, room_->name(), user_); }
+    std::string describe() const {
+        return session_detail::describe(peer_, room_->name(), user_);
+    }
 
     // --- reading ------------------------------------------------------------------------
 
@@ -327,18 +368,58 @@ private:
                 });
             return;
         }
-        stream_.async_read_some(
-            boost::asio::buffer(buffer_),
-            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                self->on_read(ec, n);
-            });
+#if defined(__linux__)
+        if constexpr (plain_tcp) {
+            // Wait for bytes, then read them into the thread's buffer: an idle connection
+            // holds no read buffer of its own.
+            stream_.async_wait(boost::asio::socket_base::wait_read,
+                               [self = this->shared_from_this()](boost::system::error_code ec) {
+                                   self->on_readable(ec);
+                               });
+            return;
+        }
+#endif
+        if constexpr (!plain_tcp) {
+            stream_.async_read_some(
+                boost::asio::buffer(buffer_),
+                [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                    self->on_read(ec, n);
+                });
+        }
     }
+
+#if defined(__linux__)
+    // Plain TCP: the socket has bytes (or an error, or the end of the stream) to read.
+    void on_readable(boost::system::error_code ec) {
+        if (ec)
+            return on_read_failed(ec);
+        // Closed on this strand after the wait completed: the descriptor may already be
+        // another connection's.
+        if (!stream_.lowest_layer().is_open())
+            return on_read_failed(boost::asio::error::operation_aborted);
+        thread_local std::array<unsigned char, 64 * 1024> shared;
+        const ssize_t n = ::recv(stream_.lowest_layer().native_handle(), shared.data(),
+                                 shared.size(), MSG_DONTWAIT);
+        if (n == 0)
+            return on_read_failed(boost::asio::error::eof);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return do_read();
+            return on_read_failed(
+                boost::system::error_code(errno, boost::system::system_category()));
+        }
+        // The parser copies whatever must outlive this call (a message spanning reads).
+        if (feed(shared.data(), static_cast<std::size_t>(n)))
+            do_read();
+    }
+#endif
 
     void on_read(boost::system::error_code ec, std::size_t n) {
         if (ec)
             return on_read_failed(ec);
-        if (feed(buffer_.data(), n))
-            do_read();
+        if constexpr (!plain_tcp)
+            if (feed(buffer_.data(), n))
+                do_read();
     }
 
     // Parses data[0, n) and handles its events; false when nothing more is to be read.
@@ -449,6 +530,64 @@ private:
 
     // --- writing ------------------------------------------------------------------------
 
+#if defined(__linux__)
+    // With mutex_ held and no write under way (plain TCP only): the queued frames, up to
+    // write_batch::max_frames of them, with one non-blocking sendmsg (RFC 6455 5.2: header,
+    // then the payload unmasked) from the caller's thread: no hop to the session's strand,
+    // no asynchronous write, no allocation. What the socket does not take stays queued, a
+    // frame already begun as its raw rest, for the writer; so the bytes stay in order, and a
+    // client that stops reading fills its queue as before (SPEC.md SLOW-1). Safe beside the
+    // session's strand: the socket is closed only after cut_ is set under mutex_.
+    void write_queued_now() {
+        constexpr std::size_t max = write_batch::max_frames;
+        std::array<std::array<unsigned char, ws::max_header_bytes>, max> headers;
+        std::array<iovec, 2 * max> parts;
+        const std::size_t n = std::min(queue_.size(), max);
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const out_frame& f = queue_[i];
+            const std::size_t size = f.payload ? f.payload->size() : 0;
+            const std::size_t h = f.raw ? 0 : ws::encode_header(headers[i].data(), f.op, size);
+            parts[2 * i] = {headers[i].data(), h};
+            parts[2 * i + 1] = {f.payload ? const_cast<char*>(f.payload->data()) : nullptr, size};
+            total += h + size;
+        }
+        msghdr msg{};
+        msg.msg_iov = parts.data();
+        msg.msg_iovlen = 2 * n;
+        const ssize_t r =
+            ::sendmsg(stream_.lowest_layer().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        std::size_t sent = r < 0 ? 0 : static_cast<std::size_t>(r);
+        // A failed send (reset, broken pipe) is found again by the writer, which cuts.
+        if (sent == total) {
+            queue_.pop(n);
+            if (!queue_.empty())
+                write_queued_now(); // more than one batch was queued
+            return;
+        }
+        std::size_t whole = 0;
+        while (sent >= parts[2 * whole].iov_len + parts[2 * whole + 1].iov_len) {
+            sent -= parts[2 * whole].iov_len + parts[2 * whole + 1].iov_len;
+            ++whole;
+        }
+        if (sent > 0) {
+            // The frame the socket took only part of: its rest goes first, as it is.
+            const auto& head = parts[2 * whole];
+            const auto& body = parts[2 * whole + 1];
+            std::string rest;
+            if (sent < head.iov_len)
+                rest.append(static_cast<const char*>(head.iov_base) + sent, head.iov_len - sent);
+            const std::size_t skip = sent < head.iov_len ? 0 : sent - head.iov_len;
+            rest.append(static_cast<const char*>(body.iov_base) + skip, body.iov_len - skip);
+            out_frame& f = queue_[whole];
+            f.payload = std::make_shared<const std::string>(std::move(rest));
+            f.raw = true; // op and replayed stay: the queue's count is unchanged
+        }
+        queue_.pop(whole);
+        kick_writer();
+    }
+#endif
+
     // Called with mutex_ held.
     void kick_writer() {
         if (writing_)
@@ -508,7 +647,8 @@ private:
                     continue;
                 }
                 const std::size_t size = f.payload ? f.payload->size() : 0;
-                const std::size_t h = ws::encode_header(b.headers[frames].data(), f.op, size);
+                const std::size_t h =
+                    f.raw ? 0 : ws::encode_header(b.headers[frames].data(), f.op, size);
                 b.buffers[2 * frames] = boost::asio::const_buffer(b.headers[frames].data(), h);
                 b.buffers[2 * frames + 1] =
                     f.payload ? boost::asio::buffer(*f.payload) : boost::asio::const_buffer();
@@ -577,7 +717,8 @@ private:
                 return;
             close_queued_ = true;
             sent_code_ = code;
-            queue_.truncate(in_flight_);
+            // The rest of a frame already begun (write_queued_now) stays: the peer has its start.
+            queue_.truncate(in_flight_ == 0 && !queue_.empty() && queue_[0].raw ? 1 : in_flight_);
             out_frame f;
             f.op = ws::opcode::close;
             if (code != 0)
@@ -663,7 +804,11 @@ private:
     std::shared_ptr<server_state> state_;
     boost::asio::ip::tcp::endpoint peer_;
     ws::frame_parser parser_;
-    std::array<unsigned char, read_buffer_bytes> buffer_;
+    // Over TLS the session reads into its own buffer; over plain TCP into its thread's.
+    struct no_buffer {};
+    [[no_unique_address]] std::conditional_t<plain_tcp, no_buffer,
+                                             std::array<unsigned char, read_buffer_bytes>>
+        buffer_;
     std::string early_; // bytes that came behind the upgrade request, until the 101 is out
 
     // Shared with the room's strand.
@@ -673,6 +818,7 @@ private:
     bool writing_ = false;
     bool cut_ = false;          // the connection is going: offers are ignored
     bool close_queued_ = false; // our close frame is queued: nothing more is
+    bool corked_ = false;       // offers wait in the queue for the room's flush()
 
     // Strand only.
     std::unique_ptr<write_batch> batch_; // while writing

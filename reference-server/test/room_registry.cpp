@@ -103,6 +103,46 @@ TEST_CASE("Rooms: joins and leaves move the count, rooms stay (ROOM-4, ROOM-5)",
     CHECK(listed(*f.rooms, "r") == 0);
 }
 
+TEST_CASE("Rooms: the listing generation moves with every change of list() (ROOM-4)", "[rooms]") {
+    fixture f;
+    auto g = f.rooms->listing_generation();
+    auto moved = [&] {
+        const auto now = f.rooms->listing_generation();
+        const bool changed = now != g;
+        g = now;
+        return changed;
+    };
+    auto r = f.rooms->get_or_create("r");
+    CHECK(moved()); // a room created
+    f.rooms->get_or_create("r");
+    f.rooms->find("r");
+    CHECK_FALSE(moved()); // nothing new
+    auto m = std::make_shared<fake_member>();
+    r->join(m);
+    f.settle();
+    CHECK(moved()); // a member joined
+    r->broadcast(text("x"), nullptr);
+    f.settle();
+    CHECK_FALSE(moved()); // messages do not change the listing
+    r->leave(m);
+    f.settle();
+    CHECK(moved()); // a member left
+    r->leave(m);
+    f.settle();
+    CHECK_FALSE(moved()); // not a member any more: no change
+    f.rooms->note_listing_changed();
+    CHECK(moved());
+    // A full member dropped by a broadcast leaves too.
+    auto full = std::make_shared<fake_member>(0);
+    r->join(full);
+    f.settle();
+    CHECK(moved());
+    r->broadcast(text("y"), nullptr);
+    f.settle();
+    CHECK(moved());
+    CHECK(listed(*f.rooms, "r") == 0);
+}
+
 TEST_CASE("Rooms: broadcast reaches every member, sender included (MSG-1)", "[rooms]") {
     fixture f;
     auto r = f.rooms->get_or_create("r");

@@ -714,3 +714,51 @@ TEST_CASE("TLS: the server ends wss:// and https:// connections with close_notif
         }
     });
 }
+
+TEST_CASE("Pipelining: requests sent in one write are answered in order, an upgrade behind "
+          "them included, and the frames behind the upgrade are the session's",
+          "[socket][edges][HTTP-1][ROOM-3][MSG-1]") {
+    running_server srv;
+    run([&]() -> awaitable<void> {
+        auto raw = co_await connect_raw(srv.url);
+        const std::string host = "Host: 127.0.0.1\r\n";
+        const std::string bytes =
+            "GET /health HTTP/1.1\r\n" + host + "\r\n" + "GET /api/rooms HTTP/1.1\r\n" + host +
+            "\r\n" + "GET /nowhere HTTP/1.1\r\n" + host + "\r\n" +
+            raw_client::upgrade_request(chat::ws_target(srv.url, "pipe", "p")) +
+            ws_frame(1, R"({"content":"behind"})");
+        {
+            auto ec = co_await raw->write(bytes, step);
+            REQUIRE(!ec);
+        }
+        auto health = co_await raw->read_response(step);
+        CHECK(health.status == 200);
+        CHECK(health.body == R"({"data":{"status":"ok"}})");
+        auto rooms = co_await raw->read_response(step);
+        CHECK(rooms.status == 200);
+        CHECK(rooms.body.find(R"("general")") != std::string::npos);
+        auto missing = co_await raw->read_response(step);
+        CHECK(missing.status == 404);
+        auto upgraded = co_await raw->read_response(step);
+        REQUIRE(upgraded.status == 101);
+        auto f = co_await raw->read_frame(step);
+        CHECK(content_of(f) == "behind");
+    });
+}
+
+TEST_CASE("Rooms listing: a poll between membership changes answers the same body, and every "
+          "join and leave shows in the next one",
+          "[socket][edges][ROOM-3][ROOM-4]") {
+    running_server srv;
+    run([&]() -> awaitable<void> {
+        auto first = co_await http(srv.url, "/api/rooms");
+        auto again = co_await http(srv.url, "/api/rooms");
+        CHECK(first.body == again.body);
+        for (int i = 1; i <= 3; ++i) {
+            auto c = co_await join(srv.url, "cached", "u" + std::to_string(i));
+            CHECK(co_await listing_shows(srv.url, "cached", 1, 2000ms));
+            co_await c->close(1000, step);
+            CHECK(co_await listing_shows(srv.url, "cached", 0, 2000ms));
+        }
+    });
+}
