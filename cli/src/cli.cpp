@@ -59,6 +59,20 @@ std::string format_duration(std::chrono::microseconds d) {
     return std::to_string(us) + "us";
 }
 
+std::optional<double> parse_number(std::string_view text) {
+    const std::string s(text);
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(s, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    if (used != s.size() || !std::isfinite(v))
+        return std::nullopt;
+    return v;
+}
+
 CLI::Validator duration_between(std::chrono::microseconds min, std::chrono::microseconds max) {
     return CLI::Validator(
         [min, max](std::string& value) -> std::string {
@@ -88,16 +102,10 @@ std::string show(double v) {
 CLI::Validator number_rule(std::function<bool(double)> ok, std::string rule) {
     return CLI::Validator(
         [ok = std::move(ok), rule = std::move(rule)](std::string& value) -> std::string {
-            double v = 0;
-            std::size_t used = 0;
-            try {
-                v = std::stod(value, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            if (used == 0 || used != value.size() || !std::isfinite(v))
+            const auto v = parse_number(value);
+            if (!v)
                 return "must be a number (got '" + value + "')";
-            if (!ok(v))
+            if (!ok(*v))
                 return "must be " + rule + " (got '" + value + "')";
             return {};
         },

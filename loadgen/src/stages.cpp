@@ -38,15 +38,10 @@ stage parse_stage(std::string_view text) {
         const auto eq = parts[i].find('=');
         const auto key = parts[i].substr(0, eq);
         const auto value = eq == std::string::npos ? std::string() : parts[i].substr(eq + 1);
-        double v = 0;
-        std::size_t used = 0;
-        try {
-            v = std::stod(value, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (eq == std::string::npos || used == 0 || used != value.size() || !std::isfinite(v))
+        const auto number = chat::cli::parse_number(value);
+        if (eq == std::string::npos || !number)
             throw fail("'" + parts[i] + "' is not rate=NUMBER or clients=NUMBER");
+        const double v = *number;
         if (key == "rate" && !s.rate) {
             if (!(v > 0 && v <= 100000))
                 throw fail("rate must be > 0 and <= 100000 per sender (got " + value + ")");

@@ -10,6 +10,7 @@
 #include <chrono>      // microseconds, milliseconds
 #include <filesystem>  // path
 #include <functional>  // function
+#include <optional>    // optional
 #include <stdexcept>   // invalid_argument
 #include <string>      // string
 #include <string_view> // string_view
@@ -34,6 +35,9 @@ std::chrono::microseconds parse_duration(std::string_view text);
 
 // The shortest exact spelling of `d` for help texts and reports: 0, 250us, 500ms, 2s, 5m, 1h.
 std::string format_duration(std::chrono::microseconds d);
+
+// A finite decimal number filling all of `text` ("2.5", "-1", "1e3"); nullopt otherwise.
+std::optional<double> parse_number(std::string_view text);
 
 // A CLI11 validator: the value must parse as a duration between `min` and `max` inclusive.
 // The error names the flag and the value ("--settle: '1x' is not a duration ...").
