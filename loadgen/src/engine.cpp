@@ -15,9 +15,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
-#include <sys/resource.h> // getrusage
-#include <sys/syscall.h>  // SYS_gettid
-#include <unistd.h>       // gethostname
+#ifdef __linux__
+#include <sys/syscall.h> // SYS_gettid
+#include <unistd.h>      // syscall
+#endif
 
 #include <algorithm> // sort, lower_bound
 #include <cinttypes> // PRIu64
@@ -53,10 +54,8 @@ double runqueue_wait_seconds(const std::vector<long>& tids) {
 }
 
 double cpu_seconds() {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    const auto cpu = platform::cpu_seconds();
+    return cpu ? *cpu.value : 0.0;
 }
 
 std::string fmt_latency(std::int64_t us) {
@@ -558,9 +557,7 @@ nlohmann::json run(const scenario& s, std::ostream& progress) {
         r.rss_idle = *rss_idle.value;
     if (rss_end)
         r.rss_end = *rss_end.value;
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    r.hostname = host;
+    r.hostname = platform::host_name().value.value_or("");
     r.hardware_threads = std::thread::hardware_concurrency();
     clients.clear();
     loops.clear();

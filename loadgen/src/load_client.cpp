@@ -8,15 +8,19 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
+#if CHAT_TLS
 #include <boost/asio/ssl.hpp>
+#endif
 #include <boost/asio/write.hpp>
 
 #include <algorithm> // search
 #include <array>     // array
 #include <cmath>     // fmod, log
 
+#if CHAT_TLS
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#endif
 
 #ifdef __linux__
 #include <netinet/in.h>
@@ -26,6 +30,7 @@
 
 namespace chat::load {
 
+#if CHAT_TLS
 std::shared_ptr<net::ssl::context> make_tls_context(const std::string& ca_file, bool insecure,
                                                     std::string& error) {
     auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
@@ -53,6 +58,15 @@ struct load_client::tls_session {
     bool reading = false;
     std::array<char, 4096> buf;
 };
+#else
+// A build without TLS refuses https:// and wss:// when it parses the URL; this says so again.
+std::shared_ptr<net::ssl::context> make_tls_context(const std::string&, bool, std::string& error) {
+    error = chat::tls_unsupported_message();
+    return nullptr;
+}
+
+struct load_client::tls_session {}; // never made in a build without TLS
+#endif
 
 seq_tracker::verdict seq_tracker::add(std::uint64_t seq) noexcept {
     if (highest == 0 || seq > highest) {
@@ -145,6 +159,7 @@ void load_client::on_connected(std::uint32_t gen, const boost::system::error_cod
     auto& ctx = loop_.ctx();
     if (!ctx.tls)
         return send_upgrade();
+#if CHAT_TLS
     tls_ = std::make_shared<tls_session>(socket_, *ctx.tls);
     // SNI for host names; the name or address the certificate must carry.
     SSL* native = tls_->stream.native_handle();
@@ -160,6 +175,7 @@ void load_client::on_connected(std::uint32_t gen, const boost::system::error_cod
     tls_->stream.async_handshake(
         net::ssl::stream_base::client,
         [this, g = gen_, t = tls_](const boost::system::error_code& e) { on_tls_handshake(g, e); });
+#endif
 }
 
 void load_client::on_tls_handshake(std::uint32_t gen, const boost::system::error_code& ec) {
@@ -172,11 +188,13 @@ void load_client::on_tls_handshake(std::uint32_t gen, const boost::system::error
 
 void load_client::write_wbuf() {
     writing_ = true;
+#if CHAT_TLS
     if (tls_)
         net::async_write(tls_->stream, net::buffer(wbuf_),
                          [this, g = gen_, t = tls_](const boost::system::error_code& e,
                                                     std::size_t) { on_written(g, e); });
     else
+#endif
         net::async_write(socket_, net::buffer(wbuf_),
                          [this, g = gen_](const boost::system::error_code& e, std::size_t) {
                              on_written(g, e);
@@ -184,6 +202,7 @@ void load_client::write_wbuf() {
 }
 
 void load_client::tls_read() {
+#if CHAT_TLS
     if (tls_->reading)
         return;
     tls_->reading = true;
@@ -193,10 +212,12 @@ void load_client::tls_read() {
             t->reading = false;
             on_tls_read(g, e, n);
         });
+#endif
 }
 
 void load_client::on_tls_read(std::uint32_t gen, const boost::system::error_code& ec,
                               std::size_t n) {
+#if CHAT_TLS
     if (gen != gen_)
         return;
     if (ec) {
@@ -212,6 +233,9 @@ void load_client::on_tls_read(std::uint32_t gen, const boost::system::error_code
         return;
     if (!reading_stopped_ && gen == gen_ && state_ != state::closed)
         tls_read();
+#else
+    (void)gen, (void)ec, (void)n;
+#endif
 }
 
 void load_client::send_upgrade() {

@@ -12,9 +12,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#if CHAT_TLS
 #include <boost/beast/ssl.hpp>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#endif
 
 #include <algorithm> // min
 #include <cctype>    // isprint, tolower
@@ -26,7 +27,9 @@ namespace chat {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+#if CHAT_TLS
 namespace ssl = net::ssl;
+#endif
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
@@ -168,6 +171,7 @@ net::awaitable<error_code> connect_stream(beast::tcp_stream& stream, const base_
     co_return ec;
 }
 
+#if CHAT_TLS
 // One TLS context per (CA file, insecure) pair, shared by every connection that uses it.
 std::shared_ptr<ssl::context> tls_context(const request_options& opts, std::string& error) {
     static std::mutex mutex;
@@ -238,6 +242,7 @@ std::string describe_tls(const error_code& ec, beast::ssl_stream<beast::tcp_stre
     }
     return "TLS handshake with " + endpoint_name(base) + " failed: " + reason + hint;
 }
+#endif // CHAT_TLS
 
 template <class Fields> void apply_options(Fields& req, const request_options& opts) {
     if (!opts.origin.empty())
@@ -275,6 +280,7 @@ net::awaitable<std::string> open_stream(beast::tcp_stream& stream, const base_ur
     co_return ec ? describe(ec, base, "cannot connect to") : std::string{};
 }
 
+#if CHAT_TLS
 net::awaitable<std::string> open_stream(beast::ssl_stream<beast::tcp_stream>& stream,
                                         const base_url& base, const request_options& opts,
                                         int rcvbuf, error_code& ec) {
@@ -288,6 +294,7 @@ net::awaitable<std::string> open_stream(beast::ssl_stream<beast::tcp_stream>& st
     ec = hec;
     co_return ec ? describe_tls(ec, stream, base) : std::string{};
 }
+#endif
 
 template <class Stream>
 net::awaitable<http_result>
@@ -375,6 +382,7 @@ net::awaitable<raw_result> raw_exchange(net::any_io_executor ex, const base_url&
         co_return co_await raw_on(stream, base, bytes, timeout, opts);
     }
     raw_result out;
+#if CHAT_TLS
     auto ctx = tls_context(opts, out.error);
     if (!ctx) {
         out.ec = net::error::invalid_argument;
@@ -382,6 +390,11 @@ net::awaitable<raw_result> raw_exchange(net::any_io_executor ex, const base_url&
     }
     beast::ssl_stream<beast::tcp_stream> stream(ex, *ctx);
     co_return co_await raw_on(stream, base, bytes, timeout, opts);
+#else
+    out.ec = net::error::operation_not_supported;
+    out.error = tls_unsupported_message();
+    co_return out;
+#endif
 }
 
 net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
@@ -395,6 +408,7 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
         co_return co_await exchange(stream, base, method, target, timeout, opts, sink);
     }
     http_result out;
+#if CHAT_TLS
     auto ctx = tls_context(opts, out.error);
     if (!ctx) {
         out.ec = net::error::invalid_argument;
@@ -403,6 +417,12 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
     }
     beast::ssl_stream<beast::tcp_stream> stream(ex, *ctx);
     co_return co_await exchange(stream, base, method, target, timeout, opts, sink);
+#else
+    out.ec = net::error::operation_not_supported;
+    out.error = tls_unsupported_message();
+    record(sink, wire_event::kind::note, out.error);
+    co_return out;
+#endif
 }
 
 net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
@@ -426,7 +446,9 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
 // with its code whatever follows it on the wire (a reset, a TLS truncation), and a frame that
 // breaks RFC 6455 is reported as the rule it breaks.
 struct ws_client::impl {
+#if CHAT_TLS
     using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+#endif
 
     impl(net::any_io_executor e, base_url b, transcript_sink s)
         : ex(std::move(e)), base(std::move(b)), sink(std::move(s)),
@@ -435,9 +457,11 @@ struct ws_client::impl {
     net::any_io_executor ex;
     base_url base;
     transcript_sink sink;
-    std::shared_ptr<ssl::context> ctx; // outlives `tls`
     std::optional<beast::tcp_stream> plain;
+#if CHAT_TLS
+    std::shared_ptr<ssl::context> ctx; // outlives `tls`
     std::optional<tls_stream> tls;
+#endif
     std::optional<ws::frame_parser> parser;
     std::string input;      // bytes read and not yet parsed
     std::size_t parsed = 0; // of `input`
@@ -450,9 +474,15 @@ struct ws_client::impl {
     // Frames of the message being read, for its transcript line.
     std::size_t message_frames = 0;
 
+#if CHAT_TLS
     template <class F> decltype(auto) with_stream(F&& f) { return tls ? f(*tls) : f(*plain); }
     bool has_stream() const { return tls || plain; }
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+#else
+    template <class F> decltype(auto) with_stream(F&& f) { return f(*plain); }
+    bool has_stream() const { return plain.has_value(); }
+    beast::tcp_stream& lowest() { return *plain; }
+#endif
 
     // Writes `bytes` (whole frames) once no other write is under way: a pong a read sends
     // never interleaves with a message another coroutine is writing.
@@ -478,9 +508,7 @@ struct ws_client::impl {
 
     // One masked frame, as a client sends it (RFC 6455 5.3: a fresh random key per frame).
     static void append(std::string& out, ws::opcode op, bool fin, std::string_view payload) {
-        ws::mask_key key;
-        RAND_bytes(key.data(), static_cast<int>(key.size()));
-        ws::append_frame(out, op, fin, payload, key);
+        ws::append_frame(out, op, fin, payload, ws::random_mask_key());
     }
 
     static const char* name_of(ws::opcode op) {
@@ -678,11 +706,15 @@ struct ws_client::impl {
             error_code ignored;
             co_await write_done.async_wait(net::redirect_error(net::use_awaitable, ignored));
         }
+#if CHAT_TLS
         if (tls) {
             lowest().expires_after(std::min(timeout, milliseconds(1000)));
             auto [ec] = co_await tls->async_shutdown(use_tuple);
             (void)ec;
         }
+#else
+        (void)timeout;
+#endif
         drop();
     }
 
@@ -800,7 +832,9 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
     impl& d = *impl_;
     const std::string target(target_view);
     d.plain.reset();
+#if CHAT_TLS
     d.tls.reset();
+#endif
     d.parser.reset();
     d.closed.reset();
     d.close_sent = false;
@@ -809,6 +843,7 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
         co_return co_await d.upgrade(target, timeout, opts);
     }
     http_result out;
+#if CHAT_TLS
     d.ctx = tls_context(opts.request, out.error);
     if (!d.ctx) {
         out.ec = net::error::invalid_argument;
@@ -817,6 +852,12 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
     }
     d.tls.emplace(d.ex, *d.ctx);
     co_return co_await d.upgrade(target, timeout, opts);
+#else
+    out.ec = net::error::operation_not_supported;
+    out.error = tls_unsupported_message();
+    record(d.sink, wire_event::kind::note, out.error);
+    co_return out;
+#endif
 }
 
 namespace {
