@@ -3,12 +3,13 @@
 #include "load_client.hpp"
 
 #include "chat/codec.hpp"
+#include "chat/tls_support.hpp"
 #include "chat/url.hpp"
 #include "wire.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl.hpp>
 #endif
 #include <boost/asio/write.hpp>
@@ -17,7 +18,7 @@
 #include <array>     // array
 #include <cmath>     // fmod, log
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #endif
@@ -30,7 +31,7 @@
 
 namespace chat::load {
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 std::shared_ptr<net::ssl::context> make_tls_context(const std::string& ca_file, bool insecure,
                                                     std::string& error) {
     auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
@@ -159,7 +160,7 @@ void load_client::on_connected(std::uint32_t gen, const boost::system::error_cod
     auto& ctx = loop_.ctx();
     if (!ctx.tls)
         return send_upgrade();
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     tls_ = std::make_shared<tls_session>(socket_, *ctx.tls);
     // SNI for host names; the name or address the certificate must carry.
     SSL* native = tls_->stream.native_handle();
@@ -188,7 +189,7 @@ void load_client::on_tls_handshake(std::uint32_t gen, const boost::system::error
 
 void load_client::write_wbuf() {
     writing_ = true;
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     if (tls_)
         net::async_write(tls_->stream, net::buffer(wbuf_),
                          [this, g = gen_, t = tls_](const boost::system::error_code& e,
@@ -202,7 +203,7 @@ void load_client::write_wbuf() {
 }
 
 void load_client::tls_read() {
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     if (tls_->reading)
         return;
     tls_->reading = true;
@@ -217,7 +218,7 @@ void load_client::tls_read() {
 
 void load_client::on_tls_read(std::uint32_t gen, const boost::system::error_code& ec,
                               std::size_t n) {
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     if (gen != gen_)
         return;
     if (ec) {

@@ -16,7 +16,7 @@
 #endif
 #include <windows.h> // GetCurrentProcess, OpenProcess, GetProcessTimes, GetComputerNameExA
 // windows.h first: psapi.h needs its types.
-#include <psapi.h> // GetProcessMemoryInfo
+#include <psapi.h>   // GetProcessMemoryInfo
 #endif
 
 namespace chat::platform {
@@ -142,8 +142,8 @@ result<std::uint64_t> resident_memory_bytes(int pid) {
     HANDLE process = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, FALSE,
                                    static_cast<DWORD>(pid));
     if (!process)
-        return {std::nullopt, "cannot open process " + std::to_string(pid) + ": " +
-                                  last_error_text()};
+        return {std::nullopt,
+                "cannot open process " + std::to_string(pid) + ": " + last_error_text()};
     auto r = working_set(process);
     ::CloseHandle(process);
     return r;

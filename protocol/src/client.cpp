@@ -2,6 +2,7 @@
 // This is the only Beast-heavy translation unit of the shared library.
 #include "chat/client.hpp"
 
+#include "chat/tls_support.hpp"
 #include "chat/ws_frame.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,7 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 #include <boost/beast/ssl.hpp>
 #include <openssl/x509v3.h>
 #endif
@@ -27,7 +28,7 @@ namespace chat {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 namespace ssl = net::ssl;
 #endif
 using tcp = net::ip::tcp;
@@ -171,7 +172,7 @@ net::awaitable<error_code> connect_stream(beast::tcp_stream& stream, const base_
     co_return ec;
 }
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 // One TLS context per (CA file, insecure) pair, shared by every connection that uses it.
 std::shared_ptr<ssl::context> tls_context(const request_options& opts, std::string& error) {
     static std::mutex mutex;
@@ -242,7 +243,7 @@ std::string describe_tls(const error_code& ec, beast::ssl_stream<beast::tcp_stre
     }
     return "TLS handshake with " + endpoint_name(base) + " failed: " + reason + hint;
 }
-#endif // CHAT_TLS
+#endif // CHAT_NO_TLS
 
 template <class Fields> void apply_options(Fields& req, const request_options& opts) {
     if (!opts.origin.empty())
@@ -280,7 +281,7 @@ net::awaitable<std::string> open_stream(beast::tcp_stream& stream, const base_ur
     co_return ec ? describe(ec, base, "cannot connect to") : std::string{};
 }
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 net::awaitable<std::string> open_stream(beast::ssl_stream<beast::tcp_stream>& stream,
                                         const base_url& base, const request_options& opts,
                                         int rcvbuf, error_code& ec) {
@@ -382,7 +383,7 @@ net::awaitable<raw_result> raw_exchange(net::any_io_executor ex, const base_url&
         co_return co_await raw_on(stream, base, bytes, timeout, opts);
     }
     raw_result out;
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     auto ctx = tls_context(opts, out.error);
     if (!ctx) {
         out.ec = net::error::invalid_argument;
@@ -408,7 +409,7 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
         co_return co_await exchange(stream, base, method, target, timeout, opts, sink);
     }
     http_result out;
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     auto ctx = tls_context(opts, out.error);
     if (!ctx) {
         out.ec = net::error::invalid_argument;
@@ -446,7 +447,7 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
 // with its code whatever follows it on the wire (a reset, a TLS truncation), and a frame that
 // breaks RFC 6455 is reported as the rule it breaks.
 struct ws_client::impl {
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 #endif
 
@@ -458,7 +459,7 @@ struct ws_client::impl {
     base_url base;
     transcript_sink sink;
     std::optional<beast::tcp_stream> plain;
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     std::shared_ptr<ssl::context> ctx; // outlives `tls`
     std::optional<tls_stream> tls;
 #endif
@@ -474,14 +475,26 @@ struct ws_client::impl {
     // Frames of the message being read, for its transcript line.
     std::size_t message_frames = 0;
 
-#if CHAT_TLS
-    template <class F> decltype(auto) with_stream(F&& f) { return tls ? f(*tls) : f(*plain); }
-    bool has_stream() const { return tls || plain; }
-    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+#ifndef CHAT_NO_TLS
+    template <class F> decltype(auto) with_stream(F&& f) {
+        return tls ? f(*tls) : f(*plain);
+    }
+    bool has_stream() const {
+        return tls || plain;
+    }
+    beast::tcp_stream& lowest() {
+        return tls ? beast::get_lowest_layer(*tls) : *plain;
+    }
 #else
-    template <class F> decltype(auto) with_stream(F&& f) { return f(*plain); }
-    bool has_stream() const { return plain.has_value(); }
-    beast::tcp_stream& lowest() { return *plain; }
+    template <class F> decltype(auto) with_stream(F&& f) {
+        return f(*plain);
+    }
+    bool has_stream() const {
+        return plain.has_value();
+    }
+    beast::tcp_stream& lowest() {
+        return *plain;
+    }
 #endif
 
     // Writes `bytes` (whole frames) once no other write is under way: a pong a read sends
@@ -706,7 +719,7 @@ struct ws_client::impl {
             error_code ignored;
             co_await write_done.async_wait(net::redirect_error(net::use_awaitable, ignored));
         }
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
         if (tls) {
             lowest().expires_after(std::min(timeout, milliseconds(1000)));
             auto [ec] = co_await tls->async_shutdown(use_tuple);
@@ -832,7 +845,7 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
     impl& d = *impl_;
     const std::string target(target_view);
     d.plain.reset();
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     d.tls.reset();
 #endif
     d.parser.reset();
@@ -843,7 +856,7 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
         co_return co_await d.upgrade(target, timeout, opts);
     }
     http_result out;
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
     d.ctx = tls_context(opts.request, out.error);
     if (!d.ctx) {
         out.ec = net::error::invalid_argument;

@@ -1,6 +1,8 @@
 // Percent-coding, base URLs and the targets of SPEC.md's endpoints.
 #include "chat/url.hpp"
 
+#include "chat/tls_support.hpp"
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -129,7 +131,7 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string* why) 
         return std::nullopt;
     }
     if (scheme == "https" && !tls_supported) {
-        say(why, quoted(text) + ": " + tls_unsupported_message());
+        say(why, tls_unsupported_message()); // callers name the URL
         return std::nullopt;
     }
     out.scheme = scheme;

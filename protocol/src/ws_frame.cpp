@@ -42,11 +42,12 @@ std::string base64(const unsigned char* p, std::size_t n) {
 void sha1(std::string_view input, unsigned char (&digest)[sha1_size]) {
     BCRYPT_ALG_HANDLE alg = nullptr;
     BCRYPT_HASH_HANDLE hash = nullptr;
-    bool ok = BCRYPT_SUCCESS(::BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA1_ALGORITHM, nullptr, 0));
+    bool ok =
+        BCRYPT_SUCCESS(::BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA1_ALGORITHM, nullptr, 0));
     ok = ok && BCRYPT_SUCCESS(::BCryptCreateHash(alg, &hash, nullptr, 0, nullptr, 0, 0));
-    ok = ok && BCRYPT_SUCCESS(::BCryptHashData(
-                   hash, reinterpret_cast<PUCHAR>(const_cast<char*>(input.data())),
-                   static_cast<ULONG>(input.size()), 0));
+    ok = ok && BCRYPT_SUCCESS(
+                   ::BCryptHashData(hash, reinterpret_cast<PUCHAR>(const_cast<char*>(input.data())),
+                                    static_cast<ULONG>(input.size()), 0));
     ok = ok && BCRYPT_SUCCESS(::BCryptFinishHash(hash, digest, sha1_size, 0));
     if (hash)
         ::BCryptDestroyHash(hash);

@@ -1,6 +1,8 @@
 // Tests of chat/url.hpp: percent-coding, base URLs, targets and request-target decoding.
 #include "chat/url.hpp"
 
+#include "chat/tls_support.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace chat;

@@ -1,9 +1,9 @@
 // TLS context setup with OpenSSL's own calls, so a failure names OpenSSL's reason.
 #include "tls.hpp"
 
-#include "chat/url.hpp" // tls_unsupported_message
+#include "chat/tls_support.hpp"
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl/context.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -15,7 +15,7 @@
 
 namespace chat_server {
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 namespace {
 
 // OpenSSL's reasons, root cause first ("no start line; PEM lib"), then clears the queue.

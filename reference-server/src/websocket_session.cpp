@@ -4,7 +4,7 @@
 
 #include "websocket_session_impl.hpp"
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl/stream.hpp>
 #endif
 #include <boost/beast/http/field.hpp>
@@ -37,7 +37,7 @@ std::vector<std::unique_ptr<write_batch>>& write_batch::write_batch_pool() {
 }
 
 template class websocket_session<tcp::socket>;
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 // wss://: the same session over TLS. ssl::stream writes one buffer of a gather list per TLS
 // record, so a batch costs several records; after the close handshake the TLS connection ends
 // with close_notify (stream_ops in websocket_session_impl.hpp).
@@ -52,7 +52,7 @@ void run_websocket_session(tcp::socket socket, http::request<http::string_body> 
         ->run(request[http::field::sec_websocket_key], std::move(early));
 }
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 void run_websocket_session(net::ssl::stream<tcp::socket> stream,
                            http::request<http::string_body> request, std::string early,
                            std::shared_ptr<room> r, std::string user,

@@ -22,7 +22,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl/stream.hpp>
 #endif
 #include <boost/asio/steady_timer.hpp>
@@ -122,7 +122,7 @@ template <class Stream> struct socket_stream_ops {
 
 template <class Stream> struct stream_ops : socket_stream_ops<Stream> {};
 
-#if CHAT_TLS
+#ifndef CHAT_NO_TLS
 // wss://: after the close handshake the TLS connection ends with its closure alert
 // (close_notify, RFC 8446 section 6.1) before the TCP close, so the peer's TLS layer reads a
 // clean end, not a truncation. Waiting for the peer's alert is bounded by

@@ -29,17 +29,7 @@ struct base_url {
     std::string to_string() const;
 };
 
-#ifndef CHAT_TLS
-#define CHAT_TLS 1 // set by CMake (option CHAT_TLS) on every target that links chat_ws_codec
-#endif
-// False in a build without TLS (the Windows cross build: no OpenSSL for that target), where
-// parse_base_url refuses https:// and wss:// with tls_unsupported_message().
-inline constexpr bool tls_supported = CHAT_TLS != 0;
-// The one line naming the build that such a refusal (URL or --tls-* option) says.
-std::string tls_unsupported_message();
-
-// Parses a base URL; on failure returns nullopt and says why in `why` (in a build without
-// TLS, https:// and wss:// are such a failure).
+// Parses a base URL; on failure returns nullopt and says why in `why`.
 std::optional<base_url> parse_base_url(std::string_view text, std::string* why = nullptr);
 
 std::string ws_target(const base_url& base, std::string_view room, std::string_view user);

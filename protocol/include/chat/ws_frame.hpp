@@ -82,14 +82,13 @@ std::uint16_t close_code_for(violation v) noexcept;
 // --- Opening handshake (RFC 6455 4.1, 4.2.2) --------------------------------------------
 
 // Sec-WebSocket-Accept for a client's Sec-WebSocket-Key: base64(SHA-1(key + RFC 6455 GUID)),
-// 28 characters. SHA-1 is OpenSSL's libcrypto (Windows: CNG's bcrypt).
+// 28 characters. SHA-1 is OpenSSL's libcrypto.
 std::string accept_key(std::string_view client_key);
 // Whether `key` can be a Sec-WebSocket-Key: base64 of 16 bytes (24 characters, "==" last).
 bool valid_client_key(std::string_view key) noexcept;
 // The Sec-WebSocket-Key for the 16-byte nonce `nonce` (base64, 24 characters).
 std::string client_key(const std::array<unsigned char, 16>& nonce);
-// A Sec-WebSocket-Key from 16 bytes of OpenSSL's random generator (RAND_bytes; Windows:
-// BCryptGenRandom); throws
+// A Sec-WebSocket-Key from 16 bytes of OpenSSL's random generator (RAND_bytes); throws
 // std::runtime_error if the generator fails.
 std::string random_client_key();
 
@@ -102,7 +101,7 @@ constexpr mask_key to_mask_key(std::uint32_t v) noexcept {
             static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
 }
 
-// A masking key from the system's random generator: RFC 6455 5.3 wants each client frame's key
+// A masking key from OpenSSL's random generator: RFC 6455 5.3 wants each client frame's key
 // unpredictable. Throws std::runtime_error if the generator fails.
 mask_key random_mask_key();
 
