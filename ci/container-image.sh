@@ -103,7 +103,7 @@ say "config: user $user, command '$cmd'"
 
 # 5. Its programs, inside the image as its user (containers cannot be started here by the OCI
 # runtime, but buildah runs commands in the image's root with chroot isolation).
-ctr=$(buildah from --pull-never "$tag")
+ctr=$(buildah from --pull=never "$tag")
 buildah run --isolation chroot "$ctr" -- bash -euo pipefail -c '
   say() { echo "in the image: $*" >&2; }
   say "user $(id -un) (uid $(id -u)); $(command -v chat-server chat-conform chat-load | tr "\n" " ")"
@@ -112,7 +112,7 @@ buildah run --isolation chroot "$ctr" -- bash -euo pipefail -c '
   # The whole suite through the packaged gate: it starts the image'"'"'s chat-server on
   # 0.0.0.0 (port 0: the machine is shared), and SHUT-1 stops it with SIGTERM.
   rc=0
-  timeout -k 5 180 chat-conform-gate --conform chat-conform --report-dir /tmp/conform \
+  timeout -k 5 180 chat-conform-gate --report-dir /tmp/conform \
     --server-cmd "chat-server --address 0.0.0.0 --port 0 --log-level warn" -- --quiet --jobs 2 \
     >/tmp/gate.out 2>/tmp/gate.err || rc=$?
   grep -h "conform-gate: " /tmp/gate.err | tail -n 1 >&2
