@@ -70,7 +70,6 @@ fail() {
 
 # 1. The cross build (reused: only what changed is rebuilt).
 unit_tests=(protocol_tests platform_tests server_unit_tests loadgen_tests conformance_tests reports_tests)
-export CCACHE_DIR=${CCACHE_DIR:-/work/.ccache}
 if [ ! -f "$win/CMakeCache.txt" ]; then
   (cd "$source_dir" && cmake --preset windows -B "$win") >"$work/configure.log" 2>&1 ||
     { cat "$work/configure.log" >&2; exit 2; }
