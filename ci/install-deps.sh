@@ -10,13 +10,18 @@ packages=(
   python3 procps nginx
 )
 # Extra sets, asked for by name: clang (sanitizer and clang presets), chromium (HTML render check),
-# wrk (REST throughput in benchmarks/capacity.sh).
+# wrk (REST throughput in benchmarks/capacity.sh), windows (the MinGW-w64 cross compiler and
+# wine64 for tests/windows_wine.sh), container (podman, buildah and debootstrap for
+# ci/container-image.sh). The default set has none of them: CI stays fast, and the windows and
+# container ctests SKIP there.
 for extra in "$@"; do
   case "$extra" in
     clang) packages+=(clang-14 libclang-rt-14-dev) ;;
     chromium) packages+=(chromium) ;;
     wrk) packages+=(wrk) ;;
-    *) echo "install-deps: unknown extra '$extra' (known: clang, chromium, wrk)" >&2; exit 2 ;;
+    windows) packages+=(g++-mingw-w64-x86-64-posix wine64) ;;
+    container) packages+=(podman buildah debootstrap) ;;
+    *) echo "install-deps: unknown extra '$extra' (known: clang, chromium, wrk, windows, container)" >&2; exit 2 ;;
   esac
 done
 

@@ -15,9 +15,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
-#include <sys/resource.h> // getrusage
-#include <sys/syscall.h>  // SYS_gettid
-#include <unistd.h>       // gethostname, getpid
+#ifdef __linux__
+#include <sys/syscall.h> // SYS_gettid
+#endif
+#include <unistd.h> // getpid, syscall
 
 #include <algorithm>  // sort, upper_bound, max
 #include <cinttypes>  // PRIu64
@@ -55,10 +56,8 @@ double runqueue_wait_seconds(const std::vector<long>& tids) {
 }
 
 double cpu_seconds() {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    const auto cpu = platform::cpu_seconds();
+    return cpu ? *cpu.value : 0.0;
 }
 
 std::string fmt_latency(std::int64_t us) {
@@ -492,10 +491,8 @@ private:
     }
 
     worker_environment environment() const {
-        char host[256] = {};
-        ::gethostname(host, sizeof host - 1);
-        return {host, static_cast<long>(::getpid()), std::thread::hardware_concurrency(),
-                scen_.threads, scen_.worker_index};
+        return {platform::host_name().value.value_or(""), static_cast<long>(::getpid()),
+                std::thread::hardware_concurrency(), scen_.threads, scen_.worker_index};
     }
 
     memory_record memory() const {

@@ -3,20 +3,25 @@
 #include "load_client.hpp"
 
 #include "chat/codec.hpp"
+#include "chat/tls_support.hpp"
 #include "chat/url.hpp"
 #include "wire.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl.hpp>
+#endif
 #include <boost/asio/write.hpp>
 
 #include <algorithm> // search
 #include <array>     // array
 #include <cmath>     // fmod, log
 
+#ifndef CHAT_NO_TLS
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#endif
 
 #ifdef __linux__
 #include <netinet/in.h>
@@ -26,6 +31,7 @@
 
 namespace chat::load {
 
+#ifndef CHAT_NO_TLS
 std::shared_ptr<net::ssl::context> make_tls_context(const std::string& ca_file, bool insecure,
                                                     std::string& error) {
     auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
@@ -53,6 +59,15 @@ struct load_client::tls_session {
     bool reading = false;
     std::array<char, 4096> buf;
 };
+#else
+// A build without TLS refuses https:// and wss:// when it parses the URL; this says so again.
+std::shared_ptr<net::ssl::context> make_tls_context(const std::string&, bool, std::string& error) {
+    error = chat::tls_unsupported_message();
+    return nullptr;
+}
+
+struct load_client::tls_session {}; // never made in a build without TLS
+#endif
 
 seq_tracker::verdict seq_tracker::add(std::uint64_t seq) noexcept {
     if (highest == 0 || seq > highest) {
@@ -146,6 +161,7 @@ void load_client::on_connected(std::uint32_t gen, const boost::system::error_cod
     const auto& base = ctx.endpoint_of(plan_.global_index).base;
     if (!base.tls())
         return send_upgrade();
+#ifndef CHAT_NO_TLS
     tls_ = std::make_shared<tls_session>(socket_, *ctx.tls);
     // SNI for host names; the name or address the certificate must carry.
     SSL* native = tls_->stream.native_handle();
@@ -161,6 +177,7 @@ void load_client::on_connected(std::uint32_t gen, const boost::system::error_cod
     tls_->stream.async_handshake(
         net::ssl::stream_base::client,
         [this, g = gen_, t = tls_](const boost::system::error_code& e) { on_tls_handshake(g, e); });
+#endif
 }
 
 void load_client::on_tls_handshake(std::uint32_t gen, const boost::system::error_code& ec) {
@@ -173,11 +190,13 @@ void load_client::on_tls_handshake(std::uint32_t gen, const boost::system::error
 
 void load_client::write_wbuf() {
     writing_ = true;
+#ifndef CHAT_NO_TLS
     if (tls_)
         net::async_write(tls_->stream, net::buffer(wbuf_),
                          [this, g = gen_, t = tls_](const boost::system::error_code& e,
                                                     std::size_t) { on_written(g, e); });
     else
+#endif
         net::async_write(socket_, net::buffer(wbuf_),
                          [this, g = gen_](const boost::system::error_code& e, std::size_t) {
                              on_written(g, e);
@@ -185,6 +204,7 @@ void load_client::write_wbuf() {
 }
 
 void load_client::tls_read() {
+#ifndef CHAT_NO_TLS
     if (tls_->reading)
         return;
     tls_->reading = true;
@@ -194,10 +214,12 @@ void load_client::tls_read() {
             t->reading = false;
             on_tls_read(g, e, n);
         });
+#endif
 }
 
 void load_client::on_tls_read(std::uint32_t gen, const boost::system::error_code& ec,
                               std::size_t n) {
+#ifndef CHAT_NO_TLS
     if (gen != gen_)
         return;
     if (ec) {
@@ -213,6 +235,9 @@ void load_client::on_tls_read(std::uint32_t gen, const boost::system::error_code
         return;
     if (!reading_stopped_ && gen == gen_ && state_ != state::closed)
         tls_read();
+#else
+    (void)gen, (void)ec, (void)n;
+#endif
 }
 
 void load_client::send_upgrade() {

@@ -72,7 +72,11 @@ std::int64_t parse_start_at(const std::string& text) {
     }
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
+#ifdef _WIN32
+    const auto secs = _mkgmtime(&tm); // Windows' timegm
+#else
     const auto secs = timegm(&tm);
+#endif
     if (secs < 0)
         throw fail();
     return static_cast<std::int64_t>(secs) * 1000 + ms;

@@ -2,6 +2,7 @@
 // This is the only Beast-heavy translation unit of the shared library.
 #include "chat/client.hpp"
 
+#include "chat/tls_support.hpp"
 #include "chat/ws_frame.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,9 +13,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#ifndef CHAT_NO_TLS
 #include <boost/beast/ssl.hpp>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#endif
 
 #include <algorithm> // min
 #include <cctype>    // isprint, tolower
@@ -26,7 +28,9 @@ namespace chat {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+#ifndef CHAT_NO_TLS
 namespace ssl = net::ssl;
+#endif
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
@@ -168,6 +172,7 @@ net::awaitable<error_code> connect_stream(beast::tcp_stream& stream, const base_
     co_return ec;
 }
 
+#ifndef CHAT_NO_TLS
 // One TLS context per (CA file, insecure) pair, shared by every connection that uses it.
 std::shared_ptr<ssl::context> tls_context(const request_options& opts, std::string& error) {
     static std::mutex mutex;
@@ -238,6 +243,7 @@ std::string describe_tls(const error_code& ec, beast::ssl_stream<beast::tcp_stre
     }
     return "TLS handshake with " + endpoint_name(base) + " failed: " + reason + hint;
 }
+#endif // CHAT_NO_TLS
 
 template <class Fields> void apply_options(Fields& req, const request_options& opts) {
     if (!opts.origin.empty())
@@ -275,6 +281,7 @@ net::awaitable<std::string> open_stream(beast::tcp_stream& stream, const base_ur
     co_return ec ? describe(ec, base, "cannot connect to") : std::string{};
 }
 
+#ifndef CHAT_NO_TLS
 net::awaitable<std::string> open_stream(beast::ssl_stream<beast::tcp_stream>& stream,
                                         const base_url& base, const request_options& opts,
                                         int rcvbuf, error_code& ec) {
@@ -288,6 +295,7 @@ net::awaitable<std::string> open_stream(beast::ssl_stream<beast::tcp_stream>& st
     ec = hec;
     co_return ec ? describe_tls(ec, stream, base) : std::string{};
 }
+#endif
 
 template <class Stream>
 net::awaitable<http_result>
@@ -375,6 +383,7 @@ net::awaitable<raw_result> raw_exchange(net::any_io_executor ex, const base_url&
         co_return co_await raw_on(stream, base, bytes, timeout, opts);
     }
     raw_result out;
+#ifndef CHAT_NO_TLS
     auto ctx = tls_context(opts, out.error);
     if (!ctx) {
         out.ec = net::error::invalid_argument;
@@ -382,6 +391,11 @@ net::awaitable<raw_result> raw_exchange(net::any_io_executor ex, const base_url&
     }
     beast::ssl_stream<beast::tcp_stream> stream(ex, *ctx);
     co_return co_await raw_on(stream, base, bytes, timeout, opts);
+#else
+    out.ec = net::error::operation_not_supported;
+    out.error = tls_unsupported_message();
+    co_return out;
+#endif
 }
 
 net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
@@ -395,6 +409,7 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
         co_return co_await exchange(stream, base, method, target, timeout, opts, sink);
     }
     http_result out;
+#ifndef CHAT_NO_TLS
     auto ctx = tls_context(opts, out.error);
     if (!ctx) {
         out.ec = net::error::invalid_argument;
@@ -403,6 +418,12 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
     }
     beast::ssl_stream<beast::tcp_stream> stream(ex, *ctx);
     co_return co_await exchange(stream, base, method, target, timeout, opts, sink);
+#else
+    out.ec = net::error::operation_not_supported;
+    out.error = tls_unsupported_message();
+    record(sink, wire_event::kind::note, out.error);
+    co_return out;
+#endif
 }
 
 net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url& base,
@@ -426,7 +447,9 @@ net::awaitable<http_result> http_request(net::any_io_executor ex, const base_url
 // with its code whatever follows it on the wire (a reset, a TLS truncation), and a frame that
 // breaks RFC 6455 is reported as the rule it breaks.
 struct ws_client::impl {
+#ifndef CHAT_NO_TLS
     using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+#endif
 
     impl(net::any_io_executor e, base_url b, transcript_sink s)
         : ex(std::move(e)), base(std::move(b)), sink(std::move(s)),
@@ -435,9 +458,11 @@ struct ws_client::impl {
     net::any_io_executor ex;
     base_url base;
     transcript_sink sink;
-    std::shared_ptr<ssl::context> ctx; // outlives `tls`
     std::optional<beast::tcp_stream> plain;
+#ifndef CHAT_NO_TLS
+    std::shared_ptr<ssl::context> ctx; // outlives `tls`
     std::optional<tls_stream> tls;
+#endif
     std::optional<ws::frame_parser> parser;
     std::string input;      // bytes read and not yet parsed
     std::size_t parsed = 0; // of `input`
@@ -450,9 +475,27 @@ struct ws_client::impl {
     // Frames of the message being read, for its transcript line.
     std::size_t message_frames = 0;
 
-    template <class F> decltype(auto) with_stream(F&& f) { return tls ? f(*tls) : f(*plain); }
-    bool has_stream() const { return tls || plain; }
-    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+#ifndef CHAT_NO_TLS
+    template <class F> decltype(auto) with_stream(F&& f) {
+        return tls ? f(*tls) : f(*plain);
+    }
+    bool has_stream() const {
+        return tls || plain;
+    }
+    beast::tcp_stream& lowest() {
+        return tls ? beast::get_lowest_layer(*tls) : *plain;
+    }
+#else
+    template <class F> decltype(auto) with_stream(F&& f) {
+        return f(*plain);
+    }
+    bool has_stream() const {
+        return plain.has_value();
+    }
+    beast::tcp_stream& lowest() {
+        return *plain;
+    }
+#endif
 
     // Writes `bytes` (whole frames) once no other write is under way: a pong a read sends
     // never interleaves with a message another coroutine is writing.
@@ -478,9 +521,7 @@ struct ws_client::impl {
 
     // One masked frame, as a client sends it (RFC 6455 5.3: a fresh random key per frame).
     static void append(std::string& out, ws::opcode op, bool fin, std::string_view payload) {
-        ws::mask_key key;
-        RAND_bytes(key.data(), static_cast<int>(key.size()));
-        ws::append_frame(out, op, fin, payload, key);
+        ws::append_frame(out, op, fin, payload, ws::random_mask_key());
     }
 
     static const char* name_of(ws::opcode op) {
@@ -678,11 +719,15 @@ struct ws_client::impl {
             error_code ignored;
             co_await write_done.async_wait(net::redirect_error(net::use_awaitable, ignored));
         }
+#ifndef CHAT_NO_TLS
         if (tls) {
             lowest().expires_after(std::min(timeout, milliseconds(1000)));
             auto [ec] = co_await tls->async_shutdown(use_tuple);
             (void)ec;
         }
+#else
+        (void)timeout;
+#endif
         drop();
     }
 
@@ -800,7 +845,9 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
     impl& d = *impl_;
     const std::string target(target_view);
     d.plain.reset();
+#ifndef CHAT_NO_TLS
     d.tls.reset();
+#endif
     d.parser.reset();
     d.closed.reset();
     d.close_sent = false;
@@ -809,6 +856,7 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
         co_return co_await d.upgrade(target, timeout, opts);
     }
     http_result out;
+#ifndef CHAT_NO_TLS
     d.ctx = tls_context(opts.request, out.error);
     if (!d.ctx) {
         out.ec = net::error::invalid_argument;
@@ -817,6 +865,12 @@ net::awaitable<http_result> ws_client::connect_target(std::string_view target_vi
     }
     d.tls.emplace(d.ex, *d.ctx);
     co_return co_await d.upgrade(target, timeout, opts);
+#else
+    out.ec = net::error::operation_not_supported;
+    out.error = tls_unsupported_message();
+    record(d.sink, wire_event::kind::note, out.error);
+    co_return out;
+#endif
 }
 
 namespace {

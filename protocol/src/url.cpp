@@ -1,6 +1,8 @@
 // Percent-coding, base URLs and the targets of SPEC.md's endpoints.
 #include "chat/url.hpp"
 
+#include "chat/tls_support.hpp"
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -97,6 +99,16 @@ std::string base_url::to_string() const {
     return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + port + base_path;
 }
 
+std::string tls_unsupported_message() {
+#if defined(_WIN32)
+    return "https:// and wss:// are not available in this Windows build, which has no TLS; "
+           "use http:// or ws://";
+#else
+    return "https:// and wss:// are not available in this build (configured with "
+           "-DCHAT_TLS=OFF), which has no TLS; use http:// or ws://";
+#endif
+}
+
 std::optional<base_url> parse_base_url(std::string_view text, std::string* why) {
     auto parsed = boost::urls::parse_uri(text);
     if (!parsed) {
@@ -116,6 +128,10 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string* why) 
     if (scheme != "http" && scheme != "https") {
         say(why, "unsupported scheme '" + std::string(u.scheme()) + "' in " + quoted(text) +
                      "; use http://, https://, ws:// or wss://");
+        return std::nullopt;
+    }
+    if (scheme == "https" && !tls_supported) {
+        say(why, tls_unsupported_message()); // callers name the URL
         return std::nullopt;
     }
     out.scheme = scheme;

@@ -1,9 +1,21 @@
 // RFC 6455 framing for every role: see chat/ws_frame.hpp.
 #include "chat/ws_frame.hpp"
 
+// SHA-1, base64 and randomness come from the system's cryptography: OpenSSL's libcrypto, or on
+// Windows CNG (bcrypt) and crypt32.
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+// windows.h first: these need its types.
+#include <bcrypt.h>   // BCryptGenRandom, BCrypt*Hash*
+#include <wincrypt.h> // CryptBinaryToStringA
+#else
 #include <openssl/evp.h>  // EVP_EncodeBlock
 #include <openssl/rand.h> // RAND_bytes
 #include <openssl/sha.h>  // SHA1
+#endif
 
 #include <algorithm> // min, max, all_of
 #include <cstring>   // memcpy
@@ -13,6 +25,45 @@ namespace chat::ws {
 
 namespace {
 
+constexpr std::size_t sha1_size = 20;
+
+#if defined(_WIN32)
+
+std::string base64(const unsigned char* p, std::size_t n) {
+    DWORD size = static_cast<DWORD>(4 * ((n + 2) / 3) + 1); // and the terminating NUL
+    std::string out(size, '\0');
+    if (!::CryptBinaryToStringA(p, static_cast<DWORD>(n), CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF,
+                                out.data(), &size))
+        throw std::runtime_error("CryptBinaryToStringA failed: cannot base64-encode");
+    out.resize(size); // without the NUL
+    return out;
+}
+
+void sha1(std::string_view input, unsigned char (&digest)[sha1_size]) {
+    BCRYPT_ALG_HANDLE alg = nullptr;
+    BCRYPT_HASH_HANDLE hash = nullptr;
+    bool ok =
+        BCRYPT_SUCCESS(::BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA1_ALGORITHM, nullptr, 0));
+    ok = ok && BCRYPT_SUCCESS(::BCryptCreateHash(alg, &hash, nullptr, 0, nullptr, 0, 0));
+    ok = ok && BCRYPT_SUCCESS(
+                   ::BCryptHashData(hash, reinterpret_cast<PUCHAR>(const_cast<char*>(input.data())),
+                                    static_cast<ULONG>(input.size()), 0));
+    ok = ok && BCRYPT_SUCCESS(::BCryptFinishHash(hash, digest, sha1_size, 0));
+    if (hash)
+        ::BCryptDestroyHash(hash);
+    if (alg)
+        ::BCryptCloseAlgorithmProvider(alg, 0);
+    if (!ok)
+        throw std::runtime_error("BCrypt SHA-1 failed: cannot compute Sec-WebSocket-Accept");
+}
+
+bool random_bytes(unsigned char* p, std::size_t n) {
+    return BCRYPT_SUCCESS(
+        ::BCryptGenRandom(nullptr, p, static_cast<ULONG>(n), BCRYPT_USE_SYSTEM_PREFERRED_RNG));
+}
+
+#else
+
 std::string base64(const unsigned char* p, std::size_t n) {
     std::string out(4 * ((n + 2) / 3), '\0');
     const int k =
@@ -20,6 +71,16 @@ std::string base64(const unsigned char* p, std::size_t n) {
     out.resize(static_cast<std::size_t>(k));
     return out;
 }
+
+void sha1(std::string_view input, unsigned char (&digest)[sha1_size]) {
+    SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+}
+
+bool random_bytes(unsigned char* p, std::size_t n) {
+    return RAND_bytes(p, static_cast<int>(n)) == 1;
+}
+
+#endif
 
 bool is_base64_char(char c) noexcept {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
@@ -97,8 +158,8 @@ std::string accept_key(std::string_view client_key) {
     input.reserve(client_key.size() + guid.size());
     input.append(client_key);
     input.append(guid);
-    unsigned char digest[SHA_DIGEST_LENGTH];
-    SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+    unsigned char digest[sha1_size];
+    sha1(input, digest);
     return base64(digest, sizeof digest);
 }
 
@@ -116,8 +177,8 @@ std::string client_key(const std::array<unsigned char, 16>& nonce) {
 
 std::string random_client_key() {
     std::array<unsigned char, 16> nonce{};
-    if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1)
-        throw std::runtime_error("RAND_bytes failed: no randomness for a Sec-WebSocket-Key");
+    if (!random_bytes(nonce.data(), nonce.size()))
+        throw std::runtime_error("no randomness for a Sec-WebSocket-Key");
     return client_key(nonce);
 }
 
@@ -183,8 +244,8 @@ void append_header(std::string& out, const frame_header& h) {
 
 mask_key random_mask_key() {
     mask_key key{};
-    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1)
-        throw std::runtime_error("RAND_bytes failed: no randomness for a masking key");
+    if (!random_bytes(key.data(), key.size()))
+        throw std::runtime_error("no randomness for a masking key");
     return key;
 }
 

@@ -1,6 +1,8 @@
 // Tests of chat/url.hpp: percent-coding, base URLs, targets and request-target decoding.
 #include "chat/url.hpp"
 
+#include "chat/tls_support.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace chat;
@@ -35,10 +37,10 @@ TEST_CASE("url: base URLs of every accepted form", "[url]") {
     CHECK(u->base_path.empty());
     CHECK(u->host_header() == "127.0.0.1:8082");
 
-    u = parse_base_url("wss://chat.example/api/v1/");
+    u = parse_base_url(tls_supported ? "wss://chat.example/api/v1/" : "ws://chat.example/api/v1/");
     REQUIRE(u);
-    CHECK(u->tls());
-    CHECK(u->port == "443");
+    CHECK(u->tls() == tls_supported);
+    CHECK(u->port == (tls_supported ? "443" : "80"));
     CHECK(u->base_path == "/api/v1");
     CHECK(u->host_header() == "chat.example");
     CHECK(ws_target(*u, "caf\xC3\xA9", "a b") == "/api/v1/ws?room=caf%C3%A9&user=a%20b");
@@ -51,6 +53,18 @@ TEST_CASE("url: base URLs of every accepted form", "[url]") {
     CHECK(u->scheme == "http");
     CHECK(u->host == "::1");
     CHECK(u->host_header() == "[::1]:9000");
+}
+
+TEST_CASE("url: a build without TLS refuses https:// and wss:// in one line naming it", "[url]") {
+    if (tls_supported)
+        return; // the Windows cross build runs this
+    for (const char* text : {"https://127.0.0.1:8082", "wss://chat.example/base", "WSS://x"}) {
+        std::string why;
+        CHECK_FALSE(parse_base_url(text, &why));
+        CHECK(why.find(tls_unsupported_message()) != std::string::npos);
+        CHECK(why.find("build") != std::string::npos);
+        CHECK(why.find('\n') == std::string::npos);
+    }
 }
 
 TEST_CASE("url: bad base URLs say why", "[url]") {

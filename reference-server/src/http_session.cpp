@@ -12,12 +12,16 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl/stream.hpp>
+#endif
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#ifndef CHAT_NO_TLS
 #include <boost/beast/core/detect_ssl.hpp>
+#endif
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
@@ -37,7 +41,11 @@ namespace chat_server {
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+#ifndef CHAT_NO_TLS
 using tls_stream = net::ssl::stream<tcp::socket>;
+#else
+struct tls_stream; // a build without TLS never makes one; do_close only compares with it
+#endif
 
 namespace {
 
@@ -461,6 +469,7 @@ private:
 };
 
 template class http_session<tcp::socket>;
+#ifndef CHAT_NO_TLS
 template class http_session<tls_stream>;
 
 // Peeks at the first bytes of a connection: a TLS ClientHello gets the handshake (within
@@ -529,12 +538,15 @@ private:
     std::shared_ptr<server_state> state_;
     tcp::endpoint peer_;
 };
+#endif // CHAT_NO_TLS
 
 } // namespace
 
 void run_connection(tcp::socket socket, std::shared_ptr<server_state> state) {
+#ifndef CHAT_NO_TLS
     if (state->tls)
         return std::make_shared<tls_detector>(std::move(socket), std::move(state))->run();
+#endif
     std::make_shared<http_session<tcp::socket>>(std::move(socket), beast::flat_buffer(),
                                                 std::move(state))
         ->run();

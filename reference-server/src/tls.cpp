@@ -1,6 +1,9 @@
 // TLS context setup with OpenSSL's own calls, so a failure names OpenSSL's reason.
 #include "tls.hpp"
 
+#include "chat/tls_support.hpp"
+
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl/context.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -8,9 +11,11 @@
 #include <cerrno>  // errno
 #include <cstdio>  // fopen
 #include <cstring> // strerror
+#endif
 
 namespace chat_server {
 
+#ifndef CHAT_NO_TLS
 namespace {
 
 // OpenSSL's reasons, root cause first ("no start line; PEM lib"), then clears the queue.
@@ -67,5 +72,15 @@ std::string make_tls_context(const std::string& cert, const std::string& key,
     out = std::move(ctx);
     return {};
 }
+
+#else
+
+// A build without TLS (the Windows cross build) refuses --tls-cert/--tls-key in one line.
+std::string make_tls_context(const std::string&, const std::string&,
+                             std::shared_ptr<boost::asio::ssl::context>&) {
+    return "--tls-cert/--tls-key: " + chat::tls_unsupported_message();
+}
+
+#endif
 
 } // namespace chat_server

@@ -4,7 +4,9 @@
 
 #include "websocket_session_impl.hpp"
 
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl/stream.hpp>
+#endif
 #include <boost/beast/http/field.hpp>
 
 #include <vector> // vector
@@ -35,10 +37,12 @@ std::vector<std::unique_ptr<write_batch>>& write_batch::write_batch_pool() {
 }
 
 template class websocket_session<tcp::socket>;
+#ifndef CHAT_NO_TLS
 // wss://: the same session over TLS. ssl::stream writes one buffer of a gather list per TLS
 // record, so a batch costs several records; after the close handshake the TLS connection ends
 // with close_notify (stream_ops in websocket_session_impl.hpp).
 template class websocket_session<net::ssl::stream<tcp::socket>>;
+#endif
 
 void run_websocket_session(tcp::socket socket, http::request<http::string_body> request,
                            std::string early, std::shared_ptr<room> r, std::string user,
@@ -48,6 +52,7 @@ void run_websocket_session(tcp::socket socket, http::request<http::string_body> 
         ->run(request[http::field::sec_websocket_key], std::move(early));
 }
 
+#ifndef CHAT_NO_TLS
 void run_websocket_session(net::ssl::stream<tcp::socket> stream,
                            http::request<http::string_body> request, std::string early,
                            std::shared_ptr<room> r, std::string user,
@@ -56,5 +61,6 @@ void run_websocket_session(net::ssl::stream<tcp::socket> stream,
         std::move(stream), std::move(r), std::move(user), std::move(state))
         ->run(request[http::field::sec_websocket_key], std::move(early));
 }
+#endif
 
 } // namespace chat_server

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl/stream.hpp>
+#endif
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -22,10 +24,12 @@ void run_websocket_session(boost::asio::ip::tcp::socket socket,
                            boost::beast::http::request<boost::beast::http::string_body> request,
                            std::string early, std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state);
+#ifndef CHAT_NO_TLS
 // The same over TLS (wss://); `early` is plaintext already decrypted.
 void run_websocket_session(boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream,
                            boost::beast::http::request<boost::beast::http::string_body> request,
                            std::string early, std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state);
+#endif
 
 } // namespace chat_server

@@ -24,7 +24,9 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#ifndef CHAT_NO_TLS
 #include <boost/asio/ssl/stream.hpp>
+#endif
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
@@ -130,6 +132,7 @@ template <class Stream> struct socket_stream_ops {
 
 template <class Stream> struct stream_ops : socket_stream_ops<Stream> {};
 
+#ifndef CHAT_NO_TLS
 // wss://: after the close handshake the TLS connection ends with its closure alert
 // (close_notify, RFC 8446 section 6.1) before the TCP close, so the peer's TLS layer reads a
 // clean end, not a truncation. Waiting for the peer's alert is bounded by
@@ -158,6 +161,7 @@ struct stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>
         });
     }
 };
+#endif
 
 namespace session_detail {
 
