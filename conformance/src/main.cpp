@@ -147,11 +147,17 @@ int main(int argc, char** argv) {
     int max_name_bytes = static_cast<int>(s.constants.max_name_bytes);
 
     auto* run = app.add_subcommand("run", "Run the checks against a server (base URL).");
+    std::vector<std::string> more_urls;
     run->add_option(
            "url", url,
            "The server's base URL, e.g. http://127.0.0.1:8082 (https://, ws://, wss:// and "
            "a base path such as http://host/chat are accepted)")
         ->required();
+    run->add_option("more-urls", more_urls,
+                    "More endpoints of the same deployment (SPEC.md Deployments): each check's "
+                    "client i uses endpoint i mod N, its REST requests rotate over them, and "
+                    "transcripts name them (A@1, http@2)")
+        ->type_name("URL ...");
     run->add_option("--only", s.only,
                     "Run only checks whose ID or clause ID matches GLOB (repeatable; '*', '?', "
                     "'[a-z]'; case-insensitive: 'hist.*', 'SLOW-*', 'ws.ping')")
@@ -193,6 +199,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     k->add_option("--settle-ms", s.constants.settle_ms,
                   "SETTLE_MS: how soon a membership change shows in GET /api/rooms")
+        ->capture_default_str();
+    k->add_option("--node-settle-ms", s.constants.node_settle_ms,
+                  "NODE_SETTLE_MS: with several URLs, how soon a membership change made "
+                  "through one shows in GET /api/rooms at another (instead of SETTLE_MS)")
         ->capture_default_str();
     k->add_option("--shutdown-ms", s.constants.shutdown_ms,
                   "SHUTDOWN_MS: longest graceful shutdown")
@@ -285,6 +295,15 @@ int main(int argc, char** argv) {
                                    : ""));
         s.target = *target;
         s.target_text = url;
+        s.targets = {*target};
+        s.target_texts = {url};
+        for (const auto& more : more_urls) {
+            auto t = chat::parse_base_url(more, &why);
+            if (!t)
+                throw usage_error("URL '" + more + "' is not a server base URL: " + why);
+            s.targets.push_back(*t);
+            s.target_texts.push_back(more);
+        }
         require_range("--jobs", s.jobs, 1, 64);
         require_range("--repeat", s.repeat, 1, 1000);
         if (!(s.timeout_scale > 0 && s.timeout_scale <= 100))
@@ -297,6 +316,7 @@ int main(int argc, char** argv) {
         require_range("--max-name-bytes", max_name_bytes, 1, 65536);
         require_range("--settle-ms", s.constants.settle_ms, 0, 600000);
         require_range("--shutdown-ms", s.constants.shutdown_ms, 0, 600000);
+        require_range("--node-settle-ms", s.constants.node_settle_ms, 0, 600000);
         require_range("--clock-skew-ms", s.clock_skew_ms, 0, 86400000);
         require_range("--server-pid", s.server_pid, 0, 1 << 30);
         s.constants.max_message_bytes = static_cast<std::size_t>(max_message_bytes);

@@ -119,6 +119,11 @@ int run_chat_server(int argc, char** argv, command_line_extension* extension) {
                    "on stderr")
         ->type_name("LEVEL")
         ->capture_default_str();
+    app.add_option("--cluster", config.cluster,
+                   "serve one logical chat with every other chat-server given the same NATS "
+                   "server (JetStream on: nats-server -js): rooms, history and counts live there "
+                   "(SPEC.md Deployments)")
+        ->type_name("nats://HOST:PORT");
     if (extension)
         extension->add_options(app);
 
@@ -154,6 +159,9 @@ int run_chat_server(int argc, char** argv, command_line_extension* extension) {
             throw bad_flag("--base-path must be a path such as /api/v1, without '?', '#', '%' or "
                            "blanks (got '" +
                            config.base_path + "')");
+        if (!config.cluster.empty() && !config.cluster.starts_with("nats://"))
+            throw bad_flag("--cluster must be a NATS URL such as nats://127.0.0.1:4222 (got '" +
+                           config.cluster + "')");
         auto level = chat_server::parse_log_level(log_level);
         if (!level)
             throw bad_flag("--log-level must be one of error, warn, info, debug (got '" +

@@ -1,6 +1,7 @@
 // The room actor: every step runs on the room's strand.
 #include "room.hpp"
 
+#include "backplane.hpp"
 #include "fault_hooks.hpp"
 
 #include <boost/asio/post.hpp>
@@ -35,6 +36,8 @@ void room::join(std::shared_ptr<member> m) {
             if (self->faults_->take_replay(*self, m, replay)) {
                 self->members_.push_back(std::move(m));
                 self->clients_.fetch_add(1, std::memory_order_relaxed);
+                if (self->backplane_)
+                    self->backplane_->count_changed();
                 return;
             }
         }
@@ -43,6 +46,8 @@ void room::join(std::shared_ptr<member> m) {
         self->history_.for_each([&](const message_ptr& h) { m->replay(h); });
         self->members_.push_back(std::move(m));
         self->clients_.fetch_add(1, std::memory_order_relaxed);
+        if (self->backplane_)
+            self->backplane_->count_changed();
     });
 }
 
@@ -64,11 +69,23 @@ void room::remove_at(std::size_t i) {
     if (faults_ && !faults_->leave_lowers_count()) [[unlikely]]
         return;
     clients_.fetch_sub(1, std::memory_order_relaxed);
+    if (backplane_)
+        backplane_->count_changed();
 }
 
 void room::broadcast(message_ptr msg, const member* sender) {
+    if (backplane_) {
+        if (!faults_ || faults_->publish_to_cluster(*this, msg)) [[likely]]
+            return backplane_->publish(*this, std::move(msg));
+    }
     net::post(strand_, [self = shared_from_this(), msg = std::move(msg), sender] {
         self->do_broadcast(msg, sender);
+    });
+}
+
+void room::deliver(message_ptr msg) {
+    net::post(strand_, [self = shared_from_this(), msg = std::move(msg)] {
+        self->do_broadcast(msg, nullptr);
     });
 }
 
@@ -80,7 +97,7 @@ void room::do_broadcast(const message_ptr& msg, const member* sender) {
 
 void room::fan_out(const message_ptr& msg, const member* sender) {
     if (faults_) [[unlikely]] {
-        if (faults_->store_in_history(history_.full()))
+        if (faults_->store_in_history(history_.full()) && faults_->store_delivered(*this, msg))
             history_.push(msg);
     } else {
         history_.push(msg);
@@ -111,6 +128,13 @@ void room::fan_out(const message_ptr& msg, const member* sender) {
 }
 
 void room::read_history(std::function<void(std::vector<message_ptr>)> done) {
+    if (backplane_) {
+        // Every message sequenced before the request is in the answer, whichever node took it.
+        return backplane_->sync([self = shared_from_this(), done = std::move(done)]() mutable {
+            net::post(self->strand_,
+                      [self, done = std::move(done)] { done(self->history_.snapshot()); });
+        });
+    }
     net::post(strand_, [self = shared_from_this(), done = std::move(done)] {
         done(self->history_.snapshot());
     });
