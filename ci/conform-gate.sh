@@ -189,7 +189,10 @@ if [ -n "$server_cmd" ]; then
         sleep 0.1
     done
     say "server healthy at $url (pid $server_pid)"
-    if [ "$shutdown_check" = 1 ]; then
+    if [ "$shutdown_check" = 1 ] && [ ${#more_urls[@]} -gt 0 ]; then
+        # SHUT-1 is the whole deployment's shutdown; stopping one node of several is not it
+        say "several endpoints: SHUT-1 is not judged (the gate started one of them)"
+    elif [ "$shutdown_check" = 1 ]; then
         extra=(--server-pid "$server_pid" "${extra[@]}")
     fi
 else
