@@ -112,13 +112,18 @@ public:
         for (auto* t : {&sync_thread_, &counts_thread_, &watch_thread_})
             if (t->joinable())
                 t->join();
+        // With the engine gone, nothing below could complete: skip the waits (a stop stays
+        // within SHUTDOWN_MS); the other nodes forget this one after node_expiry.
+        const bool connected = nc_ && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+        // No feed callback runs after the drain (queued messages are handed over first).
         if (feed_ && natsSubscription_Drain(feed_) == NATS_OK)
-            natsSubscription_WaitForDrainCompletion(feed_, 2000); // no callback runs after
+            natsSubscription_WaitForDrainCompletion(feed_, connected ? 2000 : 200);
         if (kv_) {
-            kvStore_Delete(kv_, node_key_.c_str()); // the other nodes stop counting ours now
+            if (connected)
+                kvStore_Delete(kv_, node_key_.c_str()); // the other nodes stop counting ours now
             kvStore_Destroy(kv_);
         }
-        if (js_) {
+        if (js_ && connected) {
             jsPubOptions po;
             jsPubOptions_Init(&po);
             po.MaxWait = 1000;
