@@ -16,7 +16,9 @@ usage() {
     cat <<'USAGE'
 Usage: conform-gate.sh (--url URL | --server-cmd 'COMMAND') [options] [-- chat-conform run options]
 
-  --url URL             base URL of a running server (with --server-cmd: where it will listen)
+  --url URL             base URL of a running server (with --server-cmd: where it will listen);
+                        repeat it for the other endpoints of one deployment (N nodes behind one
+                        chat: every check spreads its clients over them; SPEC.md section 11)
   --server-cmd 'CMD'    start the server with CMD (run with `exec` in bash, so the gate can
                         signal it); its output goes to REPORT_DIR/server.log
   --port PORT           with --server-cmd: the server listens on 127.0.0.1:PORT. Without --port
@@ -40,10 +42,13 @@ say() { echo "conform-gate: $*" >&2; }
 
 url="" server_cmd="" port="" scheme="" health_timeout=30 report_dir="chat-conform-report" shutdown_check=1
 conform="${CHAT_CONFORM:-}"
-extra=()
+extra=() more_urls=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --url) url="${2:?--url needs a value}"; shift 2 ;;
+        --url)
+            # Given again: more endpoints of the same deployment (SPEC.md section 11)
+            if [ -z "$url" ]; then url="${2:?--url needs a value}"; else more_urls+=("${2:?--url needs a value}"); fi
+            shift 2 ;;
         --server-cmd) server_cmd="${2:?--server-cmd needs a value}"; shift 2 ;;
         --port) port="${2:?--port needs a value}"; shift 2 ;;
         --scheme) scheme="${2:?--scheme needs a value}"; shift 2 ;;
@@ -184,7 +189,10 @@ if [ -n "$server_cmd" ]; then
         sleep 0.1
     done
     say "server healthy at $url (pid $server_pid)"
-    if [ "$shutdown_check" = 1 ]; then
+    if [ "$shutdown_check" = 1 ] && [ ${#more_urls[@]} -gt 0 ]; then
+        # SHUT-1 is the whole deployment's shutdown; stopping one node of several is not it
+        say "several endpoints: SHUT-1 is not judged (the gate started one of them)"
+    elif [ "$shutdown_check" = 1 ]; then
         extra=(--server-pid "$server_pid" "${extra[@]}")
     fi
 else
@@ -193,9 +201,12 @@ else
     fi
 fi
 
-say "running: $conform run $url --report-dir $report_dir ${extra[*]}"
+for more in "${more_urls[@]}"; do
+    healthy "$more" || say "warning: GET $more/health does not answer 200; running anyway"
+done
+say "running: $conform run $url ${more_urls[*]} --report-dir $report_dir ${extra[*]}"
 set +e
-"$conform" run "$url" --report-dir "$report_dir" "${extra[@]}"
+"$conform" run "$url" "${more_urls[@]}" --report-dir "$report_dir" "${extra[@]}"
 code=$?
 set -e
 stop_server

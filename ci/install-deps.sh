@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs, from Debian 12's packages, whatever the build and tests need and the machine lacks.
+# Installs, from Debian 12's packages, whatever the build and tests need and the machine lacks
+# (nats-server and libnats-dev: chat-server --cluster and its ctest, tests/cluster.sh).
 # Idempotent: when everything is present it changes nothing and does not touch the network.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   nlohmann-json3-dev catch2 libbenchmark-dev libcli11-dev libssl-dev openssl
   python3 procps nginx
+  nats-server libnats-dev
 )
 # Extra sets, asked for by name: clang (sanitizer and clang presets), chromium (HTML render check),
 # wrk (REST throughput in benchmarks/capacity.sh), windows (the MinGW-w64 cross compiler and

@@ -82,6 +82,13 @@ check_context::check_context(net::any_io_executor ex, const run_settings& settin
     : ex_(std::move(ex)), settings_(settings), check_(c), repetition_(repetition),
       started_(std::chrono::system_clock::now()), store_(std::make_shared<transcript_store>()) {
     store_->started = started_;
+    // Which endpoint "A@1" or "http@2" is (SPEC.md "Deployments").
+    if (settings_.targets.size() > 1) {
+        std::string map = "endpoints:";
+        for (std::size_t k = 0; k < settings_.targets.size(); ++k)
+            map += " @" + std::to_string(k) + "=" + settings_.targets[k].to_string();
+        store_->add(started_, "..", std::move(map));
+    }
 }
 
 std::string check_context::room(std::string_view tag) const {
@@ -110,7 +117,29 @@ milliseconds check_context::io_timeout() const {
 }
 
 milliseconds check_context::settle_timeout() const {
-    return scaled(milliseconds(settings_.constants.settle_ms + 500));
+    const int settle = settings_.targets.size() > 1 ? settings_.constants.node_settle_ms
+                                                    : settings_.constants.settle_ms;
+    return scaled(milliseconds(settle + 500));
+}
+
+namespace {
+
+const base_url& pick_endpoint(const run_settings& s, std::size_t i, std::string& label) {
+    if (s.targets.size() <= 1)
+        return s.target;
+    const std::size_t k = i % s.targets.size();
+    label += "@" + std::to_string(k);
+    return s.targets[k];
+}
+
+} // namespace
+
+const base_url& check_context::next_client_endpoint(std::string& label) {
+    return pick_endpoint(settings_, clients_made_++, label);
+}
+
+const base_url& check_context::next_request_endpoint(std::string& label) {
+    return pick_endpoint(settings_, requests_made_++, label);
 }
 
 net::awaitable<void> check_context::sleep(milliseconds d) {
@@ -154,9 +183,10 @@ std::vector<reports::transcript_line> check_context::take_transcript() {
     return out;
 }
 
-std::shared_ptr<ws_client> check_context::make_client(const std::string& label) {
+std::shared_ptr<ws_client> check_context::make_client(const base_url& endpoint,
+                                                      const std::string& wire_label) {
     step();
-    auto c = std::make_shared<ws_client>(ex_, settings_.target, sink(label));
+    auto c = std::make_shared<ws_client>(ex_, endpoint, sink(wire_label));
     clients_.push_back(c);
     return c;
 }
@@ -169,17 +199,18 @@ std::string check_context::blame(std::string_view clause) const {
 
 net::awaitable<peer> check_context::join(std::string room, std::string user, std::string label,
                                          ws_options opts) {
-    auto ws = make_client(label);
+    std::string wire_label = label;
+    const base_url& endpoint = next_client_endpoint(wire_label);
+    auto ws = make_client(endpoint, wire_label);
     opts.request = settings_.request;
     // connect_target with an lvalue, not ws_client::connect: with GCC 12 the latter's
     // std::move of its by-value ws_options into connect_target frees an invalid pointer.
-    auto r =
-        co_await ws->connect_target(ws_target(settings_.target, room, user), io_timeout(), opts);
+    auto r = co_await ws->connect_target(ws_target(endpoint, room, user), io_timeout(), opts);
     step();
     if (!r.ok()) {
         if (refused(r.ec))
-            harness("cannot connect to " + settings_.target.host_header() + " to join room \"" +
-                    room + "\": " + r.error);
+            harness("cannot connect to " + endpoint.host_header() + " to join room \"" + room +
+                    "\": " + r.error);
         fail("CONN-1",
              "the upgrade of " + label + " to room \"" + room + "\" answered with 101 within " +
                  ms_text(io_timeout()),
@@ -195,13 +226,15 @@ net::awaitable<peer> check_context::join(std::string room, std::string user, std
 
 net::awaitable<http_result> check_context::try_upgrade(std::string target, std::string label,
                                                        std::shared_ptr<ws_client>* upgraded) {
-    auto ws = make_client(label);
+    std::string wire_label = label;
+    const base_url& endpoint = next_client_endpoint(wire_label);
+    auto ws = make_client(endpoint, wire_label);
     ws_options opts;
     opts.request = settings_.request;
     auto r = co_await ws->connect_target(target, io_timeout(), opts);
     step();
     if (!r.ok() && refused(r.ec))
-        harness("cannot connect to " + settings_.target.host_header() + ": " + r.error);
+        harness("cannot connect to " + endpoint.host_header() + ": " + r.error);
     if (r.status == 101) {
         if (upgraded)
             *upgraded = ws;
@@ -357,12 +390,14 @@ net::awaitable<void> check_context::leave(const peer& p) {
 net::awaitable<http_result> check_context::request(std::string method, std::string target,
                                                    std::string_view clause) {
     step();
-    auto r = co_await http_request(ex_, settings_.target, method, target, io_timeout(),
-                                   settings_.request, sink("http"));
+    std::string wire_label = "http";
+    const base_url& endpoint = next_request_endpoint(wire_label);
+    auto r = co_await http_request(ex_, endpoint, method, target, io_timeout(), settings_.request,
+                                   sink(wire_label));
     step();
     if (!r.ok()) {
         if (refused(r.ec))
-            harness("cannot connect to " + settings_.target.host_header() + " for " + method + " " +
+            harness("cannot connect to " + endpoint.host_header() + " for " + method + " " +
                     target + ": " + r.error);
         fail(blame(clause),
              "an HTTP answer to " + method + " " + target + " within " + ms_text(io_timeout()),
@@ -373,8 +408,10 @@ net::awaitable<http_result> check_context::request(std::string method, std::stri
 
 net::awaitable<http_result> check_context::try_request(std::string method, std::string target) {
     step();
-    auto r = co_await http_request(ex_, settings_.target, method, target, io_timeout(),
-                                   settings_.request, sink("http"));
+    std::string wire_label = "http";
+    const base_url& endpoint = next_request_endpoint(wire_label);
+    auto r = co_await http_request(ex_, endpoint, method, target, io_timeout(), settings_.request,
+                                   sink(wire_label));
     step();
     co_return r;
 }

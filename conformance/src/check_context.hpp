@@ -59,7 +59,7 @@ public:
     // Deadlines. Every wait of a check is one of these, scaled by --timeout-scale.
     milliseconds scaled(milliseconds base) const;
     milliseconds io_timeout() const;     // one read, write or HTTP exchange
-    milliseconds settle_timeout() const; // SETTLE_MS plus polling slack
+    milliseconds settle_timeout() const; // SETTLE_MS (NODE_SETTLE_MS across endpoints) + slack
     net::awaitable<void> sleep(milliseconds d);
 
     // WebSocket. `join` expects 101 (else FAIL CONN-1); connection refused is an ERROR.
@@ -142,8 +142,12 @@ public:
 
 private:
     void step(); // throws check_cancelled once cancelled
+    // The endpoint of the next client (i mod N) or the next REST request (rotating), with the
+    // transcript label that names it ("A@1", "http@2") when the run has several endpoints.
+    const base_url& next_client_endpoint(std::string& label);
+    const base_url& next_request_endpoint(std::string& label);
     void deviate(const deviation& d, std::string_view what);
-    std::shared_ptr<ws_client> make_client(const std::string& label);
+    std::shared_ptr<ws_client> make_client(const base_url& endpoint, const std::string& wire_label);
     std::string blame(std::string_view clause) const;
 
     net::any_io_executor ex_;
@@ -156,6 +160,8 @@ private:
     std::string notes_;
     std::shared_ptr<transcript_store> store_;
     bool cancelled_ = false;
+    std::size_t clients_made_ = 0;
+    std::size_t requests_made_ = 1; // the first request goes to another endpoint than client 0
     std::unordered_set<std::size_t> sent_frames_; // hashes of frame texts this check sent
     std::unordered_set<std::string> noted_;       // deviations already noted
 };

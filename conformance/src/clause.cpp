@@ -1,4 +1,4 @@
-// The clause table of SPEC.md 1.1. Keep it verbatim: test/clause_table.cpp compares it with
+// The clause table of SPEC.md 1.2. Keep it verbatim: test/clause_table.cpp compares it with
 // SPEC.md row by row.
 #include "clause.hpp"
 

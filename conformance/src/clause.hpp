@@ -17,7 +17,7 @@ struct clause {
 };
 
 // The version of SPEC.md this table mirrors.
-inline constexpr std::string_view spec_version = "1.1";
+inline constexpr std::string_view spec_version = "1.2";
 
 // Every clause of SPEC.md, in document order.
 const std::vector<clause>& clauses();

@@ -131,20 +131,24 @@ int main(int argc, char** argv) {
                "\n\nRun `chat-conform run --help` for the options of a run.");
 
     conf::run_settings s;
-    std::string url;
+    std::vector<std::string> urls;
     chat::cli::report_options report;
     bool quiet = false, verbose = false;
     int max_message_bytes = static_cast<int>(s.constants.max_message_bytes);
     int max_name_bytes = static_cast<int>(s.constants.max_name_bytes);
     std::chrono::milliseconds max_run_time = 0ms, settle{s.constants.settle_ms},
-                              shutdown{s.constants.shutdown_ms}, clock_skew{s.clock_skew_ms};
+                              shutdown{s.constants.shutdown_ms}, clock_skew{s.clock_skew_ms},
+                              node_settle{s.constants.node_settle_ms};
 
     auto* run = app.add_subcommand("run", "Run the checks against a server (base URL).");
     run->add_option(
-           "url", url,
+           "url", urls,
            "The server's base URL, e.g. http://127.0.0.1:8082 (https://, ws://, wss:// and "
-           "a base path such as http://host/chat are accepted)")
-        ->required();
+           "a base path such as http://host/chat are accepted). Several URLs are one deployment "
+           "(SPEC.md Deployments): each check's client i uses endpoint i mod N, its REST "
+           "requests rotate over them, and transcripts name them (A@1, http@2)")
+        ->required()
+        ->type_name("URL ...");
     run->add_option("--only", s.only,
                     "Run only checks whose ID or clause ID matches GLOB (repeatable; '*', '?', "
                     "'[a-z]'; case-insensitive: 'hist.*', 'SLOW-*', 'ws.ping')")
@@ -193,10 +197,18 @@ int main(int argc, char** argv) {
     chat::cli::add_duration(*k, "--settle", settle,
                             "SETTLE_MS: how soon a membership change shows in GET /api/rooms", 0ms,
                             10min);
+    chat::cli::add_duration(*k, "--node-settle", node_settle,
+                            "NODE_SETTLE_MS: with several URLs, how soon a membership change "
+                            "made through one shows in GET /api/rooms at another (instead of "
+                            "SETTLE_MS)",
+                            0ms, 10min);
     chat::cli::add_duration(*k, "--shutdown-time", shutdown,
                             "SHUTDOWN_MS: longest graceful shutdown", 0ms, 10min);
     // The names of release 0.1, in milliseconds, kept for scripts (hidden from --help).
     k->add_option("--settle-ms", s.constants.settle_ms)
+        ->group("")
+        ->check(chat::cli::between(0, 600000));
+    k->add_option("--node-settle-ms", s.constants.node_settle_ms)
         ->group("")
         ->check(chat::cli::between(0, 600000));
     k->add_option("--shutdown-ms", s.constants.shutdown_ms)
@@ -268,17 +280,23 @@ int main(int argc, char** argv) {
         }
         // Validate what CLI11 cannot, naming flag and value
         std::string why;
-        auto target = chat::parse_base_url(url, &why);
-        if (!target)
-            throw usage_error("URL '" + url + "' is not a server base URL: " + why +
-                              (why.find("expected e.g.") == std::string::npos
-                                   ? " (expected e.g. http://127.0.0.1:8082)"
-                                   : ""));
-        s.target = *target;
-        s.target_text = url;
+        for (const auto& url : urls) {
+            auto target = chat::parse_base_url(url, &why);
+            if (!target)
+                throw usage_error("URL '" + url + "' is not a server base URL: " + why +
+                                  (why.find("expected e.g.") == std::string::npos
+                                       ? " (expected e.g. http://127.0.0.1:8082)"
+                                       : ""));
+            s.targets.push_back(*target);
+            s.target_texts.push_back(url);
+        }
+        s.target = s.targets.front();
+        s.target_text = s.target_texts.front();
         s.max_run_seconds = static_cast<int>((max_run_time + 999ms) / 1s);
         if (run->count("--settle"))
             s.constants.settle_ms = static_cast<int>(settle.count());
+        if (run->count("--node-settle"))
+            s.constants.node_settle_ms = static_cast<int>(node_settle.count());
         if (run->count("--shutdown-time"))
             s.constants.shutdown_ms = static_cast<int>(shutdown.count());
         if (run->count("--clock-skew"))

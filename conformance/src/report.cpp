@@ -14,6 +14,16 @@ using json = nlohmann::json;
 
 namespace {
 
+// Every endpoint of the run, in order: transcripts name them @0, @1, ... (SPEC.md Deployments).
+json endpoint_list(const run_settings& s) {
+    json out = json::array();
+    for (const auto& t : s.targets)
+        out.push_back(t.to_string());
+    if (out.empty())
+        out.push_back(s.target.to_string());
+    return out;
+}
+
 json null_if_empty(const std::string& s) {
     return s.empty() ? json(nullptr) : json(s);
 }
@@ -155,6 +165,7 @@ json report_json(const run_outcome& run, const run_settings& s, const std::strin
     j["run"] = {
         {"id", s.run_id},
         {"target", s.target.to_string()},
+        {"endpoints", endpoint_list(s)},
         {"started_at", iso8601(run.started)},
         {"finished_at", iso8601(run.finished)},
         {"duration_ms",
@@ -174,6 +185,7 @@ json report_json(const run_outcome& run, const run_settings& s, const std::strin
           {"MAX_MESSAGE_BYTES", s.constants.max_message_bytes},
           {"MAX_NAME_BYTES", s.constants.max_name_bytes},
           {"SETTLE_MS", s.constants.settle_ms},
+          {"NODE_SETTLE_MS", s.constants.node_settle_ms},
           {"SHUTDOWN_MS", s.constants.shutdown_ms}}},
     };
     std::string result = run.exit_code == exit_pass         ? "pass"
@@ -262,8 +274,11 @@ reports::document report_document(const run_outcome& run, const run_settings& s,
                 std::string(spec_version) + ")";
     doc.verdict = verdict_line(run, s);
     auto seconds = std::chrono::duration<double>(run.finished - run.started).count();
+    std::string endpoints;
+    for (std::size_t k = 0; k < s.targets.size(); ++k)
+        endpoints += (k ? ", @" : "@") + std::to_string(k) + " " + s.targets[k].to_string();
     doc.meta = {
-        {"target", s.target.to_string()},
+        {"target", s.targets.size() > 1 ? endpoints : s.target.to_string()},
         {"run ID", s.run_id},
         {"tool", "chat-conform " + tool_version},
         {"started", iso8601(run.started)},
@@ -271,12 +286,15 @@ reports::document report_document(const run_outcome& run, const run_settings& s,
         {"exit code", std::to_string(run.exit_code)},
         {"jobs / repeat", std::to_string(s.jobs) + " / " + std::to_string(s.repeat)},
         {"timeout scale", fixed(s.timeout_scale, 2)},
-        {"constants", "HISTORY_LIMIT=" + std::to_string(s.constants.history_limit) +
-                          " SEND_QUEUE=" + std::to_string(s.constants.send_queue) +
-                          " MAX_MESSAGE_BYTES=" + std::to_string(s.constants.max_message_bytes) +
-                          " MAX_NAME_BYTES=" + std::to_string(s.constants.max_name_bytes) +
-                          " SETTLE_MS=" + std::to_string(s.constants.settle_ms) +
-                          " SHUTDOWN_MS=" + std::to_string(s.constants.shutdown_ms)}};
+        {"constants",
+         "HISTORY_LIMIT=" + std::to_string(s.constants.history_limit) +
+             " SEND_QUEUE=" + std::to_string(s.constants.send_queue) +
+             " MAX_MESSAGE_BYTES=" + std::to_string(s.constants.max_message_bytes) +
+             " MAX_NAME_BYTES=" + std::to_string(s.constants.max_name_bytes) +
+             " SETTLE_MS=" + std::to_string(s.constants.settle_ms) +
+             (s.targets.size() > 1 ? " NODE_SETTLE_MS=" + std::to_string(s.constants.node_settle_ms)
+                                   : std::string()) +
+             " SHUTDOWN_MS=" + std::to_string(s.constants.shutdown_ms)}};
     if (!run.target_problem.empty())
         doc.meta.emplace_back("target problem", run.target_problem);
 

@@ -19,11 +19,19 @@ struct spec_constants {
     std::size_t max_name_bytes = 256;
     int settle_ms = 1000;
     int shutdown_ms = 5000;
+    // SPEC.md "Deployments": with several endpoints, how soon a change of membership made
+    // through one shows in GET /api/rooms at another (ROOM-2, ROOM-4, ROOM-5); it replaces
+    // SETTLE_MS in those clauses' waits when the run has more than one endpoint.
+    int node_settle_ms = 1000;
 };
 
 struct run_settings {
-    base_url target;
+    base_url target;         // the first endpoint: probes, raw-socket checks, report title
     std::string target_text; // as the user wrote it
+    // Every endpoint of the deployment under test, `target` first (SPEC.md "Deployments"):
+    // a check's client i uses endpoint i mod N and its REST requests rotate over them.
+    std::vector<base_url> targets;
+    std::vector<std::string> target_texts;
     request_options request; // TLS verification (--ca-file, --insecure)
     std::string run_id;      // prefixes every room name, so runs never share rooms
     spec_constants constants;

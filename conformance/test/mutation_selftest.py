@@ -244,6 +244,8 @@ def main():
         # One line per entry: NAME KIND [runner-gap] (the ctest script names its tests by kind
         # and disables those of runner gaps).
         for name, entry in catalogue.items():
+            if entry["kind"] == "cluster-mutant":
+                continue  # judged across three nodes: tests/cluster.sh mutant NAME
             print(name, entry["kind"], *(["runner-gap"] if name in RUNNER_GAPS else []))
         return 0
     if args.command == "reference":
@@ -266,7 +268,8 @@ def main():
         return 0 if result["ok"] else 1
     if args.command == "matrix":
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = [r for r, _ in pool.map(lambda n: judge_mutant(args, catalogue, n), catalogue)]
+            singles = [n for n in catalogue if catalogue[n]["kind"] != "cluster-mutant"]
+            results = [r for r, _ in pool.map(lambda n: judge_mutant(args, catalogue, n), singles)]
         table = markdown(results)
         if args.out:
             with open(args.out, "w") as f:

@@ -182,6 +182,41 @@ std::vector<entry> build() {
     c.push_back(variant("variant-upgrade-headers", k::variant_upgrade_headers,
                         "Answers every upgrade's 101 with extra harmless header fields "
                         "(Cache-Control, X-Content-Type-Options, X-Chat-Variant)."));
+    // --- a cluster: chat-server-mutant --cluster URL --mutant NAME on three nodes
+    c.push_back(single(
+        "cluster-local-broadcast", k::cluster_local_broadcast,
+        {"CONN-3", "HIST-2", "HIST-3", "HIST-6", "HIST-7", "LIMIT-5", "MSG-1", "ORD-3", "SLOW-3",
+         "WS-5"},
+        "A node fans a client's message out to its own clients and history only, without "
+        "sequencing it through the engine: a process-local room behind a load balancer. False "
+        "across nodes: MSG-1 (every client of the room), ORD-3 (none lost), SLOW-3 (readers on "
+        "other nodes get nothing), HIST-2/HIST-3/HIST-7 (the history at another endpoint lacks "
+        "the messages; HIST-1, the same in other words, is not listed again), HIST-6 (a joiner "
+        "at another node neither replays nor receives them), CONN-3 (the decoded room's history "
+        "read at another endpoint does not hold the message). WS-5 and LIMIT-5 are listed as "
+        "the runner reports them: their checks prove the frame was handled by waiting for a "
+        "later valid message on a client of another node, which never comes (a precision gap "
+        "of the runner across endpoints, not a defect in those clauses). MSG-5 and MSG-6 "
+        "hold: their checks blame silence at another client on MSG-1.",
+        entry::kind::cluster_mutant));
+    c.push_back(single(
+        "cluster-local-history", k::cluster_local_history,
+        {"CONN-3", "HIST-2", "HIST-3", "HIST-6", "HIST-7", "MSG-4", "MSG-5", "MSG-6", "ORD-4"},
+        "A node's history keeps only the messages its own clients sent; messages from other "
+        "nodes are delivered live but not stored: history per node. False across nodes: "
+        "HIST-2/HIST-3/HIST-7 (the history at another endpoint misses messages; HIST-1 not "
+        "listed again), HIST-6 (a joiner at another node does not replay them), ORD-4 (the "
+        "history read elsewhere does not hold the room's messages in order), CONN-3 (the "
+        "decoded room's history at another endpoint is empty). MSG-4, MSG-5 and MSG-6 are "
+        "listed as the runner reports them: their checks read the message back through the "
+        "history of another endpoint (a precision gap of the runner, not a defect in them).",
+        entry::kind::cluster_mutant));
+    c.push_back(single("cluster-local-counts", k::cluster_local_counts, {"ROOM-3", "ROOM-4"},
+                       "GET /api/rooms counts the node's own clients only: counts per node. "
+                       "ROOM-4 (clients is the number of the room's clients) and ROOM-3 (the "
+                       "listing's clients member, as room.listing judges it) are false at "
+                       "every endpoint but the clients' own.",
+                       entry::kind::cluster_mutant));
     // --- profiles
     entry seed;
     seed.name = "seed-original";
@@ -222,6 +257,8 @@ const char* to_string(entry::kind k) {
         return "variant";
     case entry::kind::profile:
         return "profile";
+    case entry::kind::cluster_mutant:
+        return "cluster-mutant";
     }
     return "?";
 }

@@ -54,11 +54,16 @@ enum class fault : unsigned {
     variant_member_order,
     variant_json_charset,
     variant_upgrade_headers,
+    cluster_local_broadcast,
+    cluster_local_history,
+    cluster_local_counts,
 };
-inline constexpr std::size_t fault_count = 34;
+inline constexpr std::size_t fault_count = 37;
 
 struct entry {
-    enum class kind { mutant, variant, profile };
+    // cluster_mutant: a mutant of chat-server --cluster, judged across three nodes
+    // (tests/cluster.sh), not by the single-server self-test.
+    enum class kind { mutant, variant, profile, cluster_mutant };
     std::string name;
     kind what = kind::mutant;
     std::vector<std::string> breaks; // SPEC.md clause IDs (MUST and SHOULD), exactly

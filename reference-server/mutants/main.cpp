@@ -27,7 +27,7 @@ public:
                      "description[, members]}} and exit");
     }
 
-    int after_parse(const server_config&) override {
+    int after_parse(const server_config& config) override {
         if (list_) {
             std::cout << mutants::list_json() << std::endl;
             return 0;
@@ -36,6 +36,12 @@ public:
         auto s = mutants::parse_selection(names_, &why);
         if (!s)
             throw std::runtime_error("--mutant: " + why + " (got '" + names_ + "')");
+        for (const auto& name : s->names)
+            for (const auto& e : mutants::catalogue())
+                if (e.name == name && e.what == mutants::entry::kind::cluster_mutant &&
+                    config.cluster.empty())
+                    throw std::runtime_error("--mutant " + name +
+                                             " is a defect of a cluster: it needs --cluster URL");
         selected_ = std::move(*s);
         return -1;
     }

@@ -23,6 +23,7 @@
 #include <map>           // map
 #include <mutex>         // mutex, lock_guard
 #include <unordered_map> // unordered_map
+#include <unordered_set> // unordered_multiset
 
 namespace chat_server {
 
@@ -146,6 +147,29 @@ public:
     }
 
     bool leave_lowers_count() const override { return !has(fault::stale_room_count); }
+
+    // --- a cluster ----------------------------------------------------------------------------
+
+    bool publish_to_cluster(room&, const message_ptr& msg) override {
+        if (has(fault::cluster_local_history)) {
+            std::lock_guard lock(mutex_);
+            published_here_.insert(*msg);
+        }
+        return !has(fault::cluster_local_broadcast);
+    }
+
+    bool store_delivered(room&, const message_ptr& msg) override {
+        if (!has(fault::cluster_local_history))
+            return true;
+        std::lock_guard lock(mutex_);
+        auto it = published_here_.find(*msg);
+        if (it == published_here_.end())
+            return false;
+        published_here_.erase(it);
+        return true;
+    }
+
+    bool count_other_nodes() const override { return !has(fault::cluster_local_counts); }
 
     // --- sessions ---------------------------------------------------------------------------
 
@@ -409,6 +433,7 @@ private:
     std::mutex mutex_;
     std::map<const room*, room_state> rooms_state_;
     std::unordered_map<const member*, member_counts> counts_;
+    std::unordered_multiset<std::string> published_here_; // cluster-local-history
 };
 
 } // namespace

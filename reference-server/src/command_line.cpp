@@ -125,6 +125,11 @@ int run_chat_server(int argc, char** argv, command_line_extension* extension) {
         ->type_name("LEVEL")
         ->capture_default_str()
         ->check(chat::cli::one_of({"error", "warn", "info", "debug"}));
+    app.add_option("--cluster", config.cluster,
+                   "serve one logical chat with every other chat-server given the same NATS "
+                   "server (JetStream on: nats-server -js): rooms, history and counts live there "
+                   "(SPEC.md Deployments)")
+        ->type_name("nats://HOST:PORT");
     if (extension)
         extension->add_options(app);
 
@@ -152,6 +157,10 @@ int run_chat_server(int argc, char** argv, command_line_extension* extension) {
                 "--base-path must be a path such as /api/v1, without '?', '#', '%' or blanks "
                 "(got '" +
                 config.base_path + "')");
+        if (!config.cluster.empty() && !config.cluster.starts_with("nats://"))
+            throw chat::cli::usage_error(
+                "--cluster must be a NATS URL such as nats://127.0.0.1:4222 (got '" +
+                config.cluster + "')");
         config.log = *chat_server::parse_log_level(log_level);
         if (extension)
             if (auto code = extension->after_parse(config); code >= 0)

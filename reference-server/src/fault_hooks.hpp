@@ -68,6 +68,16 @@ public:
     // Whether a member leaving lowers the room's count (SPEC.md ROOM-4).
     virtual bool leave_lowers_count() const { return true; }
 
+    // --- a cluster (chat-server --cluster; room.cpp, room_registry.cpp) ----------------------
+
+    // A client's message with a backplane: false when the hook has it fanned out on this node
+    // only instead of sequenced for every node (SPEC.md section 11).
+    virtual bool publish_to_cluster(room&, const message_ptr&) { return true; }
+    // Whether `msg`, being fanned out, goes into this node's history (SPEC.md HIST-1).
+    virtual bool store_delivered(room&, const message_ptr&) { return true; }
+    // Whether GET /api/rooms counts the clients of the other nodes (SPEC.md ROOM-4).
+    virtual bool count_other_nodes() const { return true; }
+
     // --- WebSocket sessions (websocket_session_impl.hpp) ------------------------------------
 
     // Instead of run_websocket_session(): true when the hook has started a session on

@@ -236,6 +236,22 @@ private:
             return send_error(http::status::service_unavailable,
                               "room limit reached (" + std::to_string(state_->config.max_rooms) +
                                   " rooms); join an existing room");
+        if (state_->rooms.has_backplane()) [[unlikely]] {
+            // A deployment: the join is admitted once this node has applied every message
+            // sequenced before it, so its replay holds them and later ones come live.
+            auto admit = [self = shared_from_this(), req = std::move(req), r = std::move(r),
+                          room = std::move(room)]() mutable {
+                self->admit(std::move(req), std::move(r), std::move(room));
+            };
+            return state_->rooms.sync(
+                [self = shared_from_this(), admit = std::move(admit)]() mutable {
+                    net::post(self->stream_.get_executor(), std::move(admit));
+                });
+        }
+        admit(std::move(req), std::move(r), std::move(room));
+    }
+
+    void admit(request&& req, route&& r, std::shared_ptr<room> room) {
         // The connection now belongs to the WebSocket session, and so do the bytes read past
         // the request head: the client's first frames.
         timer_.cancel();
@@ -286,9 +302,20 @@ private:
     }
 
     void send_history(std::string name) {
-        auto r = state_->rooms.find(name);
-        if (!r)
-            return send_error(http::status::not_found, "room not found");
+        // A room unknown here may be one another node of the deployment has just created.
+        std::string key = name;
+        state_->rooms.find_synced(
+            std::move(key),
+            [self = shared_from_this(), name = std::move(name)](std::shared_ptr<room> r) mutable {
+                if (!r)
+                    return net::post(self->stream_.get_executor(), [self] {
+                        self->send_error(http::status::not_found, "room not found");
+                    });
+                self->send_history(std::move(r), std::move(name));
+            });
+    }
+
+    void send_history(std::shared_ptr<room> r, std::string name) {
         // The room's strand takes the snapshot; the body is built back on this session's.
         r->read_history([self = shared_from_this(),
                          name = std::move(name)](std::vector<message_ptr> messages) mutable {

@@ -1,6 +1,7 @@
 // The room actor: every step runs on the room's strand.
 #include "room.hpp"
 
+#include "backplane.hpp"
 #include "fault_hooks.hpp"
 
 #include <boost/asio/post.hpp>
@@ -49,6 +50,13 @@ void room::join(std::shared_ptr<member> m) {
     });
 }
 
+void room::count_changed() {
+    if (listing_generation_)
+        listing_generation_->fetch_add(1, std::memory_order_acq_rel);
+    if (backplane_)
+        backplane_->count_changed();
+}
+
 void room::leave(std::shared_ptr<member> m) {
     net::post(strand_, [self = shared_from_this(), m = std::move(m)] {
         for (std::size_t i = 0; i < self->members_.size(); ++i) {
@@ -71,8 +79,18 @@ void room::remove_at(std::size_t i) {
 }
 
 void room::broadcast(message_ptr msg, const member* sender) {
+    if (backplane_) {
+        if (!faults_ || faults_->publish_to_cluster(*this, msg)) [[likely]]
+            return backplane_->publish(*this, std::move(msg));
+    }
     net::post(strand_, [self = shared_from_this(), msg = std::move(msg), sender] {
         self->do_broadcast(msg, sender);
+    });
+}
+
+void room::deliver(message_ptr msg) {
+    net::post(strand_, [self = shared_from_this(), msg = std::move(msg)] {
+        self->do_broadcast(msg, nullptr);
     });
 }
 
@@ -84,7 +102,7 @@ void room::do_broadcast(const message_ptr& msg, const member* sender) {
 
 void room::fan_out(const message_ptr& msg, const member* sender) {
     if (faults_) [[unlikely]] {
-        if (faults_->store_in_history(history_.full()))
+        if (faults_->store_in_history(history_.full()) && faults_->store_delivered(*this, msg))
             history_.push(msg);
     } else {
         history_.push(msg);
@@ -125,6 +143,13 @@ void room::fan_out(const message_ptr& msg, const member* sender) {
 }
 
 void room::read_history(std::function<void(std::vector<message_ptr>)> done) {
+    if (backplane_) {
+        // Every message sequenced before the request is in the answer, whichever node took it.
+        return backplane_->sync([self = shared_from_this(), done = std::move(done)]() mutable {
+            net::post(self->strand_,
+                      [self, done = std::move(done)] { done(self->history_.snapshot()); });
+        });
+    }
     net::post(strand_, [self = shared_from_this(), done = std::move(done)] {
         done(self->history_.snapshot());
     });

@@ -22,6 +22,7 @@ namespace chat_server {
 namespace net = boost::asio;
 
 class fault_hooks;
+class room_backplane;
 
 // One encoded message {"user","room","content","timestamp"}, built once and shared by every
 // recipient's queue and by the history.
@@ -62,8 +63,14 @@ public:
     void join(std::shared_ptr<member> m);
     // Removes `m` if it is still a member (a dropped member already is not).
     void leave(std::shared_ptr<member> m);
-    // Stores `msg` in the history and queues it for every member.
+    // Stores `msg` in the history and queues it for every member. With a backplane, hands it
+    // to the backplane instead, which sequences it and brings it back through deliver().
     void broadcast(message_ptr msg, const member* sender);
+    // A message the backplane sequenced (from any node): history and local fan-out, in the
+    // order of the calls.
+    void deliver(message_ptr msg);
+    // Before the first connection: sequence through `b` (which outlives the room).
+    void set_backplane(room_backplane* b) noexcept { backplane_ = b; }
     // Calls done(history, oldest first) on the room's strand.
     void read_history(std::function<void(std::vector<message_ptr>)> done);
     // Sends every member away (1001); members joining later are sent away at once.
@@ -81,15 +88,14 @@ public:
 private:
     void do_broadcast(const message_ptr& msg, const member* sender);
     void remove_at(std::size_t i);
-    void count_changed() noexcept {
-        if (listing_generation_)
-            listing_generation_->fetch_add(1, std::memory_order_acq_rel);
-    }
+    // After the member count changed: the listing is stale, and the cluster publishes counts.
+    void count_changed();
 
     executor_type strand_;
     std::string name_;
     const server_config& config_;
     fault_hooks* faults_;
+    room_backplane* backplane_ = nullptr;
     std::vector<std::shared_ptr<member>> members_;
     history<message_ptr> history_;
     std::atomic<std::int64_t> clients_{0};

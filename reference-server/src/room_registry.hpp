@@ -6,6 +6,7 @@
 
 #include <atomic>       // atomic
 #include <cstdint>      // int64_t, uint64_t
+#include <functional>   // function
 #include <map>          // map
 #include <memory>       // shared_ptr
 #include <shared_mutex> // shared_mutex
@@ -21,17 +22,35 @@ public:
     room_registry(net::io_context& ioc, const server_config& config, fault_hooks* faults = nullptr);
 
     std::shared_ptr<room> find(std::string_view name) const;
+    // find(), but with a backplane a room not known here yet is looked up again once this node
+    // has caught up with the deployment (a room another node just created). `done` runs on
+    // this thread or a backplane thread.
+    void find_synced(std::string name, std::function<void(std::shared_ptr<room>)> done) const;
     // nullptr when `name` does not exist and config.max_rooms rooms already do (LIMIT-4).
     std::shared_ptr<room> get_or_create(const std::string& name);
+    // A room another node of the deployment created: made here whatever config.max_rooms says.
+    std::shared_ptr<room> ensure(const std::string& name);
 
     struct listing_entry {
         std::string name;
         std::int64_t clients = 0;
     };
+    // Every room with its clients (this node's plus, with a backplane, the other nodes').
     std::vector<listing_entry> list() const;
+    // Every room with this node's clients only.
+    std::vector<listing_entry> list_local() const;
+
+    // Before the first connection: rooms sequence their messages through `b` (which outlives
+    // the registry's use of it), and rooms created by joins are announced to it.
+    void set_backplane(room_backplane* b);
+    bool has_backplane() const noexcept { return backplane_ != nullptr; }
+    // Calls `then` at once, or with a backplane once this node has applied every message the
+    // deployment had sequenced (room_backplane::sync; then on a backplane thread).
+    void sync(std::function<void()> then) const;
 
     // A number that changes whenever list() may answer differently: a room created, a member
-    // joined or left (the room bumps it after its count changed), note_listing_changed().
+    // joined or left (the room bumps it after its count changed), note_listing_changed() (the
+    // backplane, when other nodes' counts or rooms change).
     // Read it before list(): a listing built after reading generation g is at least as new as
     // g, so a copy kept with g may be served while the generation is still g.
     std::uint64_t listing_generation() const noexcept {
@@ -53,6 +72,7 @@ private:
     std::map<std::string, std::shared_ptr<room>, std::less<>> rooms_;
     std::atomic<std::uint64_t> generation_{0};
     bool stopping_ = false;
+    room_backplane* backplane_ = nullptr;
 };
 
 } // namespace chat_server

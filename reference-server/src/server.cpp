@@ -1,6 +1,7 @@
 // Start-up, the thread pool and graceful shutdown.
 #include "server.hpp"
 
+#include "backplane.hpp"
 #include "listener.hpp"
 #include "server_state.hpp"
 #include "tls.hpp"
@@ -34,6 +35,7 @@ server::server(const server_config& config, std::shared_ptr<fault_hooks> faults)
 server::~server() {
     if (!threads_.empty())
         stop();
+    backplane_.reset(); // its threads post to rooms: gone before the rooms let go
     // Rooms hold their members; let go of them while the io_context still exists.
     state_->rooms.clear_members();
 }
@@ -48,6 +50,13 @@ std::string server::listen() {
             make_tls_context(state_->config.tls_cert, state_->config.tls_key, state_->tls);
         if (!tls_error.empty())
             return tls_error;
+    }
+    if (!state_->config.cluster.empty() && !backplane_) {
+        std::string cluster_error;
+        backplane_ = make_cluster_backplane(state_->config.cluster, state_->config, state_->rooms,
+                                            state_->log, cluster_error);
+        if (!backplane_)
+            return cluster_error;
     }
     auto error = listener_->open({address, state_->config.port});
     if (error.empty())

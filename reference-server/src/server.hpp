@@ -24,6 +24,7 @@ class fault_hooks;
 class listener;
 struct server_state;
 class room_registry;
+class room_backplane;
 
 class server {
 public:
@@ -60,6 +61,7 @@ private:
 
     net::io_context ioc_;
     std::shared_ptr<server_state> state_;
+    std::unique_ptr<room_backplane> backplane_; // --cluster only
     std::shared_ptr<listener> listener_;
     std::optional<net::signal_set> signals_;
     std::vector<std::thread> threads_;

@@ -44,6 +44,9 @@ struct server_config {
     // else 401 JSON, as an authenticating gateway would answer.
     std::vector<std::pair<std::string, std::string>> required_headers;
     log_level log = log_level::info;
+    // "" or nats://HOST:PORT: one node of a deployment whose rooms live in NATS JetStream
+    // (backplane.hpp; SPEC.md "Deployments").
+    std::string cluster;
 };
 
 } // namespace chat_server
