@@ -762,3 +762,67 @@ TEST_CASE("Rooms listing: a poll between membership changes answers the same bod
         }
     });
 }
+
+TEST_CASE("Bursts: a client's SEND_QUEUE + 44 messages sent in one write reach every member "
+          "that keeps reading, the sender included; nobody is dropped as slow",
+          "[socket][edges][SLOW-1][SLOW-3][ORD-1]") {
+    // One server thread: the sender's read handler hands the room all its messages before
+    // the room's strand runs (with more threads the same happens, only not every time).
+    auto config = test_config();
+    config.threads = 1;
+    running_server srv(config);
+    run([&]() -> awaitable<void> {
+        auto listener = co_await join(srv.url, "burst", "listener");
+        auto raw = co_await connect_raw(srv.url);
+        {
+            auto ec = co_await raw->write(
+                raw_client::upgrade_request(chat::ws_target(srv.url, "burst", "sender")), step);
+            REQUIRE(!ec);
+        }
+        auto r = co_await raw->read_response(step);
+        REQUIRE(r.status == 101);
+        REQUIRE(co_await listing_shows(srv.url, "burst", 2, step));
+        // 300 small messages in one write: a few KB, one read of the server's. The sockets'
+        // buffers hold them all, so neither client is slow (SPEC.md SLOW-3).
+        constexpr int count = 300;
+        std::string burst;
+        for (int i = 0; i < count; ++i)
+            burst += ws_frame(1, chat::encode_client_frame("m" + std::to_string(i)));
+        {
+            auto ec = co_await raw->write(burst, step);
+            REQUIRE(!ec);
+        }
+        for (int i = 0; i < count; ++i) {
+            auto got = co_await next_message(*listener);
+            REQUIRE(got.content == "m" + std::to_string(i));
+        }
+        for (int i = 0; i < count; ++i) {
+            auto f = co_await raw->read_frame(step);
+            REQUIRE(content_of(f) == "m" + std::to_string(i));
+        }
+        CHECK(srv.clients("burst") == 2);
+    });
+}
+
+TEST_CASE("Pipelining: a response is not held back for a request behind it whose body has "
+          "not arrived (RFC 9112 section 9.3.2)",
+          "[socket][edges][HTTP-1]") {
+    auto config = test_config();
+    config.handshake_timeout_ms = 2000;
+    running_server srv(config);
+    run([&]() -> awaitable<void> {
+        auto raw = co_await connect_raw(srv.url);
+        const std::string host = "Host: 127.0.0.1\r\n";
+        {
+            // The second request's head is complete; its 5-byte body never comes.
+            auto ec = co_await raw->write("GET /health HTTP/1.1\r\n" + host + "\r\n" +
+                                              "GET /health HTTP/1.1\r\n" + host +
+                                              "Content-Length: 5\r\n\r\n",
+                                          step);
+            REQUIRE(!ec);
+        }
+        auto health = co_await raw->read_response(step);
+        CHECK(health.status == 200);
+        CHECK(health.body == R"({"data":{"status":"ok"}})");
+    });
+}
