@@ -29,6 +29,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <array>       // array
+#include <cctype>      // tolower
 #include <chrono>      // milliseconds
 #include <optional>    // optional
 #include <string>      // string
@@ -418,10 +419,19 @@ private:
         write_responses();
     }
 
+    // A whole request is buffered: its head, announcing no body (RFC 9112 section 6.3: no
+    // Content-Length or Transfer-Encoding), so answering it needs no byte still to come.
     bool buffered_request_head() const {
         const auto data = buffer_.data();
         const std::string_view text(static_cast<const char*>(data.data()), data.size());
-        return text.find("\r\n\r\n") != std::string_view::npos;
+        const auto end = text.find("\r\n\r\n");
+        if (end == std::string_view::npos)
+            return false;
+        std::string head(text.substr(0, end + 2));
+        for (auto& c : head)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return head.find("\ncontent-length:") == std::string::npos &&
+               head.find("\ntransfer-encoding:") == std::string::npos;
     }
 
     // Writes out_, then joins the upgrade waiting behind it, or reads the next request, or

@@ -274,9 +274,16 @@ public:
 #if defined(__linux__)
         if constexpr (plain_tcp) {
             // No write under way: the message waits for the room's flush() at the end of its
-            // batch, which writes it with the others, straight from the room's strand.
+            // batch, which writes it with the others, straight from the room's strand; but at
+            // most one write's worth waits (one read of a sender's may hold thousands of
+            // messages), so a member that reads is never dropped for messages not yet tried.
             if (!writing_ && !state_->faults) {
-                corked_ = true;
+                if (queue_.size() < write_batch::max_frames) {
+                    corked_ = true;
+                    return true;
+                }
+                corked_ = false;
+                write_queued_now();
                 return true;
             }
         }
