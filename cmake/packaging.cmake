@@ -40,6 +40,11 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://chat-compliance.invalid/")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libssl3 (>= 3.0.0), \
 libboost-json1.81.0, libboost-url1.81.0")
+# chat-server --cluster links the NATS C client (Debian 12: libnats3.4); ps is the gate's.
+if(CHAT_HAVE_NATS)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libnats3.4")
+endif()
+string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", procps")
 # The gate script asks /health with curl when it is there (bash's /dev/tcp otherwise).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "curl")
 set(CPACK_STRIP_FILES ON)
