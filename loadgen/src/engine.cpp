@@ -8,6 +8,7 @@
 #include "event_loop.hpp"
 #include "load_client.hpp"
 #include "plan.hpp"
+#include "server_watch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -166,6 +167,7 @@ public:
         if (!scen_.quiet)
             progress_ << "chat-load: " << limits_.statement << "\n";
         wait_for_start_at();
+        start_server_watch();
         start_loops();
         connect_all();
         settle();
@@ -290,6 +292,68 @@ private:
         std::this_thread::sleep_for(milliseconds(wait_ms));
     }
 
+    // --server-pid: the first reading before any client; a process that is not there is a
+    // harness error, a platform without /proc a note in the result.
+    void start_server_watch() {
+        if (scen_.server_pid <= 0)
+            return;
+        std::string why;
+        const auto first = read_process(static_cast<int>(scen_.server_pid), why);
+        if (!first) {
+            if (why == "not supported on this platform") {
+                server_error_ = why;
+                if (!scen_.quiet)
+                    progress_ << "chat-load: warning: --server-pid: " << why << "\n";
+                return;
+            }
+            throw harness_error("--server-pid " + std::to_string(scen_.server_pid) + ": " + why);
+        }
+        server_watch_ =
+            std::make_unique<process_watch>(static_cast<int>(scen_.server_pid), ctx_.clock);
+        server_before_ = server_watch_->sample_now();
+    }
+
+    std::optional<process_sample> server_sample() {
+        return server_watch_ ? server_watch_->sample_now() : std::nullopt;
+    }
+
+    // The server's figures: CPU over the measured window, memory before clients, idle and at
+    // the end, CPU share and memory about once a second.
+    server_record server_figures(std::uint64_t deliveries) {
+        server_record out;
+        out.pid = scen_.server_pid;
+        out.error = server_error_;
+        if (!server_watch_)
+            return out;
+        server_watch_->stop();
+        if (out.error.empty())
+            out.error = server_watch_->error();
+        out.deliveries = deliveries;
+        if (server_m0_ && server_m1_) {
+            out.cpu_seconds = server_m1_->cpu_seconds - server_m0_->cpu_seconds;
+            out.wall_seconds = static_cast<double>(server_m1_->at_us - server_m0_->at_us) / 1e6;
+            out.rss_end_of_measure = server_m1_->rss_bytes;
+        }
+        if (server_before_)
+            out.rss_before_clients = server_before_->rss_bytes;
+        if (server_idle_)
+            out.rss_idle = server_idle_->rss_bytes;
+        out.connections = idle_clients_;
+        const auto samples = server_watch_->samples();
+        for (std::size_t i = 0; i < samples.size(); ++i) {
+            const auto& x = samples[i];
+            out.rss_max = std::max(out.rss_max, x.rss_bytes);
+            if (i == 0)
+                continue;
+            const auto dt = static_cast<double>(x.at_us - samples[i - 1].at_us) / 1e6;
+            if (dt < 0.5) // the extra readings at phase boundaries; keep about one a second
+                continue;
+            out.samples.push_back({static_cast<double>(x.at_us - ctx_.timeline_start_us) / 1e6,
+                                   (x.cpu_seconds - samples[i - 1].cpu_seconds) / dt, x.rss_bytes});
+        }
+        return out;
+    }
+
     // Create the loops, spread clients, churn, pollers and churners over them, start threads.
     void start_loops() {
         const auto n = static_cast<std::size_t>(scen_.threads);
@@ -371,6 +435,7 @@ private:
         std::this_thread::sleep_for(milliseconds(500));
         rss_idle_ = platform::resident_memory_bytes();
         idle_clients_ = sum(&event_loop::connected);
+        server_idle_ = server_sample();
     }
 
     // Phase 3: warm-up, then the measured window (which the churn pool may end early).
@@ -385,6 +450,7 @@ private:
         };
         sleep_until(ctx_.measure_start_us, churn_done);
         cpu0_ = cpu_seconds();
+        server_m0_ = server_sample();
         wait0_ = runqueue_wait_seconds(loop_tids());
         wall0_ = ctx_.clock.now_us();
         sleep_until(ctx_.send_end_us, churn_done);
@@ -395,6 +461,7 @@ private:
                 progress_ << "chat-load: the churn pool finished its cycles; sending ends\n";
         }
         cpu1_ = cpu_seconds();
+        server_m1_ = server_sample();
         wait1_ = runqueue_wait_seconds(loop_tids());
         wall1_ = ctx_.clock.now_us();
         rss_end_ = platform::resident_memory_bytes();
@@ -469,6 +536,8 @@ private:
                 r.endpoints[e].merge(l->endpoints()[e]);
         }
         r.expected = expected_deliveries();
+        if (scen_.server_pid > 0)
+            r.server = server_figures(r.totals.delivered);
         r.timeline = timeline();
         clients_.clear();
         loops_.clear();
@@ -652,6 +721,11 @@ private:
     long idle_clients_ = 0;
     double cpu0_ = 0, cpu1_ = 0, wait0_ = -1, wait1_ = -1;
     std::int64_t wall0_ = 0, wall1_ = 0;
+
+    // --server-pid.
+    std::unique_ptr<process_watch> server_watch_;
+    std::string server_error_;
+    std::optional<process_sample> server_before_, server_idle_, server_m0_, server_m1_;
 };
 
 } // namespace

@@ -108,7 +108,9 @@ rep::section asked(const run_result& r) {
     return sec;
 }
 
-// The charts of deliveries: latency over time, messages per second, the latency distribution.
+// The charts of deliveries: latency over time, messages per second, connected clients (on their
+// own axis: a drop from 500 to 0 is invisible on a 0-120,000 messages/s axis), the latency
+// distribution.
 std::vector<rep::chart> delivery_charts(const run_result& r) {
     rep::chart pc{"Latency over time (from intended send time)",
                   "seconds since start",
@@ -118,7 +120,9 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
                   {}};
     rep::series p50{"p50", {}}, p99{"p99", {}}, pmax{"max", {}};
     rep::chart rc{"Messages per second", "seconds since start", "per second", false, false, {}};
-    rep::series del{"delivered/s", {}}, sent{"sent/s", {}}, conn{"connected", {}};
+    rep::series del{"delivered/s", {}}, sent{"sent/s", {}};
+    rep::chart cc{"Connected clients", "seconds since start", "clients", false, false, {}};
+    rep::series conn{"connected", {}};
     for (const auto& p : r.timeline) {
         const auto x = static_cast<double>(p.second);
         if (p.latency.count > 0) {
@@ -132,7 +136,8 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
         conn.points.push_back({x, static_cast<double>(p.connected)});
     }
     pc.lines = {p50, p99, pmax};
-    rc.lines = {del, sent, conn};
+    rc.lines = {del, sent};
+    cc.lines = {conn};
     const auto& h = r.histograms.latency;
     rep::chart dc{"Latency distribution (share of deliveries at or below)",
                   "latency (ms, log)",
@@ -149,7 +154,47 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
                               100.0 * static_cast<double>(seen) / static_cast<double>(h.count())});
     }
     dc.lines = {cdf};
-    return {pc, rc, dc};
+    return {pc, rc, cc, dc};
+}
+
+// The server's own figures (--server-pid) beside the client figures.
+rep::section server_side(const server_record& s, const run_result& r) {
+    rep::section sec{"server", "The server's side", {}, {}, {}};
+    sec.notes.push_back("Process " + std::to_string(s.pid) +
+                        ", read from /proc about once a second (CPU time: user + system).");
+    if (!s.error.empty())
+        sec.notes.push_back("Not all figures could be read: " + s.error + ".");
+    rep::table t{"Server process", {"", ""}, {}};
+    t.rows.push_back({"CPU over the measured window",
+                      fixed(s.cpu_seconds, 2) + " s in " + fixed(s.wall_seconds, 2) + " s (" +
+                          fixed(s.wall_seconds > 0 ? 100 * s.cpu_seconds / s.wall_seconds : 0, 1) +
+                          "% of one core)"});
+    t.rows.push_back({"CPU per delivery", fixed(s.cpu_us_per_delivery(), 3) + " us (" +
+                                              with_commas(s.deliveries) + " deliveries)"});
+    t.rows.push_back({"resident memory before clients / idle / end / max",
+                      fixed(static_cast<double>(s.rss_before_clients) / 1048576, 1) + " / " +
+                          fixed(static_cast<double>(s.rss_idle) / 1048576, 1) + " / " +
+                          fixed(static_cast<double>(s.rss_end_of_measure) / 1048576, 1) + " / " +
+                          fixed(static_cast<double>(s.rss_max) / 1048576, 1) + " MiB"});
+    t.rows.push_back({"memory per connection",
+                      fixed(s.bytes_per_connection(), 0) + " B (" +
+                          with_commas(static_cast<std::uint64_t>(std::max(0L, s.connections))) +
+                          " idle connections)"});
+    t.rows.push_back({"generator CPU (for comparison)",
+                      fixed(r.cpu.seconds, 2) + " s in " + fixed(r.cpu.wall_seconds, 2) + " s"});
+    sec.tables.push_back(std::move(t));
+    rep::chart cpu{"Server CPU", "seconds since start", "cores busy", false, false, {}};
+    rep::chart mem{"Server resident memory", "seconds since start", "MiB", false, false, {}};
+    rep::series c{"CPU", {}}, m{"resident", {}};
+    for (const auto& x : s.samples) {
+        c.points.push_back({x.second, x.cpu_share});
+        m.points.push_back({x.second, static_cast<double>(x.rss_bytes) / 1048576});
+    }
+    cpu.lines = {c};
+    mem.lines = {m};
+    if (!s.samples.empty())
+        sec.charts = {cpu, mem};
+    return sec;
 }
 
 // What was delivered and how fast.
@@ -372,6 +417,8 @@ rep::document to_document(const run_result& r) {
         d.sections.push_back(churn(r));
     if (sc.rest_pollers > 0)
         d.sections.push_back(rest(r));
+    if (r.server)
+        d.sections.push_back(server_side(*r.server, r));
     d.sections.push_back(valid(r));
     d.cases = cases(r);
     d.cases_title = "Validity checks and thresholds";
@@ -426,6 +473,17 @@ void print_summary(const run_result& r, std::ostream& out) {
                              (wait >= 0 ? ", waited " + fixed(wait, 2) + " s for a CPU" : ""));
     row("loop lag p99 / schedule lag p99",
         ms(h.loop_lag.percentile(99)) + " / " + ms(h.schedule_lag.percentile(99)));
+    if (r.server) {
+        const auto& sv = *r.server;
+        row("server CPU (pid " + std::to_string(sv.pid) + ")",
+            fixed(sv.cpu_seconds, 2) + " s in " + fixed(sv.wall_seconds, 2) + " s, " +
+                fixed(sv.cpu_us_per_delivery(), 3) + " us per delivery");
+        row("server memory per connection",
+            fixed(sv.bytes_per_connection(), 0) + " B, resident max " +
+                fixed(static_cast<double>(sv.rss_max) / 1048576, 1) + " MiB");
+        if (!sv.error.empty())
+            row("server figures", sv.error);
+    }
     for (const auto& th : r.thresholds)
         row("threshold " + th.rule.text,
             std::string(th.pass ? "pass" : "FAIL") + " (actual " +

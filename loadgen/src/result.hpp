@@ -107,6 +107,35 @@ struct cpu_record {
     double utilization_max = 0; // seconds / (wall x threads); the highest worker's after merge
 };
 
+// The server's own figures with --server-pid (a local server process): CPU time and resident
+// memory from /proc, beside the client figures. Absent without --server-pid.
+struct server_record {
+    long pid = 0;
+    std::string error; // why some or all figures are missing, e.g. "not supported on this platform"
+    double cpu_seconds = 0;       // user + system CPU over the measured window
+    double wall_seconds = 0;      // the measured window
+    std::uint64_t deliveries = 0; // counted deliveries of the measured window
+    std::uint64_t rss_before_clients = 0, rss_idle = 0, rss_end_of_measure = 0, rss_max = 0;
+    long connections = 0; // clients connected when rss_idle was read
+    struct sample {
+        double second = 0;    // since the timeline start
+        double cpu_share = 0; // CPU seconds per second since the previous sample (1 = one core)
+        std::uint64_t rss_bytes = 0;
+    };
+    std::vector<sample> samples; // about once a second
+    // CPU-microseconds the server spent per counted delivery; 0 without deliveries.
+    double cpu_us_per_delivery() const noexcept {
+        return deliveries ? cpu_seconds * 1e6 / static_cast<double>(deliveries) : 0.0;
+    }
+    // Resident bytes each idle connection added (rss_idle - rss_before_clients) / connections.
+    double bytes_per_connection() const noexcept {
+        return connections > 0 && rss_idle > rss_before_clients
+                   ? static_cast<double>(rss_idle - rss_before_clients) /
+                         static_cast<double>(connections)
+                   : 0.0;
+    }
+};
+
 struct validity_check {
     std::string name;
     double limit = 0, actual = 0;
@@ -213,6 +242,7 @@ struct run_result {
     std::vector<limits_record> limits; // one per process
     memory_record memory;
     cpu_record cpu;
+    std::optional<server_record> server; // with --server-pid; not merged across workers
     counters totals;
     std::uint64_t expected = 0;
     histogram_set histograms;

@@ -225,6 +225,11 @@ void add_options(CLI::App& app, scenario& s) {
     app.add_option("-t,--threads", s.threads, "Event-loop threads of the generator")
         ->capture_default_str()
         ->check(chat::cli::between(1, 64));
+    app.add_option("--server-pid", s.server_pid,
+                   "A local server's process id: sample its CPU time and resident memory once a "
+                   "second (Linux /proc; elsewhere reported as not supported) and report CPU-us "
+                   "per delivery and memory per connection")
+        ->check(chat::cli::greater_than(0));
     app.add_option("--threshold", s.thresholds,
                    "Pass/fail rule, repeatable: 'p99<20ms', 'delivery>=0.9999', 'errors==0' (" +
                        threshold_metrics_help() + ")");
