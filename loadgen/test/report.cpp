@@ -73,7 +73,14 @@ TEST_CASE("Report: a plain run has the four load sections and nothing of unused 
     REQUIRE(delivered);
     CHECK_THAT(cells(*delivered), Catch::Contains("1,000 (100.0000%)"));
     CHECK_THAT(cells(*delivered), Catch::Contains("delivery, from intended send time"));
-    CHECK(delivered->charts.size() == 3);
+    REQUIRE(delivered->charts.size() == 4);
+    // Connected clients have their own chart: on the messages/s axis a mass drop is invisible.
+    CHECK(delivered->charts[1].title == "Messages per second");
+    for (const auto& line : delivered->charts[1].lines)
+        CHECK(line.name != "connected");
+    CHECK(delivered->charts[2].title == "Connected clients");
+    REQUIRE(delivered->charts[2].lines.size() == 1);
+    CHECK(delivered->charts[2].lines[0].name == "connected");
     CHECK_THAT(md, Catch::Contains("| p50 | p90 | p99 | p99.9 | max | mean |"));
     // Nothing went wrong, and it says so.
     CHECK_THAT(cells(*find_section(d, "wrong")), Catch::Contains("Nothing:"));
