@@ -445,26 +445,69 @@ private:
         ctx_.send_end_us = ctx_.measure_start_us + scen_.duration_ms * 1000;
         each([](event_loop& l) { l.start_sending(); });
         // With --churn-cycles, sending ends once the churn pool has done them all.
-        auto churn_done = [&] {
+        auto pool_done = [&] {
             return ctx_.churn_limited && sum(&event_loop::churners_running) == 0;
         };
+        // Sending also ends once the target has dropped everyone or an abort rule failed.
+        auto churn_done = [&] { return pool_done() || everyone_dropped(); };
         sleep_until(ctx_.measure_start_us, churn_done);
         cpu0_ = cpu_seconds();
         server_m0_ = server_sample();
         wait0_ = runqueue_wait_seconds(loop_tids());
         wall0_ = ctx_.clock.now_us();
         sleep_until(ctx_.send_end_us, churn_done);
-        if (churn_done() && ctx_.clock.now_us() < ctx_.send_end_us) {
+        if (ended_early_.empty() && pool_done() && ctx_.clock.now_us() < ctx_.send_end_us) {
             ctx_.send_end_us =
                 std::max<std::int64_t>(ctx_.clock.now_us(), ctx_.measure_start_us + 1000);
             if (!scen_.quiet)
                 progress_ << "chat-load: the churn pool finished its cycles; sending ends\n";
+        }
+        if (!ended_early_.empty()) {
+            ctx_.send_end_us =
+                std::max<std::int64_t>(ctx_.clock.now_us(), ctx_.measure_start_us + 1000);
+            progress_ << "chat-load: " << ended_early_ << "; the run ends now\n";
         }
         cpu1_ = cpu_seconds();
         server_m1_ = server_sample();
         wait1_ = runqueue_wait_seconds(loop_tids());
         wall1_ = ctx_.clock.now_us();
         rss_end_ = platform::resident_memory_bytes();
+    }
+
+    // The target dropped every measured client: nothing more can be measured. Sets the reason.
+    bool everyone_dropped() {
+        if (!ended_early_.empty())
+            return true;
+        if (plan_.clients.empty() || sum(&event_loop::connected) > 0)
+            return false;
+        ended_early_ = "the target dropped every client (0 of " +
+                       with_commas(plan_.clients.size()) + " connected)";
+        return true;
+    }
+
+    // --threshold 'RULE:abort[=DELAY]' / --abort-on-fail: judges the abort rules on the
+    // measured seconds so far (k6 semantics: a rule that fails now ends the run); a rule whose
+    // value is not known yet does not. Sets the reason.
+    void check_abort() {
+        const auto now = ctx_.clock.now_us();
+        if (!ended_early_.empty() || now < ctx_.measure_start_us)
+            return;
+        run_result so_far;
+        so_far.totals = live_;
+        so_far.histograms.latency = histogram(live_latency_);
+        so_far.run.measure_start_unix_ms = ctx_.measure_start_us / 1000;
+        so_far.run.measure_end_unix_ms = now / 1000;
+        for (const auto& rule : scen_.parsed_thresholds) {
+            if (!rule.abort || now - ctx_.measure_start_us < rule.abort_delay_us)
+                continue;
+            const auto value = metric_value(so_far, rule.metric);
+            if (!value || evaluate(rule, value).pass)
+                continue;
+            ended_early_ = "threshold '" + rule.text + "' failed after " +
+                           fixed(static_cast<double>(now - ctx_.measure_start_us) / 1e6, 1) +
+                           " s of the measured window (actual " + format_value(rule, *value) + ")";
+            return;
+        }
     }
 
     // Phase 4: drain, up to --lifetime or until nothing has arrived for 500 ms.
@@ -557,6 +600,7 @@ private:
         run.measure_start_unix_ms = ctx_.measure_start_us / 1000;
         run.measure_end_unix_ms = ctx_.send_end_us / 1000;
         run.drain_end_unix_ms = drain_end_us_ / 1000;
+        run.ended_early = ended_early_;
         return run;
     }
 
@@ -677,9 +721,16 @@ private:
                 }
                 progress_cursor_[i] += used;
             }
+            // The measured seconds so far, for the abort rules.
+            if (ctx_.timeline_start_us + sec * 1'000'000 >= ctx_.measure_start_us) {
+                live_.add(c);
+                live_latency_.merge(latency);
+            }
             if (!scen_.quiet)
                 progress_line(sec, c, histogram(latency));
         }
+        if (abort_rules_)
+            check_abort();
     }
 
     void progress_line(long sec, const counters& c, const histogram& h) {
@@ -721,6 +772,14 @@ private:
     long idle_clients_ = 0;
     double cpu0_ = 0, cpu1_ = 0, wait0_ = -1, wait1_ = -1;
     std::int64_t wall0_ = 0, wall1_ = 0;
+
+    // Ending early: a target that dropped everyone, an abort rule that failed.
+    std::string ended_early_;
+    const bool abort_rules_ =
+        std::any_of(scen_.parsed_thresholds.begin(), scen_.parsed_thresholds.end(),
+                    [](const threshold& t) { return t.abort; });
+    counters live_;
+    sparse_histogram live_latency_;
 
     // --server-pid.
     std::unique_ptr<process_watch> server_watch_;

@@ -401,6 +401,8 @@ rep::document to_document(const run_result& r) {
             line += "; " + reason;
     d.verdict = line;
     d.data = to_json(r);
+    if (!r.run.ended_early.empty())
+        d.highlights.push_back("The run ended early: " + r.run.ended_early + ".");
     d.meta = {{"run tag", r.run.tag},
               {"measured", num(r.run.measure_seconds()) + " s"},
               {"workers", std::to_string(r.run.worker_count)}};
@@ -437,6 +439,8 @@ void print_summary(const run_result& r, std::ostream& out) {
     out << "chat-load summary (" << r.run.tag << ")\n";
     row("clients connected (idle)", count(r.memory.idle_clients) + " of " + count(r.plan.clients));
     row("measured", num(r.run.measure_seconds()) + " s");
+    if (!r.run.ended_early.empty())
+        row("ended early", r.run.ended_early);
     row("sent (sent/s)", count(t.sent) + " (" + fixed(r.sent_per_s(), 0) + ")");
     const auto delivery = r.delivery();
     row("delivered / expected", count(t.delivered) + " / " + count(r.expected) +

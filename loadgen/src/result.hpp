@@ -172,6 +172,7 @@ struct run_record {
     long worker_count = 1;
     std::int64_t timeline_start_unix_ms = 0, connect_done_unix_ms = 0, send_start_unix_ms = 0,
                  measure_start_unix_ms = 0, measure_end_unix_ms = 0, drain_end_unix_ms = 0;
+    std::string ended_early; // why the measured window ended early ("" when it ran its length)
     std::vector<merged_part> merged_from; // empty unless merged
     double measure_seconds() const noexcept {
         return static_cast<double>(measure_end_unix_ms - measure_start_unix_ms) / 1000.0;

@@ -337,7 +337,8 @@ json run_json(const run_result& r) {
               {"measure_start_unix_ms", run.measure_start_unix_ms},
               {"measure_end_unix_ms", run.measure_end_unix_ms},
               {"drain_end_unix_ms", run.drain_end_unix_ms},
-              {"measure_seconds", run.measure_seconds()}};
+              {"measure_seconds", run.measure_seconds()},
+              {"ended_early", run.ended_early.empty() ? json(nullptr) : json(run.ended_early)}};
     if (!run.merged_from.empty()) {
         json parts = json::array();
         for (const auto& p : run.merged_from)
@@ -366,6 +367,7 @@ run_record run_from(const json& j) {
     run.measure_start_unix_ms = get<std::int64_t>(j, "measure_start_unix_ms");
     run.measure_end_unix_ms = get<std::int64_t>(j, "measure_end_unix_ms");
     run.drain_end_unix_ms = get<std::int64_t>(j, "drain_end_unix_ms");
+    run.ended_early = get<std::string>(j, "ended_early");
     for (const auto& p : member(j, "merged_from"))
         run.merged_from.push_back(
             {get<std::string>(p, "source"), get_optional<long>(member(p, "worker"), "index"),

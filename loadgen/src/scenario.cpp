@@ -225,6 +225,14 @@ void add_options(CLI::App& app, scenario& s) {
     app.add_option("-t,--threads", s.threads, "Event-loop threads of the generator")
         ->capture_default_str()
         ->check(chat::cli::between(1, 64));
+    app.add_flag("--abort-on-fail", s.abort_on_fail,
+                 "End the run as soon as a threshold fails on the measured seconds so far (k6's "
+                 "abortOnFail; one rule alone: 'p99<50ms:abort' or 'p99<50ms:abort=10s'). A "
+                 "target that has dropped every client ends the run at once in any case");
+    app.add_option("--abort-delay", s.abort_delay,
+                   "With --abort-on-fail: judge only from this far into the measured window")
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(0us, 24h));
     app.add_option("--server-pid", s.server_pid,
                    "A local server's process id: sample its CPU time and resident memory once a "
                    "second (Linux /proc; elsewhere reported as not supported) and report CPU-us "
@@ -334,6 +342,14 @@ void validate(scenario& s) {
     s.parsed_thresholds.clear();
     for (const auto& t : s.thresholds)
         s.parsed_thresholds.push_back(parse_threshold(t));
+    if (s.abort_on_fail) {
+        const auto delay = parse_duration_us("--abort-delay", s.abort_delay);
+        for (auto& t : s.parsed_thresholds)
+            if (!t.abort) {
+                t.abort = true;
+                t.abort_delay_us = delay;
+            }
+    }
     s.max_loop_lag_us = parse_duration_us("--max-loop-lag", s.max_loop_lag);
     s.max_schedule_lag_us = parse_duration_us("--max-schedule-lag", s.max_schedule_lag);
 }

@@ -60,7 +60,9 @@ struct scenario {
     std::string worker = "0/1";                // I/N
     std::string start_at;                      // Unix ms or ISO 8601 UTC ("2024-05-01T12:00:00Z")
     long threads = 1;
-    long server_pid = 0; // --server-pid: sample this local process's CPU and memory
+    bool abort_on_fail = false;    // --abort-on-fail: every threshold ends the run once it fails
+    std::string abort_delay = "0"; // --abort-delay: from this far into the measured window
+    long server_pid = 0;           // --server-pid: sample this local process's CPU and memory
     std::vector<std::string> thresholds;
     chat::cli::report_options report; // -o, --format, --report-name, --no-report
     bool quiet = false;

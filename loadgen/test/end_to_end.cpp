@@ -472,3 +472,27 @@ TEST_CASE("End to end: --server-pid reports the server's CPU per delivery and me
         {"--clients", "2", "--rooms", "1", "--duration", "200ms", "--server-pid", "999999999"});
     CHECK(gone.exit_code == 2);
 }
+
+// An abort rule ends the run as soon as it fails (k6's abortOnFail with delayAbortEval): p99 under
+// 1 us fails on the first measured deliveries, judged from 500 ms into a 20 s window.
+TEST_CASE("End to end: a threshold with :abort ends the run once it fails", "[e2e][abort]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("abort");
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run_load(srv.url, dir, "abort",
+                            {"--clients", "10", "--rooms", "1", "--rate", "20", "--duration", "20s",
+                             "--warm-up", "300ms", "--threshold", "p99<1us:abort=500ms",
+                             "--threshold", "errors==0", RELAXED});
+    const auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    INFO(r.result.dump(1).substr(0, 2000));
+    CHECK(seconds < 12);
+    CHECK(r.exit_code == 1);
+    REQUIRE(r.result.is_object());
+    CHECK(r.result["verdict"] == "FAIL");
+    const auto ended = r.result["run"]["ended_early"];
+    REQUIRE(ended.is_string());
+    CHECK(ended.get<std::string>().find("threshold 'p99<1us:abort=500ms' failed after") == 0);
+    CHECK(r.result["run"]["measure_seconds"].get<double>() >= 0.5);
+    CHECK(r.result["run"]["measure_seconds"].get<double>() < 10);
+}

@@ -207,3 +207,28 @@ TEST_CASE("Plan: the churn pool and its cycles split over workers exactly", "[sc
     CHECK(pool == 10);
     CHECK(cycles == 1000);
 }
+
+TEST_CASE("Scenario: ':abort' on a threshold and --abort-on-fail with --abort-delay",
+          "[scenario]") {
+    const auto t = parse_threshold("p99<50ms:abort");
+    CHECK(t.abort);
+    CHECK(t.abort_delay_us == 0);
+    CHECK(t.limit == 50000);
+    const auto d = parse_threshold("errors == 0 :abort=10s");
+    CHECK(d.abort);
+    CHECK(d.abort_delay_us == 10'000'000);
+    CHECK_FALSE(parse_threshold("p99<50ms").abort);
+    CHECK_THROWS_WITH(parse_threshold("p99<50ms:stop"), Catch::Contains("unknown suffix ':stop'"));
+    CHECK_THROWS_WITH(parse_threshold("p99<50ms:abort=soon"), Catch::Contains("not a duration"));
+    scenario s;
+    s.urls = {"http://127.0.0.1:1"};
+    s.rooms = 1;
+    s.thresholds = {"p99<50ms", "errors==0:abort"};
+    s.abort_on_fail = true;
+    s.abort_delay = "2s";
+    validate(s);
+    REQUIRE(s.parsed_thresholds.size() == 2);
+    CHECK(s.parsed_thresholds[0].abort);
+    CHECK(s.parsed_thresholds[0].abort_delay_us == 2'000'000);
+    CHECK(s.parsed_thresholds[1].abort_delay_us == 0); // its own suffix wins
+}
