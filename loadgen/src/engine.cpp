@@ -582,6 +582,8 @@ private:
         if (scen_.server_pid > 0)
             r.server = server_figures(r.totals.delivered);
         r.timeline = timeline();
+        if (!scen_.stages.empty())
+            r.stages = stage_results(r, scen_.stage_texts, scen_.stages, scen_.rate);
         clients_.clear();
         loops_.clear();
         finalize(r, scen_.parsed_thresholds);

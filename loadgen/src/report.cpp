@@ -137,6 +137,18 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
     }
     pc.lines = {p50, p99, pmax};
     rc.lines = {del, sent};
+    // With --stage: the target send rate, whose bends mark the stage boundaries.
+    if (!r.stages.empty()) {
+        const double measure_at =
+            static_cast<double>(r.run.measure_start_unix_ms - r.run.timeline_start_unix_ms) / 1000;
+        const double senders = static_cast<double>(r.plan.senders);
+        rep::series target{"target sent/s (stages)", {}};
+        for (const auto& st : r.stages) {
+            target.points.push_back({measure_at + st.from_s, st.rate_from * senders});
+            target.points.push_back({measure_at + st.to_s, st.rate_to * senders});
+        }
+        rc.lines.push_back(target);
+    }
     cc.lines = {conn};
     const auto& h = r.histograms.latency;
     rep::chart dc{"Latency distribution (share of deliveries at or below)",
@@ -155,6 +167,26 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
     }
     dc.lines = {cdf};
     return {pc, rc, cc, dc};
+}
+
+// --stage: each stage's figures.
+rep::section stages_section(const run_result& r) {
+    rep::section sec{"stages", "Stages", {}, {}, {}};
+    sec.notes.push_back(
+        "The send rate per sender follows the stages over the measured window (linear ramps; "
+        "seconds since the window began). A timeline second belongs to the stage holding its "
+        "midpoint; the target line on \"Messages per second\" bends at each boundary.");
+    rep::table t{"By stage",
+                 {"stage", "from", "to", "rate per sender", "sent", "delivered", "delivered/s",
+                  "p50", "p99", "errors"},
+                 {}};
+    for (const auto& st : r.stages)
+        t.rows.push_back({st.text, num(st.from_s) + " s", num(st.to_s) + " s",
+                          num(st.rate_from) + " -> " + num(st.rate_to), count(st.sent),
+                          count(st.delivered), fixed(st.delivered_per_s(), 0), ms(st.p50_us),
+                          ms(st.p99_us), count(st.errors)});
+    sec.tables.push_back(std::move(t));
+    return sec;
 }
 
 // The server's own figures (--server-pid) beside the client figures.
@@ -410,6 +442,8 @@ rep::document to_document(const run_result& r) {
     // the figures be trusted. Features the run did not use get no section.
     d.sections.push_back(asked(r));
     d.sections.push_back(delivered(r));
+    if (!r.stages.empty())
+        d.sections.push_back(stages_section(r));
     if (several_endpoints(r))
         d.sections.push_back(endpoints(r));
     d.sections.push_back(went_wrong(r));
@@ -477,6 +511,10 @@ void print_summary(const run_result& r, std::ostream& out) {
                              (wait >= 0 ? ", waited " + fixed(wait, 2) + " s for a CPU" : ""));
     row("loop lag p99 / schedule lag p99",
         ms(h.loop_lag.percentile(99)) + " / " + ms(h.schedule_lag.percentile(99)));
+    for (const auto& st : r.stages)
+        row("stage " + st.text, count(st.delivered) + " delivered (" +
+                                    fixed(st.delivered_per_s(), 0) + "/s), p50 " + ms(st.p50_us) +
+                                    ", p99 " + ms(st.p99_us) + ", errors " + count(st.errors));
     if (r.server) {
         const auto& sv = *r.server;
         row("server CPU (pid " + std::to_string(sv.pid) + ")",

@@ -5,6 +5,7 @@
 
 #include "figures.hpp"
 #include "histogram.hpp"
+#include "stages.hpp"
 #include "stats.hpp"
 #include "threshold.hpp"
 
@@ -233,6 +234,19 @@ private:
     std::map<long, timeline_point> by_second_;
 };
 
+// One --stage of a run: what its measured seconds did (seconds assigned by their midpoint).
+struct stage_record {
+    std::string text;                  // as given, e.g. "30s,rate=50"
+    double from_s = 0, to_s = 0;       // since the measured window began
+    double rate_from = 0, rate_to = 0; // messages per second per sender, start and end
+    std::uint64_t sent = 0, delivered = 0, errors = 0;
+    double seconds = 0; // timeline seconds that fell in the stage
+    double delivered_per_s() const noexcept {
+        return seconds > 0 ? static_cast<double>(delivered) / seconds : 0.0;
+    }
+    std::int64_t p50_us = 0, p99_us = 0; // intended-time latency of its counted deliveries
+};
+
 // The whole result. The parts above `validity` are measured (and merge exactly); `validity`,
 // `thresholds`, `verdict` and `exit_code` are derived by finalize().
 struct run_result {
@@ -249,6 +263,7 @@ struct run_result {
     histogram_set histograms;
     std::vector<endpoint_record> endpoints; // one per target URL, in the order given
     std::vector<timeline_point> timeline;   // one per second since run.timeline_start_unix_ms
+    std::vector<stage_record> stages;       // with --stage; not merged across workers
 
     validity_record validity;
     std::vector<threshold_result> thresholds;
@@ -262,6 +277,11 @@ struct run_result {
     double delivered_per_s() const noexcept;
     double sent_per_s() const noexcept;
 };
+
+// The stages' figures from a result's timeline (run.measure_start_unix_ms aligns them).
+// `texts` and `stages` in the same order; `rate`: the rate per sender before the first stage.
+std::vector<stage_record> stage_results(const run_result& r, const std::vector<std::string>& texts,
+                                        const std::vector<stage>& stages, double rate);
 
 // The value a threshold metric names ("p99", "delivery", ...), in its unit; none when the
 // result has no such value (an empty histogram has no percentile; no delivery ratio without

@@ -227,6 +227,46 @@ server_record server_from(const json& j) {
     return s;
 }
 
+json stages_json(const std::vector<stage_record>& stages) {
+    json out = json::array();
+    for (const auto& s : stages)
+        out.push_back({{"stage", s.text},
+                       {"from_s", s.from_s},
+                       {"to_s", s.to_s},
+                       {"rate_from", s.rate_from},
+                       {"rate_to", s.rate_to},
+                       {"seconds", s.seconds},
+                       {"sent", s.sent},
+                       {"delivered", s.delivered},
+                       {"delivered_per_s", s.delivered_per_s()},
+                       {"errors", s.errors},
+                       {"p50_us", s.p50_us},
+                       {"p99_us", s.p99_us}});
+    return out;
+}
+
+std::vector<stage_record> stages_from(const json& j) {
+    std::vector<stage_record> out;
+    if (!j.is_array())
+        return out;
+    for (const auto& x : j) {
+        stage_record s;
+        s.text = get<std::string>(x, "stage");
+        s.from_s = get<double>(x, "from_s");
+        s.to_s = get<double>(x, "to_s");
+        s.rate_from = get<double>(x, "rate_from");
+        s.rate_to = get<double>(x, "rate_to");
+        s.seconds = get<double>(x, "seconds");
+        s.sent = get<std::uint64_t>(x, "sent");
+        s.delivered = get<std::uint64_t>(x, "delivered");
+        s.errors = get<std::uint64_t>(x, "errors");
+        s.p50_us = get<std::int64_t>(x, "p50_us");
+        s.p99_us = get<std::int64_t>(x, "p99_us");
+        out.push_back(s);
+    }
+    return out;
+}
+
 json validity_json(const validity_record& v) {
     json checks = json::array();
     for (const auto& c : v.checks)
@@ -426,6 +466,8 @@ void read_body(const json& doc, run_result& r) {
         r.limits.push_back(limits_from(limits));
     r.memory = memory_from(member(doc, "memory"));
     r.cpu = cpu_from(member(doc, "cpu"));
+    if (doc.contains("stages") && doc["stages"].is_array())
+        r.stages = stages_from(doc["stages"]);
     if (doc.contains("server") && doc["server"].is_object())
         r.server = server_from(doc["server"]);
     r.totals = counters_from(member(doc, "totals"));
@@ -476,6 +518,7 @@ json to_json(const run_result& r) {
     doc["memory"] = memory_json(r.memory);
     doc["cpu"] = cpu_json(r.cpu);
     doc["server"] = r.server ? server_json(*r.server) : json(nullptr);
+    doc["stages"] = stages_json(r.stages);
     doc["totals"] = totals_json(r);
     for (const auto& [name, m] : histogram_names) {
         doc["histograms"][name] = (r.histograms.*m).to_json();

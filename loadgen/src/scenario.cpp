@@ -225,6 +225,13 @@ void add_options(CLI::App& app, scenario& s) {
     app.add_option("-t,--threads", s.threads, "Event-loop threads of the generator")
         ->capture_default_str()
         ->check(chat::cli::between(1, 64));
+    app.add_option("--stage", s.stage_texts,
+                   "A stage of the measured window, repeatable, in order: DURATION[,rate=R], "
+                   "e.g. --stage 30s,rate=50 --stage 1m,rate=200 --stage 30s: the send rate per "
+                   "sender moves linearly from where the previous stage ended (--rate before the "
+                   "first; warm-up runs at --rate) to R; a stage without rate holds. The stages' "
+                   "total replaces --duration. Only the rate ramps: clients=N (ramping the "
+                   "number of connected clients) is not supported yet");
     app.add_flag("--abort-on-fail", s.abort_on_fail,
                  "End the run as soon as a threshold fails on the measured seconds so far (k6's "
                  "abortOnFail; one rule alone: 'p99<50ms:abort' or 'p99<50ms:abort=10s'). A "
@@ -280,6 +287,17 @@ void validate(scenario& s) {
                       "'" + s.room_prefix + "'");
 
     s.duration_ms = parse_duration_us("--duration", s.duration) / 1000;
+    s.stages.clear();
+    for (const auto& text : s.stage_texts) {
+        auto st = parse_stage(text);
+        if (st.clients)
+            throw std::invalid_argument("--stage '" + text +
+                                        "': clients=N is not supported yet (only the rate ramps; "
+                                        "set the clients with --clients)");
+        s.stages.push_back(st);
+    }
+    if (!s.stages.empty())
+        s.duration_ms = total_duration(s.stages).count() / 1000;
     s.warm_up_ms = parse_duration_us("--warm-up", s.warm_up) / 1000;
     s.lifetime_ms = parse_duration_us("--lifetime", s.lifetime) / 1000;
     s.connect_timeout_ms = parse_duration_us("--connect-timeout", s.connect_timeout) / 1000;

@@ -13,6 +13,8 @@ namespace chat::load {
 search_run run_search(const scenario& base, const search_options& options, std::ostream& progress) {
     if (base.parsed_thresholds.empty())
         throw std::invalid_argument("--slo: give at least one, e.g. --slo 'p99<50ms'");
+    if (!base.stages.empty())
+        throw std::invalid_argument("--stage: a search sets each step's rate itself");
     if (base.worker_count != 1)
         throw std::invalid_argument("--worker: a search runs in one process (got '" + base.worker +
                                     "')");

@@ -496,3 +496,35 @@ TEST_CASE("End to end: a threshold with :abort ends the run once it fails", "[e2
     CHECK(r.result["run"]["measure_seconds"].get<double>() >= 0.5);
     CHECK(r.result["run"]["measure_seconds"].get<double>() < 10);
 }
+
+// --stage: the send rate follows the stages, and each stage's figures are in the result.
+TEST_CASE("End to end: --stage ramps the send rate and reports each stage", "[e2e][stage]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("stages");
+    const auto r =
+        run_load(srv.url, dir, "stages",
+                 {"--clients", "20", "--rooms", "2", "--rate", "10", "--warm-up", "300ms",
+                  "--stage", "2s,rate=40", "--stage", "2s", "--stage", "1s,rate=10", RELAXED});
+    INFO(r.result["stages"].dump(1));
+    CHECK(r.exit_code == 0);
+    REQUIRE(r.result["stages"].size() == 3);
+    const auto& st = r.result["stages"];
+    CHECK(st[0]["stage"] == "2s,rate=40");
+    CHECK(st[0]["rate_from"] == 10);
+    CHECK(st[0]["rate_to"] == 40);
+    CHECK(st[1]["rate_from"] == 40);
+    CHECK(st[2]["to_s"] == 5);
+    // The hold at 40/s for 2 s from 2 senders: 160 messages (seconds are assigned whole, so a
+    // little slack); the ramp 10 -> 40 sends about 100, the ramp down 40 -> 10 about 50.
+    const auto hold = st[1]["sent"].get<double>();
+    CHECK(hold > 120);
+    CHECK(hold < 200);
+    CHECK(st[0]["sent"].get<double>() < hold * 0.85);
+    CHECK(st[2]["sent"].get<double>() < hold * 0.5);
+    for (const auto& s : st)
+        CHECK(s["delivered"].get<double>() >= s["sent"].get<double>() * 10 * 0.9);
+    CHECK(r.result["run"]["measure_seconds"].get<double>() == Approx(5).margin(0.1));
+    std::ifstream md(dir / "stages.md");
+    const std::string text((std::istreambuf_iterator<char>(md)), {});
+    CHECK(text.find("By stage") != std::string::npos);
+}

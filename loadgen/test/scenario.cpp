@@ -232,3 +232,31 @@ TEST_CASE("Scenario: ':abort' on a threshold and --abort-on-fail with --abort-de
     CHECK(s.parsed_thresholds[0].abort_delay_us == 2'000'000);
     CHECK(s.parsed_thresholds[1].abort_delay_us == 0); // its own suffix wins
 }
+
+TEST_CASE("Scenario: --stage from flags and from a config file", "[scenario][stage]") {
+    scenario s;
+    REQUIRE(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "30s,rate=50", "--stage", "1m",
+                   "--stage", "500ms,rate=5"},
+                  &s) == "");
+    REQUIRE(s.stages.size() == 3);
+    CHECK(s.stages[0].rate == 50);
+    CHECK_FALSE(s.stages[1].rate);
+    CHECK(s.duration_ms == 90'500); // the stages' total replaces --duration
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "10s,clients=50"}),
+               Catch::Contains("clients=N is not supported yet"));
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "fast"}),
+               Catch::Contains("--stage 'fast'"));
+
+    const char* path = "loadgen_test_stages.ini";
+    {
+        std::ofstream f(path);
+        f << "rooms = 1\nrate = 2\nstage = [\"2s,rate=20\", \"3s\"]\n";
+    }
+    scenario c;
+    const auto err = parse({"http://127.0.0.1:1", "--config", path}, &c);
+    std::remove(path);
+    REQUIRE(err == "");
+    REQUIRE(c.stages.size() == 2);
+    CHECK(c.stages[0].rate == 20);
+    CHECK(c.duration_ms == 5000);
+}
