@@ -278,6 +278,30 @@ rep::section endpoints(const run_result& r) {
     return sec;
 }
 
+// A connect-time tail clustered at about 1 s or 3 s: the kernel retransmits an unanswered SYN
+// after 1 s, then after 3 s in all (RFC 6298's initial RTO), and a SYN goes unanswered when the
+// server's listen backlog (accept queue) is full. "" when the tail does not look like that.
+std::string connect_tail_note(const histogram& connect) {
+    if (connect.count() == 0)
+        return {};
+    const auto near = [](std::int64_t us, double s) {
+        const double v = static_cast<double>(us) / 1e6;
+        return v >= s * 0.97 && v <= s * 1.3;
+    };
+    for (const double p : {90.0, 99.0, 99.9})
+        for (const double s : {1.0, 3.0})
+            if (near(connect.percentile(p), s))
+                return "Connect time p" + num(p) + " is " + ms(connect.percentile(p)) +
+                       ", close to " + num(s) +
+                       " s: the kernel retransmits a SYN that got no answer after 1 s (and again "
+                       "at 3 s), and a SYN goes unanswered when the server's listen backlog is "
+                       "full. Those clients waited for a retransmit, not for a slow server: "
+                       "raise the backlog (listen(2) backlog, net.core.somaxconn, "
+                       "net.ipv4.tcp_max_syn_backlog) or connect more slowly (--ramp-up, "
+                       "--connect-concurrency).";
+    return {};
+}
+
 // What went wrong: losses, duplicates, order, drops, errors by cause.
 rep::section went_wrong(const run_result& r) {
     const auto& t = r.totals;
@@ -299,10 +323,17 @@ rep::section went_wrong(const run_result& r) {
     sec.tables.push_back(std::move(d));
     rep::table e{"Errors by cause", {"cause", "count"}, {}};
     for (std::size_t k = 0; k < error_kinds; ++k)
-        if (t.errors[k] > 0)
+        if (t.errors[k] > 0 && k != static_cast<std::size_t>(error_kind::sender_disconnected))
             e.rows.push_back({to_string(static_cast<error_kind>(k)), count(t.errors[k])});
     if (!e.rows.empty())
         sec.tables.push_back(std::move(e));
+    if (t.not_sent() > 0)
+        sec.notes.push_back(
+            "Consequences, not counted as errors: " + count(t.not_sent()) +
+            " scheduled messages were not sent (sender_disconnected) because their sender had "
+            "been dropped or had never connected; the cause is counted above.");
+    if (const auto note = connect_tail_note(r.histograms.connect); !note.empty())
+        sec.notes.push_back(note);
     return sec;
 }
 
@@ -502,8 +533,13 @@ void print_summary(const run_result& r, std::ostream& out) {
         count(t.dropped_slow) + " of " + count(r.plan.slow_clients) + " / " + count(t.dropped));
     row("errors", count(t.error_total()));
     for (std::size_t k = 0; k < error_kinds; ++k)
-        if (t.errors[k] > 0)
+        if (t.errors[k] > 0 && k != static_cast<std::size_t>(error_kind::sender_disconnected))
             row(std::string("  ") + to_string(static_cast<error_kind>(k)), count(t.errors[k]));
+    if (t.not_sent() > 0)
+        row("not sent: sender disconnected",
+            count(t.not_sent()) + " (a consequence, not an error)");
+    if (const auto note = connect_tail_note(h.connect); !note.empty())
+        row("connect tail", note);
     row("generator memory per idle client", fixed(r.memory.idle_bytes_per_client(), 0) + " B");
     const double wait = r.cpu.runqueue_wait_seconds;
     row("generator CPU", fixed(r.cpu.utilization_max * 100, 1) + "% of " +
