@@ -603,6 +603,8 @@ json to_json(const search_run& r) {
             s["errors"] = d.errors;
             s["lost"] = d.lost;
             s["measure_seconds"] = d.measure_seconds;
+            s["server_cpu_us_per_delivery"] = d.server_cpu_us_per_delivery;
+            s["server_rss_max_bytes"] = d.server_rss_max;
         }
         steps.push_back(std::move(s));
     }

@@ -130,6 +130,18 @@ rep::document to_document(const search_run& r) {
                           ms(s.p99_us), fixed(s.delivery, 6), with_commas(det.errors), det.verdict,
                           verdict_word(s.verdict), s.why});
     }
+    // --server-pid: the server's cost beside each step.
+    bool server = false;
+    for (const auto& det : r.details)
+        server = server || det.server_rss_max > 0;
+    if (server) {
+        t.header.insert(t.header.end() - 3, {"server CPU per delivery", "server RSS max"});
+        for (std::size_t i = 0; i < t.rows.size() && i < r.details.size(); ++i)
+            t.rows[i].insert(
+                t.rows[i].end() - 3,
+                {fixed(r.details[i].server_cpu_us_per_delivery, 3) + " us",
+                 fixed(static_cast<double>(r.details[i].server_rss_max) / 1048576, 1) + " MiB"});
+    }
     steps.tables.push_back(std::move(t));
 
     // The knee: figures against offered rate, steps sorted by rate (judged steps only).

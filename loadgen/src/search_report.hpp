@@ -38,6 +38,10 @@ struct search_step_detail {
     double sent_per_s = 0;
     std::uint64_t errors = 0, lost = 0;
     double measure_seconds = 0;
+    // With --server-pid: the server's CPU-microseconds per delivery and resident memory (0: not
+    // measured).
+    double server_cpu_us_per_delivery = 0;
+    std::uint64_t server_rss_max = 0;
 };
 
 struct search_run {

@@ -56,6 +56,10 @@ search_run run_search(const scenario& base, const search_options& options, std::
             det.errors = r.totals.error_total();
             det.lost = r.lost();
             det.measure_seconds = r.run.measure_seconds();
+            if (r.server) {
+                det.server_cpu_us_per_delivery = r.server->cpu_us_per_delivery();
+                det.server_rss_max = r.server->rss_max;
+            }
             o.delivered_per_s = r.delivered_per_s();
             o.p50_us = static_cast<double>(r.histograms.latency.percentile(50));
             o.p99_us = static_cast<double>(r.histograms.latency.percentile(99));

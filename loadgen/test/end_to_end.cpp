@@ -397,6 +397,8 @@ TEST_CASE("End to end: chat-load search brackets the capacity and reports its st
              "0.6",
              "--max-steps",
              "5",
+             "--server-pid",
+             std::to_string(srv.proc->pid()),
              RELAXED});
     const auto line = c.read_line(std::chrono::seconds(60));
     const auto exit_code = c.wait_for(std::chrono::seconds(60));
@@ -414,6 +416,7 @@ TEST_CASE("End to end: chat-load search brackets the capacity and reports its st
     const double offered[] = {400, 1200, 800};
     const char* verdicts[] = {"pass", "fail", "pass"};
     std::set<std::string> prefixes;
+    double server_cpu = 0;
     for (std::size_t i = 0; i < 3; ++i) {
         CHECK(steps[i]["offered_per_s"] == offered[i]);
         CHECK(steps[i]["verdict"] == verdicts[i]);
@@ -422,8 +425,13 @@ TEST_CASE("End to end: chat-load search brackets the capacity and reports its st
         CHECK(steps[i]["delivered_per_s"].get<double>() > offered[i] * 0.5);
         CHECK(steps[i]["delivery"].get<double>() >= 0.99);
         prefixes.insert(steps[i]["room_prefix"].get<std::string>());
+        // --server-pid: memory always; CPU moves in 10 ms clock ticks, so a short light step
+        // may read 0 (checked over all steps below).
+        CHECK(steps[i]["server_rss_max_bytes"].get<double>() > 0);
+        server_cpu += steps[i]["server_cpu_us_per_delivery"].get<double>();
     }
     CHECK(prefixes.size() == 3); // fresh rooms per step
+    CHECK(server_cpu > 0);
     CHECK(doc["capacity"]["last_pass"]["offered_per_s"] == 800);
     CHECK(doc["capacity"]["first_fail"]["offered_per_s"] == 1200);
     CHECK(doc["capacity"]["bracketed"] == true);
