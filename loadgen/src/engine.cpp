@@ -8,6 +8,7 @@
 #include "event_loop.hpp"
 #include "load_client.hpp"
 #include "plan.hpp"
+#include "server_watch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -165,6 +166,7 @@ public:
         if (!scen_.quiet)
             progress_ << "chat-load: " << limits_.statement << "\n";
         wait_for_start_at();
+        start_server_watch();
         start_loops();
         connect_all();
         settle();
@@ -289,6 +291,68 @@ private:
         std::this_thread::sleep_for(milliseconds(wait_ms));
     }
 
+    // --server-pid: the first reading before any client; a process that is not there is a
+    // harness error, a platform without /proc a note in the result.
+    void start_server_watch() {
+        if (scen_.server_pid <= 0)
+            return;
+        std::string why;
+        const auto first = read_process(static_cast<int>(scen_.server_pid), why);
+        if (!first) {
+            if (why == "not supported on this platform") {
+                server_error_ = why;
+                if (!scen_.quiet)
+                    progress_ << "chat-load: warning: --server-pid: " << why << "\n";
+                return;
+            }
+            throw harness_error("--server-pid " + std::to_string(scen_.server_pid) + ": " + why);
+        }
+        server_watch_ =
+            std::make_unique<process_watch>(static_cast<int>(scen_.server_pid), ctx_.clock);
+        server_before_ = server_watch_->sample_now();
+    }
+
+    std::optional<process_sample> server_sample() {
+        return server_watch_ ? server_watch_->sample_now() : std::nullopt;
+    }
+
+    // The server's figures: CPU over the measured window, memory before clients, idle and at
+    // the end, CPU share and memory about once a second.
+    server_record server_figures(std::uint64_t deliveries) {
+        server_record out;
+        out.pid = scen_.server_pid;
+        out.error = server_error_;
+        if (!server_watch_)
+            return out;
+        server_watch_->stop();
+        if (out.error.empty())
+            out.error = server_watch_->error();
+        out.deliveries = deliveries;
+        if (server_m0_ && server_m1_) {
+            out.cpu_seconds = server_m1_->cpu_seconds - server_m0_->cpu_seconds;
+            out.wall_seconds = static_cast<double>(server_m1_->at_us - server_m0_->at_us) / 1e6;
+            out.rss_end_of_measure = server_m1_->rss_bytes;
+        }
+        if (server_before_)
+            out.rss_before_clients = server_before_->rss_bytes;
+        if (server_idle_)
+            out.rss_idle = server_idle_->rss_bytes;
+        out.connections = idle_clients_;
+        const auto samples = server_watch_->samples();
+        for (std::size_t i = 0; i < samples.size(); ++i) {
+            const auto& x = samples[i];
+            out.rss_max = std::max(out.rss_max, x.rss_bytes);
+            if (i == 0)
+                continue;
+            const auto dt = static_cast<double>(x.at_us - samples[i - 1].at_us) / 1e6;
+            if (dt < 0.5) // the extra readings at phase boundaries; keep about one a second
+                continue;
+            out.samples.push_back({static_cast<double>(x.at_us - ctx_.timeline_start_us) / 1e6,
+                                   (x.cpu_seconds - samples[i - 1].cpu_seconds) / dt, x.rss_bytes});
+        }
+        return out;
+    }
+
     // Create the loops, spread clients, churn, pollers and churners over them, start threads.
     void start_loops() {
         const auto n = static_cast<std::size_t>(scen_.threads);
@@ -370,6 +434,7 @@ private:
         std::this_thread::sleep_for(milliseconds(500));
         rss_idle_ = platform::resident_memory_bytes();
         idle_clients_ = sum(&event_loop::connected);
+        server_idle_ = server_sample();
     }
 
     // Phase 3: warm-up, then the measured window (which the churn pool may end early).
@@ -379,24 +444,69 @@ private:
         ctx_.send_end_us = ctx_.measure_start_us + scen_.duration_ms * 1000;
         each([](event_loop& l) { l.start_sending(); });
         // With --churn-cycles, sending ends once the churn pool has done them all.
-        auto churn_done = [&] {
+        auto pool_done = [&] {
             return ctx_.churn_limited && sum(&event_loop::churners_running) == 0;
         };
+        // Sending also ends once the target has dropped everyone or an abort rule failed.
+        auto churn_done = [&] { return pool_done() || everyone_dropped(); };
         sleep_until(ctx_.measure_start_us, churn_done);
         cpu0_ = cpu_seconds();
+        server_m0_ = server_sample();
         wait0_ = runqueue_wait_seconds(loop_tids());
         wall0_ = ctx_.clock.now_us();
         sleep_until(ctx_.send_end_us, churn_done);
-        if (churn_done() && ctx_.clock.now_us() < ctx_.send_end_us) {
+        if (ended_early_.empty() && pool_done() && ctx_.clock.now_us() < ctx_.send_end_us) {
             ctx_.send_end_us =
                 std::max<std::int64_t>(ctx_.clock.now_us(), ctx_.measure_start_us + 1000);
             if (!scen_.quiet)
                 progress_ << "chat-load: the churn pool finished its cycles; sending ends\n";
         }
+        if (!ended_early_.empty()) {
+            ctx_.send_end_us =
+                std::max<std::int64_t>(ctx_.clock.now_us(), ctx_.measure_start_us + 1000);
+            progress_ << "chat-load: " << ended_early_ << "; the run ends now\n";
+        }
         cpu1_ = cpu_seconds();
+        server_m1_ = server_sample();
         wait1_ = runqueue_wait_seconds(loop_tids());
         wall1_ = ctx_.clock.now_us();
         rss_end_ = platform::resident_memory_bytes();
+    }
+
+    // The target dropped every measured client: nothing more can be measured. Sets the reason.
+    bool everyone_dropped() {
+        if (!ended_early_.empty())
+            return true;
+        if (plan_.clients.empty() || sum(&event_loop::connected) > 0)
+            return false;
+        ended_early_ = "the target dropped every client (0 of " +
+                       with_commas(plan_.clients.size()) + " connected)";
+        return true;
+    }
+
+    // --threshold 'RULE:abort[=DELAY]' / --abort-on-fail: judges the abort rules on the
+    // measured seconds so far (k6 semantics: a rule that fails now ends the run); a rule whose
+    // value is not known yet does not. Sets the reason.
+    void check_abort() {
+        const auto now = ctx_.clock.now_us();
+        if (!ended_early_.empty() || now < ctx_.measure_start_us)
+            return;
+        run_result so_far;
+        so_far.totals = live_;
+        so_far.histograms.latency = histogram(live_latency_);
+        so_far.run.measure_start_unix_ms = ctx_.measure_start_us / 1000;
+        so_far.run.measure_end_unix_ms = now / 1000;
+        for (const auto& rule : scen_.parsed_thresholds) {
+            if (!rule.abort || now - ctx_.measure_start_us < rule.abort_delay_us)
+                continue;
+            const auto value = metric_value(so_far, rule.metric);
+            if (!value || evaluate(rule, value).pass)
+                continue;
+            ended_early_ = "threshold '" + rule.text + "' failed after " +
+                           fixed(static_cast<double>(now - ctx_.measure_start_us) / 1e6, 1) +
+                           " s of the measured window (actual " + format_value(rule, *value) + ")";
+            return;
+        }
     }
 
     // Phase 4: drain, up to --lifetime or until nothing has arrived for 500 ms.
@@ -468,7 +578,11 @@ private:
                 r.endpoints[e].merge(l->endpoints()[e]);
         }
         r.expected = expected_deliveries();
+        if (scen_.server_pid > 0)
+            r.server = server_figures(r.totals.delivered);
         r.timeline = timeline();
+        if (!scen_.stages.empty())
+            r.stages = stage_results(r, scen_.stage_texts, scen_.stages, scen_.rate);
         clients_.clear();
         loops_.clear();
         finalize(r, scen_.parsed_thresholds);
@@ -487,6 +601,7 @@ private:
         run.measure_start_unix_ms = ctx_.measure_start_us / 1000;
         run.measure_end_unix_ms = ctx_.send_end_us / 1000;
         run.drain_end_unix_ms = drain_end_us_ / 1000;
+        run.ended_early = ended_early_;
         return run;
     }
 
@@ -605,9 +720,16 @@ private:
                 }
                 progress_cursor_[i] += used;
             }
+            // The measured seconds so far, for the abort rules.
+            if (ctx_.timeline_start_us + sec * 1'000'000 >= ctx_.measure_start_us) {
+                live_.add(c);
+                live_latency_.merge(latency);
+            }
             if (!scen_.quiet)
                 progress_line(sec, c, histogram(latency));
         }
+        if (abort_rules_)
+            check_abort();
     }
 
     void progress_line(long sec, const counters& c, const histogram& h) {
@@ -649,6 +771,19 @@ private:
     long idle_clients_ = 0;
     double cpu0_ = 0, cpu1_ = 0, wait0_ = -1, wait1_ = -1;
     std::int64_t wall0_ = 0, wall1_ = 0;
+
+    // Ending early: a target that dropped everyone, an abort rule that failed.
+    std::string ended_early_;
+    const bool abort_rules_ =
+        std::any_of(scen_.parsed_thresholds.begin(), scen_.parsed_thresholds.end(),
+                    [](const threshold& t) { return t.abort; });
+    counters live_;
+    sparse_histogram live_latency_;
+
+    // --server-pid.
+    std::unique_ptr<process_watch> server_watch_;
+    std::string server_error_;
+    std::optional<process_sample> server_before_, server_idle_, server_m0_, server_m1_;
 };
 
 } // namespace

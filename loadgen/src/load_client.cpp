@@ -5,6 +5,7 @@
 #include "chat/codec.hpp"
 #include "chat/tls_support.hpp"
 #include "chat/url.hpp"
+#include "stages.hpp"
 #include "wire.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -511,7 +512,14 @@ void load_client::on_send_timer(const boost::system::error_code& ec) {
         } else if (measured) {
             loop_.error(error_kind::sender_disconnected);
         }
-        const double gap = ctx.s->poisson ? -std::log(1.0 - s.r.uniform()) * s.gap_us : s.gap_us;
+        // --stage: the rate at this point of the measured window (warm-up at --rate).
+        const double mean_gap =
+            ctx.s->stages.empty() || s.next_us < ctx.measure_start_us
+                ? s.gap_us
+                : 1e6 / stage_at(ctx.s->stages, ctx.s->rate, ctx.s->clients,
+                                 std::chrono::microseconds(s.next_us - ctx.measure_start_us))
+                            .rate;
+        const double gap = ctx.s->poisson ? -std::log(1.0 - s.r.uniform()) * mean_gap : mean_gap;
         s.next_us += std::max<std::int64_t>(1, static_cast<std::int64_t>(gap));
     }
     flush();

@@ -1,5 +1,7 @@
-// chat-load: `run` drives a scenario against a chat server, `merge` combines worker results.
-// Exit codes: 0 all thresholds met, 1 a threshold violated, 2 harness error or invalid run.
+// chat-load: `run` drives a scenario against a chat server, `search` finds its capacity under an
+// SLO, `merge` combines worker results.
+// Exit codes of run/merge: 0 all thresholds met, 1 a threshold violated, 2 harness error or
+// invalid run; of search: search_report.hpp (0 found, 1 none passed, 2 invalid, 3 lower bound).
 #include "engine.hpp"
 #include "report.hpp"
 #include "result.hpp"
@@ -11,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>     // milliseconds, hours
 #include <filesystem> // path, create_directories
 #include <fstream>    // ifstream, ofstream
 #include <iostream>   // cout, cerr
@@ -22,7 +25,8 @@ using namespace chat::load;
 
 // Writes the chosen formats; the JSON result is written compact (its histograms have
 // thousands of buckets), the other formats are rendered by reports/.
-void write_reports(const run_result& result, const chat::cli::report_options& report, bool quiet) {
+template <class Result>
+void write_reports(const Result& result, const chat::cli::report_options& report, bool quiet) {
     std::vector<chat::reports::format> rendered;
     bool json = false;
     for (const auto f : report.chosen()) {
@@ -63,6 +67,53 @@ int main(int argc, char** argv) {
         "run", "Run a scenario against URL [URL...] (several URLs: one deployment)");
     add_options(*run_cmd, s);
 
+    // search: the scenario options of run, with --slo for --threshold, --step-duration for
+    // --duration, and no --rate (each step derives it from its offered rate).
+    scenario ss;
+    ss.duration = "5s";
+    ss.report.name = "chat-load-search";
+    search_options so;
+    auto* search_cmd = app.add_subcommand(
+        "search",
+        "Find the highest offered delivery rate that meets the SLO on URL [URL...]: steps up "
+        "(x2) until a step fails, then bisects. Offered deliveries/s = senders x rate per sender "
+        "x members of their room (each member, the sender too, receives every message of its "
+        "room); with --distribution even: rooms x min(senders, clients/rooms) x clients/rooms x "
+        "rate. Each step is a full run (connect, warm-up, measured window, generator self-watch) "
+        "on fresh rooms of the same server.\nExit: 0 capacity found (a passing step below a "
+        "failing one), 1 no step met the SLO, 2 harness error or a step INVALID before any "
+        "passed, 3 only a lower bound (no step failed: --to, --max-steps or an INVALID step "
+        "ended the climb).");
+    add_options(*search_cmd, ss);
+    for (const char* name : {"--rate", "--duration", "--threshold"})
+        search_cmd->remove_option(search_cmd->get_option(name));
+    search_cmd
+        ->add_option("--slo", ss.thresholds,
+                     "Service-level objective every passing step meets, repeatable: "
+                     "'p99<50ms', 'delivery>=0.9999' (" +
+                         threshold_metrics_help() + ")")
+        ->required();
+    search_cmd->add_option("--step-duration", ss.duration, "Measured window of each step")
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(std::chrono::milliseconds(100), std::chrono::hours(1)));
+    search_cmd->add_option("--from", so.from, "Offered deliveries per second of the first step")
+        ->capture_default_str()
+        ->check(chat::cli::greater_than(0));
+    search_cmd->add_option("--to", so.to, "Highest offered deliveries per second (0: no limit)")
+        ->capture_default_str()
+        ->check(chat::cli::at_least(0));
+    search_cmd
+        ->add_option("--resolution", so.resolution,
+                     "Stop once (first failing - last passing) / last passing <= this")
+        ->capture_default_str()
+        ->check(chat::cli::between(0.001, 1, true));
+    search_cmd->add_option("--max-steps", so.max_steps, "Steps in all, climb and bisection")
+        ->capture_default_str()
+        ->check(chat::cli::between(1, 100));
+    search_cmd->add_option("--growth", so.growth, "Factor between climbing steps")
+        ->capture_default_str()
+        ->check(chat::cli::between(1.01, 100));
+
     std::vector<std::string> files;
     std::vector<std::string> merge_thresholds;
     chat::cli::report_options merge_report;
@@ -85,6 +136,18 @@ int main(int argc, char** argv) {
             const auto result = run(s, std::cerr);
             print_summary(result, std::cout);
             write_reports(result, s.report, s.quiet);
+            return result.exit_code;
+        }
+        if (*search_cmd) {
+            if (!ss.config.empty())
+                apply_config_file(*search_cmd, ss.config);
+            validate(ss);
+            if (so.to > 0 && so.to < so.from)
+                throw std::invalid_argument("--to must be 0 (no limit) or >= --from (got " +
+                                            std::to_string(so.to) + ")");
+            const auto result = run_search(ss, so, std::cerr);
+            print_summary(result, std::cout);
+            write_reports(result, ss.report, ss.quiet);
             return result.exit_code;
         }
         std::vector<run_result> docs;

@@ -108,7 +108,9 @@ rep::section asked(const run_result& r) {
     return sec;
 }
 
-// The charts of deliveries: latency over time, messages per second, the latency distribution.
+// The charts of deliveries: latency over time, messages per second, connected clients (on their
+// own axis: a drop from 500 to 0 is invisible on a 0-120,000 messages/s axis), the latency
+// distribution.
 std::vector<rep::chart> delivery_charts(const run_result& r) {
     rep::chart pc{"Latency over time (from intended send time)",
                   "seconds since start",
@@ -118,7 +120,9 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
                   {}};
     rep::series p50{"p50", {}}, p99{"p99", {}}, pmax{"max", {}};
     rep::chart rc{"Messages per second", "seconds since start", "per second", false, false, {}};
-    rep::series del{"delivered/s", {}}, sent{"sent/s", {}}, conn{"connected", {}};
+    rep::series del{"delivered/s", {}}, sent{"sent/s", {}};
+    rep::chart cc{"Connected clients", "seconds since start", "clients", false, false, {}};
+    rep::series conn{"connected", {}};
     for (const auto& p : r.timeline) {
         const auto x = static_cast<double>(p.second);
         if (p.latency.count > 0) {
@@ -132,7 +136,20 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
         conn.points.push_back({x, static_cast<double>(p.connected)});
     }
     pc.lines = {p50, p99, pmax};
-    rc.lines = {del, sent, conn};
+    rc.lines = {del, sent};
+    // With --stage: the target send rate, whose bends mark the stage boundaries.
+    if (!r.stages.empty()) {
+        const double measure_at =
+            static_cast<double>(r.run.measure_start_unix_ms - r.run.timeline_start_unix_ms) / 1000;
+        const double senders = static_cast<double>(r.plan.senders);
+        rep::series target{"target sent/s (stages)", {}};
+        for (const auto& st : r.stages) {
+            target.points.push_back({measure_at + st.from_s, st.rate_from * senders});
+            target.points.push_back({measure_at + st.to_s, st.rate_to * senders});
+        }
+        rc.lines.push_back(target);
+    }
+    cc.lines = {conn};
     const auto& h = r.histograms.latency;
     rep::chart dc{"Latency distribution (share of deliveries at or below)",
                   "latency (ms, log)",
@@ -149,7 +166,67 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
                               100.0 * static_cast<double>(seen) / static_cast<double>(h.count())});
     }
     dc.lines = {cdf};
-    return {pc, rc, dc};
+    return {pc, rc, cc, dc};
+}
+
+// --stage: each stage's figures.
+rep::section stages_section(const run_result& r) {
+    rep::section sec{"stages", "Stages", {}, {}, {}};
+    sec.notes.push_back(
+        "The send rate per sender follows the stages over the measured window (linear ramps; "
+        "seconds since the window began). A timeline second belongs to the stage holding its "
+        "midpoint; the target line on \"Messages per second\" bends at each boundary.");
+    rep::table t{"By stage",
+                 {"stage", "from", "to", "rate per sender", "sent", "delivered", "delivered/s",
+                  "p50", "p99", "errors"},
+                 {}};
+    for (const auto& st : r.stages)
+        t.rows.push_back({st.text, num(st.from_s) + " s", num(st.to_s) + " s",
+                          num(st.rate_from) + " -> " + num(st.rate_to), count(st.sent),
+                          count(st.delivered), fixed(st.delivered_per_s(), 0), ms(st.p50_us),
+                          ms(st.p99_us), count(st.errors)});
+    sec.tables.push_back(std::move(t));
+    return sec;
+}
+
+// The server's own figures (--server-pid) beside the client figures.
+rep::section server_side(const server_record& s, const run_result& r) {
+    rep::section sec{"server", "The server's side", {}, {}, {}};
+    sec.notes.push_back("Process " + std::to_string(s.pid) +
+                        ", read from /proc about once a second (CPU time: user + system).");
+    if (!s.error.empty())
+        sec.notes.push_back("Not all figures could be read: " + s.error + ".");
+    rep::table t{"Server process", {"", ""}, {}};
+    t.rows.push_back({"CPU over the measured window",
+                      fixed(s.cpu_seconds, 2) + " s in " + fixed(s.wall_seconds, 2) + " s (" +
+                          fixed(s.wall_seconds > 0 ? 100 * s.cpu_seconds / s.wall_seconds : 0, 1) +
+                          "% of one core)"});
+    t.rows.push_back({"CPU per delivery", fixed(s.cpu_us_per_delivery(), 3) + " us (" +
+                                              with_commas(s.deliveries) + " deliveries)"});
+    t.rows.push_back({"resident memory before clients / idle / end / max",
+                      fixed(static_cast<double>(s.rss_before_clients) / 1048576, 1) + " / " +
+                          fixed(static_cast<double>(s.rss_idle) / 1048576, 1) + " / " +
+                          fixed(static_cast<double>(s.rss_end_of_measure) / 1048576, 1) + " / " +
+                          fixed(static_cast<double>(s.rss_max) / 1048576, 1) + " MiB"});
+    t.rows.push_back({"memory per connection",
+                      fixed(s.bytes_per_connection(), 0) + " B (" +
+                          with_commas(static_cast<std::uint64_t>(std::max(0L, s.connections))) +
+                          " idle connections)"});
+    t.rows.push_back({"generator CPU (for comparison)",
+                      fixed(r.cpu.seconds, 2) + " s in " + fixed(r.cpu.wall_seconds, 2) + " s"});
+    sec.tables.push_back(std::move(t));
+    rep::chart cpu{"Server CPU", "seconds since start", "cores busy", false, false, {}};
+    rep::chart mem{"Server resident memory", "seconds since start", "MiB", false, false, {}};
+    rep::series c{"CPU", {}}, m{"resident", {}};
+    for (const auto& x : s.samples) {
+        c.points.push_back({x.second, x.cpu_share});
+        m.points.push_back({x.second, static_cast<double>(x.rss_bytes) / 1048576});
+    }
+    cpu.lines = {c};
+    mem.lines = {m};
+    if (!s.samples.empty())
+        sec.charts = {cpu, mem};
+    return sec;
 }
 
 // What was delivered and how fast.
@@ -201,6 +278,30 @@ rep::section endpoints(const run_result& r) {
     return sec;
 }
 
+// A connect-time tail clustered at about 1 s or 3 s: the kernel retransmits an unanswered SYN
+// after 1 s, then after 3 s in all (RFC 6298's initial RTO), and a SYN goes unanswered when the
+// server's listen backlog (accept queue) is full. "" when the tail does not look like that.
+std::string connect_tail_note(const histogram& connect) {
+    if (connect.count() == 0)
+        return {};
+    const auto near = [](std::int64_t us, double s) {
+        const double v = static_cast<double>(us) / 1e6;
+        return v >= s * 0.97 && v <= s * 1.3;
+    };
+    for (const double p : {90.0, 99.0, 99.9})
+        for (const double s : {1.0, 3.0})
+            if (near(connect.percentile(p), s))
+                return "Connect time p" + num(p) + " is " + ms(connect.percentile(p)) +
+                       ", close to " + num(s) +
+                       " s: the kernel retransmits a SYN that got no answer after 1 s (and again "
+                       "at 3 s), and a SYN goes unanswered when the server's listen backlog is "
+                       "full. Those clients waited for a retransmit, not for a slow server: "
+                       "raise the backlog (listen(2) backlog, net.core.somaxconn, "
+                       "net.ipv4.tcp_max_syn_backlog) or connect more slowly (--ramp-up, "
+                       "--connect-concurrency).";
+    return {};
+}
+
 // What went wrong: losses, duplicates, order, drops, errors by cause.
 rep::section went_wrong(const run_result& r) {
     const auto& t = r.totals;
@@ -222,10 +323,17 @@ rep::section went_wrong(const run_result& r) {
     sec.tables.push_back(std::move(d));
     rep::table e{"Errors by cause", {"cause", "count"}, {}};
     for (std::size_t k = 0; k < error_kinds; ++k)
-        if (t.errors[k] > 0)
+        if (t.errors[k] > 0 && k != static_cast<std::size_t>(error_kind::sender_disconnected))
             e.rows.push_back({to_string(static_cast<error_kind>(k)), count(t.errors[k])});
     if (!e.rows.empty())
         sec.tables.push_back(std::move(e));
+    if (t.not_sent() > 0)
+        sec.notes.push_back(
+            "Consequences, not counted as errors: " + count(t.not_sent()) +
+            " scheduled messages were not sent (sender_disconnected) because their sender had "
+            "been dropped or had never connected; the cause is counted above.");
+    if (const auto note = connect_tail_note(r.histograms.connect); !note.empty())
+        sec.notes.push_back(note);
     return sec;
 }
 
@@ -356,6 +464,8 @@ rep::document to_document(const run_result& r) {
             line += "; " + reason;
     d.verdict = line;
     d.data = to_json(r);
+    if (!r.run.ended_early.empty())
+        d.highlights.push_back("The run ended early: " + r.run.ended_early + ".");
     d.meta = {{"run tag", r.run.tag},
               {"measured", num(r.run.measure_seconds()) + " s"},
               {"workers", std::to_string(r.run.worker_count)}};
@@ -363,6 +473,8 @@ rep::document to_document(const run_result& r) {
     // the figures be trusted. Features the run did not use get no section.
     d.sections.push_back(asked(r));
     d.sections.push_back(delivered(r));
+    if (!r.stages.empty())
+        d.sections.push_back(stages_section(r));
     if (several_endpoints(r))
         d.sections.push_back(endpoints(r));
     d.sections.push_back(went_wrong(r));
@@ -372,6 +484,8 @@ rep::document to_document(const run_result& r) {
         d.sections.push_back(churn(r));
     if (sc.rest_pollers > 0)
         d.sections.push_back(rest(r));
+    if (r.server)
+        d.sections.push_back(server_side(*r.server, r));
     d.sections.push_back(valid(r));
     d.cases = cases(r);
     d.cases_title = "Validity checks and thresholds";
@@ -390,6 +504,8 @@ void print_summary(const run_result& r, std::ostream& out) {
     out << "chat-load summary (" << r.run.tag << ")\n";
     row("clients connected (idle)", count(r.memory.idle_clients) + " of " + count(r.plan.clients));
     row("measured", num(r.run.measure_seconds()) + " s");
+    if (!r.run.ended_early.empty())
+        row("ended early", r.run.ended_early);
     row("sent (sent/s)", count(t.sent) + " (" + fixed(r.sent_per_s(), 0) + ")");
     const auto delivery = r.delivery();
     row("delivered / expected", count(t.delivered) + " / " + count(r.expected) +
@@ -417,8 +533,13 @@ void print_summary(const run_result& r, std::ostream& out) {
         count(t.dropped_slow) + " of " + count(r.plan.slow_clients) + " / " + count(t.dropped));
     row("errors", count(t.error_total()));
     for (std::size_t k = 0; k < error_kinds; ++k)
-        if (t.errors[k] > 0)
+        if (t.errors[k] > 0 && k != static_cast<std::size_t>(error_kind::sender_disconnected))
             row(std::string("  ") + to_string(static_cast<error_kind>(k)), count(t.errors[k]));
+    if (t.not_sent() > 0)
+        row("not sent: sender disconnected",
+            count(t.not_sent()) + " (a consequence, not an error)");
+    if (const auto note = connect_tail_note(h.connect); !note.empty())
+        row("connect tail", note);
     row("generator memory per idle client", fixed(r.memory.idle_bytes_per_client(), 0) + " B");
     const double wait = r.cpu.runqueue_wait_seconds;
     row("generator CPU", fixed(r.cpu.utilization_max * 100, 1) + "% of " +
@@ -426,6 +547,21 @@ void print_summary(const run_result& r, std::ostream& out) {
                              (wait >= 0 ? ", waited " + fixed(wait, 2) + " s for a CPU" : ""));
     row("loop lag p99 / schedule lag p99",
         ms(h.loop_lag.percentile(99)) + " / " + ms(h.schedule_lag.percentile(99)));
+    for (const auto& st : r.stages)
+        row("stage " + st.text, count(st.delivered) + " delivered (" +
+                                    fixed(st.delivered_per_s(), 0) + "/s), p50 " + ms(st.p50_us) +
+                                    ", p99 " + ms(st.p99_us) + ", errors " + count(st.errors));
+    if (r.server) {
+        const auto& sv = *r.server;
+        row("server CPU (pid " + std::to_string(sv.pid) + ")",
+            fixed(sv.cpu_seconds, 2) + " s in " + fixed(sv.wall_seconds, 2) + " s, " +
+                fixed(sv.cpu_us_per_delivery(), 3) + " us per delivery");
+        row("server memory per connection",
+            fixed(sv.bytes_per_connection(), 0) + " B, resident max " +
+                fixed(static_cast<double>(sv.rss_max) / 1048576, 1) + " MiB");
+        if (!sv.error.empty())
+            row("server figures", sv.error);
+    }
     for (const auto& th : r.thresholds)
         row("threshold " + th.rule.text,
             std::string(th.pass ? "pass" : "FAIL") + " (actual " +

@@ -331,4 +331,45 @@ run_result merge(const std::vector<run_result>& results, const std::vector<std::
     return m;
 }
 
+std::vector<stage_record> stage_results(const run_result& r, const std::vector<std::string>& texts,
+                                        const std::vector<stage>& stages, double rate) {
+    std::vector<stage_record> out;
+    const double measure_at =
+        static_cast<double>(r.run.measure_start_unix_ms - r.run.timeline_start_unix_ms) / 1000;
+    std::vector<sparse_histogram> latency(stages.size());
+    std::chrono::microseconds begin{0};
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        stage_record s;
+        s.text = i < texts.size() ? texts[i] : std::string{};
+        s.from_s = static_cast<double>(begin.count()) / 1e6;
+        begin += stages[i].duration;
+        s.to_s = static_cast<double>(begin.count()) / 1e6;
+        s.rate_from = stage_at(stages, rate, 0,
+                               std::chrono::microseconds(static_cast<std::int64_t>(s.from_s * 1e6)))
+                          .rate;
+        s.rate_to = stages[i].rate.value_or(s.rate_from);
+        out.push_back(s);
+    }
+    for (const auto& p : r.timeline) {
+        const double mid = static_cast<double>(p.second) + 0.5 - measure_at;
+        for (std::size_t i = 0; i < out.size(); ++i)
+            if (mid >= out[i].from_s && mid < out[i].to_s) {
+                out[i].sent += p.c.sent;
+                out[i].delivered += p.c.delivered;
+                out[i].errors += p.c.error_total();
+                out[i].seconds += 1;
+                latency[i].merge(p.latency);
+                break;
+            }
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const histogram h(latency[i]);
+        if (h.count() > 0) {
+            out[i].p50_us = h.percentile(50);
+            out[i].p99_us = h.percentile(99);
+        }
+    }
+    return out;
+}
+
 } // namespace chat::load

@@ -5,6 +5,7 @@
 
 #include "figures.hpp"
 #include "histogram.hpp"
+#include "stages.hpp"
 #include "stats.hpp"
 #include "threshold.hpp"
 
@@ -107,6 +108,35 @@ struct cpu_record {
     double utilization_max = 0; // seconds / (wall x threads); the highest worker's after merge
 };
 
+// The server's own figures with --server-pid (a local server process): CPU time and resident
+// memory from /proc, beside the client figures. Absent without --server-pid.
+struct server_record {
+    long pid = 0;
+    std::string error; // why some or all figures are missing, e.g. "not supported on this platform"
+    double cpu_seconds = 0;       // user + system CPU over the measured window
+    double wall_seconds = 0;      // the measured window
+    std::uint64_t deliveries = 0; // counted deliveries of the measured window
+    std::uint64_t rss_before_clients = 0, rss_idle = 0, rss_end_of_measure = 0, rss_max = 0;
+    long connections = 0; // clients connected when rss_idle was read
+    struct sample {
+        double second = 0;    // since the timeline start
+        double cpu_share = 0; // CPU seconds per second since the previous sample (1 = one core)
+        std::uint64_t rss_bytes = 0;
+    };
+    std::vector<sample> samples; // about once a second
+    // CPU-microseconds the server spent per counted delivery; 0 without deliveries.
+    double cpu_us_per_delivery() const noexcept {
+        return deliveries ? cpu_seconds * 1e6 / static_cast<double>(deliveries) : 0.0;
+    }
+    // Resident bytes each idle connection added (rss_idle - rss_before_clients) / connections.
+    double bytes_per_connection() const noexcept {
+        return connections > 0 && rss_idle > rss_before_clients
+                   ? static_cast<double>(rss_idle - rss_before_clients) /
+                         static_cast<double>(connections)
+                   : 0.0;
+    }
+};
+
 struct validity_check {
     std::string name;
     double limit = 0, actual = 0;
@@ -143,6 +173,7 @@ struct run_record {
     long worker_count = 1;
     std::int64_t timeline_start_unix_ms = 0, connect_done_unix_ms = 0, send_start_unix_ms = 0,
                  measure_start_unix_ms = 0, measure_end_unix_ms = 0, drain_end_unix_ms = 0;
+    std::string ended_early; // why the measured window ended early ("" when it ran its length)
     std::vector<merged_part> merged_from; // empty unless merged
     double measure_seconds() const noexcept {
         return static_cast<double>(measure_end_unix_ms - measure_start_unix_ms) / 1000.0;
@@ -203,6 +234,19 @@ private:
     std::map<long, timeline_point> by_second_;
 };
 
+// One --stage of a run: what its measured seconds did (seconds assigned by their midpoint).
+struct stage_record {
+    std::string text;                  // as given, e.g. "30s,rate=50"
+    double from_s = 0, to_s = 0;       // since the measured window began
+    double rate_from = 0, rate_to = 0; // messages per second per sender, start and end
+    std::uint64_t sent = 0, delivered = 0, errors = 0;
+    double seconds = 0; // timeline seconds that fell in the stage
+    double delivered_per_s() const noexcept {
+        return seconds > 0 ? static_cast<double>(delivered) / seconds : 0.0;
+    }
+    std::int64_t p50_us = 0, p99_us = 0; // intended-time latency of its counted deliveries
+};
+
 // The whole result. The parts above `validity` are measured (and merge exactly); `validity`,
 // `thresholds`, `verdict` and `exit_code` are derived by finalize().
 struct run_result {
@@ -213,11 +257,13 @@ struct run_result {
     std::vector<limits_record> limits; // one per process
     memory_record memory;
     cpu_record cpu;
+    std::optional<server_record> server; // with --server-pid; not merged across workers
     counters totals;
     std::uint64_t expected = 0;
     histogram_set histograms;
     std::vector<endpoint_record> endpoints; // one per target URL, in the order given
     std::vector<timeline_point> timeline;   // one per second since run.timeline_start_unix_ms
+    std::vector<stage_record> stages;       // with --stage; not merged across workers
 
     validity_record validity;
     std::vector<threshold_result> thresholds;
@@ -231,6 +277,11 @@ struct run_result {
     double delivered_per_s() const noexcept;
     double sent_per_s() const noexcept;
 };
+
+// The stages' figures from a result's timeline (run.measure_start_unix_ms aligns them).
+// `texts` and `stages` in the same order; `rate`: the rate per sender before the first stage.
+std::vector<stage_record> stage_results(const run_result& r, const std::vector<std::string>& texts,
+                                        const std::vector<stage>& stages, double rate);
 
 // The value a threshold metric names ("p99", "delivery", ...), in its unit; none when the
 // result has no such value (an empty histogram has no percentile; no delivery ratio without

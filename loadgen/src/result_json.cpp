@@ -187,6 +187,86 @@ cpu_record cpu_from(const json& j) {
     return c;
 }
 
+json server_json(const server_record& s) {
+    json samples = json::array();
+    for (const auto& x : s.samples)
+        samples.push_back({x.second, x.cpu_share, x.rss_bytes});
+    return {{"pid", s.pid},
+            {"error", s.error.empty() ? json(nullptr) : json(s.error)},
+            {"cpu_seconds", s.cpu_seconds},
+            {"wall_seconds", s.wall_seconds},
+            {"deliveries", s.deliveries},
+            {"cpu_us_per_delivery", s.cpu_us_per_delivery()},
+            {"rss_before_clients_bytes", s.rss_before_clients},
+            {"rss_idle_bytes", s.rss_idle},
+            {"rss_end_of_measure_bytes", s.rss_end_of_measure},
+            {"rss_max_bytes", s.rss_max},
+            {"connections", s.connections},
+            {"bytes_per_connection", s.bytes_per_connection()},
+            {"samples",
+             {{"columns", {"second", "cpu_share", "rss_bytes"}}, {"points", std::move(samples)}}}};
+}
+
+server_record server_from(const json& j) {
+    server_record s;
+    s.pid = get<long>(j, "pid");
+    s.error = get<std::string>(j, "error");
+    s.cpu_seconds = get<double>(j, "cpu_seconds");
+    s.wall_seconds = get<double>(j, "wall_seconds");
+    s.deliveries = get<std::uint64_t>(j, "deliveries");
+    s.rss_before_clients = get<std::uint64_t>(j, "rss_before_clients_bytes");
+    s.rss_idle = get<std::uint64_t>(j, "rss_idle_bytes");
+    s.rss_end_of_measure = get<std::uint64_t>(j, "rss_end_of_measure_bytes");
+    s.rss_max = get<std::uint64_t>(j, "rss_max_bytes");
+    s.connections = get<long>(j, "connections");
+    const auto& points = member(member(j, "samples"), "points");
+    if (points.is_array())
+        for (const auto& p : points)
+            s.samples.push_back(
+                {p.at(0).get<double>(), p.at(1).get<double>(), p.at(2).get<std::uint64_t>()});
+    return s;
+}
+
+json stages_json(const std::vector<stage_record>& stages) {
+    json out = json::array();
+    for (const auto& s : stages)
+        out.push_back({{"stage", s.text},
+                       {"from_s", s.from_s},
+                       {"to_s", s.to_s},
+                       {"rate_from", s.rate_from},
+                       {"rate_to", s.rate_to},
+                       {"seconds", s.seconds},
+                       {"sent", s.sent},
+                       {"delivered", s.delivered},
+                       {"delivered_per_s", s.delivered_per_s()},
+                       {"errors", s.errors},
+                       {"p50_us", s.p50_us},
+                       {"p99_us", s.p99_us}});
+    return out;
+}
+
+std::vector<stage_record> stages_from(const json& j) {
+    std::vector<stage_record> out;
+    if (!j.is_array())
+        return out;
+    for (const auto& x : j) {
+        stage_record s;
+        s.text = get<std::string>(x, "stage");
+        s.from_s = get<double>(x, "from_s");
+        s.to_s = get<double>(x, "to_s");
+        s.rate_from = get<double>(x, "rate_from");
+        s.rate_to = get<double>(x, "rate_to");
+        s.seconds = get<double>(x, "seconds");
+        s.sent = get<std::uint64_t>(x, "sent");
+        s.delivered = get<std::uint64_t>(x, "delivered");
+        s.errors = get<std::uint64_t>(x, "errors");
+        s.p50_us = get<std::int64_t>(x, "p50_us");
+        s.p99_us = get<std::int64_t>(x, "p99_us");
+        out.push_back(s);
+    }
+    return out;
+}
+
 json validity_json(const validity_record& v) {
     json checks = json::array();
     for (const auto& c : v.checks)
@@ -297,7 +377,8 @@ json run_json(const run_result& r) {
               {"measure_start_unix_ms", run.measure_start_unix_ms},
               {"measure_end_unix_ms", run.measure_end_unix_ms},
               {"drain_end_unix_ms", run.drain_end_unix_ms},
-              {"measure_seconds", run.measure_seconds()}};
+              {"measure_seconds", run.measure_seconds()},
+              {"ended_early", run.ended_early.empty() ? json(nullptr) : json(run.ended_early)}};
     if (!run.merged_from.empty()) {
         json parts = json::array();
         for (const auto& p : run.merged_from)
@@ -326,6 +407,7 @@ run_record run_from(const json& j) {
     run.measure_start_unix_ms = get<std::int64_t>(j, "measure_start_unix_ms");
     run.measure_end_unix_ms = get<std::int64_t>(j, "measure_end_unix_ms");
     run.drain_end_unix_ms = get<std::int64_t>(j, "drain_end_unix_ms");
+    run.ended_early = get<std::string>(j, "ended_early");
     for (const auto& p : member(j, "merged_from"))
         run.merged_from.push_back(
             {get<std::string>(p, "source"), get_optional<long>(member(p, "worker"), "index"),
@@ -384,6 +466,10 @@ void read_body(const json& doc, run_result& r) {
         r.limits.push_back(limits_from(limits));
     r.memory = memory_from(member(doc, "memory"));
     r.cpu = cpu_from(member(doc, "cpu"));
+    if (doc.contains("stages") && doc["stages"].is_array())
+        r.stages = stages_from(doc["stages"]);
+    if (doc.contains("server") && doc["server"].is_object())
+        r.server = server_from(doc["server"]);
     r.totals = counters_from(member(doc, "totals"));
     r.expected = get<std::uint64_t>(member(doc, "totals"), "expected");
     const auto& hs = member(doc, "histograms");
@@ -431,6 +517,8 @@ json to_json(const run_result& r) {
     }
     doc["memory"] = memory_json(r.memory);
     doc["cpu"] = cpu_json(r.cpu);
+    doc["server"] = r.server ? server_json(*r.server) : json(nullptr);
+    doc["stages"] = stages_json(r.stages);
     doc["totals"] = totals_json(r);
     for (const auto& [name, m] : histogram_names) {
         doc["histograms"][name] = (r.histograms.*m).to_json();
@@ -465,6 +553,70 @@ run_result result_from_json(const json& doc, const std::string& source) {
         throw std::invalid_argument(source + ": " + e.what());
     }
     return r;
+}
+
+namespace {
+
+const char* step_verdict_text(step_verdict v) {
+    return v == step_verdict::pass ? "pass" : v == step_verdict::fail ? "fail" : "invalid";
+}
+
+json step_json(const step_outcome& s) {
+    return {{"offered_per_s", s.offered_per_s},
+            {"verdict", step_verdict_text(s.verdict)},
+            {"why", s.why},
+            {"delivered_per_s", s.delivered_per_s},
+            {"p50_us", s.p50_us},
+            {"p99_us", s.p99_us},
+            {"delivery", s.delivery}};
+}
+
+json step_or_null(const std::optional<step_outcome>& s) {
+    return s ? step_json(*s) : json(nullptr);
+}
+
+} // namespace
+
+json to_json(const search_run& r) {
+    json doc;
+    doc["schema"] = search_schema;
+    doc["schema_version"] = search_schema_version;
+    doc["tool"] = {{"name", "chat-load"}, {"version", "0.1.0"}};
+    doc["scenario"] = scenario_json(r.scenario);
+    doc["slo"] = r.slo;
+    doc["search"] = {{"from_per_s", r.options.from},
+                     {"to_per_s", r.options.to},
+                     {"growth", r.options.growth},
+                     {"resolution", r.options.resolution},
+                     {"max_steps", r.options.max_steps},
+                     {"step_ms", r.step_ms},
+                     {"deliveries_per_unit_rate", r.deliveries_per_unit_rate}};
+    json steps = json::array();
+    for (std::size_t i = 0; i < r.result.steps.size(); ++i) {
+        auto s = step_json(r.result.steps[i]);
+        if (i < r.details.size()) {
+            const auto& d = r.details[i];
+            s["rate_per_sender"] = d.rate_per_sender;
+            s["room_prefix"] = d.room_prefix;
+            s["run_verdict"] = d.verdict;
+            s["sent_per_s"] = d.sent_per_s;
+            s["errors"] = d.errors;
+            s["lost"] = d.lost;
+            s["measure_seconds"] = d.measure_seconds;
+            s["server_cpu_us_per_delivery"] = d.server_cpu_us_per_delivery;
+            s["server_rss_max_bytes"] = d.server_rss_max;
+        }
+        steps.push_back(std::move(s));
+    }
+    doc["steps"] = std::move(steps);
+    doc["capacity"] = {{"last_pass", step_or_null(r.result.last_pass)},
+                       {"first_fail", step_or_null(r.result.first_fail)},
+                       {"bracketed", r.result.bracketed},
+                       {"ended", r.result.ended}};
+    doc["wall_seconds"] = r.wall_seconds;
+    doc["verdict"] = r.verdict;
+    doc["exit_code"] = r.exit_code;
+    return doc;
 }
 
 } // namespace chat::load

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "result.hpp"
+#include "search_report.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,5 +20,10 @@ nlohmann::json to_json(const run_result& r);
 // std::invalid_argument naming `source` when `doc` is not a chat-load result of this schema
 // version or a member has the wrong shape.
 run_result result_from_json(const nlohmann::json& doc, const std::string& source);
+
+// The document `chat-load.search` v1 of a capacity search (RESULTS-SCHEMA.md): the scenario,
+// the SLO, the search options, every step with its figures, the capacity bracket, verdict and
+// exit code.
+nlohmann::json to_json(const search_run& r);
 
 } // namespace chat::load

@@ -229,6 +229,26 @@ void add_options(CLI::App& app, scenario& s) {
     app.add_option("-t,--threads", s.threads, "Event-loop threads of the generator")
         ->capture_default_str()
         ->check(chat::cli::between(1, 64));
+    app.add_option("--stage", s.stage_texts,
+                   "A stage of the measured window, repeatable, in order: DURATION[,rate=R], "
+                   "e.g. --stage 30s,rate=50 --stage 1m,rate=200 --stage 30s: the send rate per "
+                   "sender moves linearly from where the previous stage ended (--rate before the "
+                   "first; warm-up runs at --rate) to R; a stage without rate holds. The stages' "
+                   "total replaces --duration. Only the rate ramps: clients=N (ramping the "
+                   "number of connected clients) is not supported yet");
+    app.add_flag("--abort-on-fail", s.abort_on_fail,
+                 "End the run as soon as a threshold fails on the measured seconds so far (k6's "
+                 "abortOnFail; one rule alone: 'p99<50ms:abort' or 'p99<50ms:abort=10s'). A "
+                 "target that has dropped every client ends the run at once in any case");
+    app.add_option("--abort-delay", s.abort_delay,
+                   "With --abort-on-fail: judge only from this far into the measured window")
+        ->capture_default_str()
+        ->check(chat::cli::duration_between(0us, 24h));
+    app.add_option("--server-pid", s.server_pid,
+                   "A local server's process id: sample its CPU time and resident memory once a "
+                   "second (Linux /proc; elsewhere reported as not supported) and report CPU-us "
+                   "per delivery and memory per connection")
+        ->check(chat::cli::greater_than(0));
     app.add_option("--threshold", s.thresholds,
                    "Pass/fail rule, repeatable: 'p99<20ms', 'delivery>=0.9999', 'errors==0' (" +
                        threshold_metrics_help() + ")");
@@ -271,6 +291,17 @@ void validate(scenario& s) {
                       "'" + s.room_prefix + "'");
 
     s.duration_ms = parse_duration_us("--duration", s.duration) / 1000;
+    s.stages.clear();
+    for (const auto& text : s.stage_texts) {
+        auto st = parse_stage(text);
+        if (st.clients)
+            throw std::invalid_argument("--stage '" + text +
+                                        "': clients=N is not supported yet (only the rate ramps; "
+                                        "set the clients with --clients)");
+        s.stages.push_back(st);
+    }
+    if (!s.stages.empty())
+        s.duration_ms = total_duration(s.stages).count() / 1000;
     s.warm_up_ms = parse_duration_us("--warm-up", s.warm_up) / 1000;
     s.lifetime_ms = parse_duration_us("--lifetime", s.lifetime) / 1000;
     s.connect_timeout_ms = parse_duration_us("--connect-timeout", s.connect_timeout) / 1000;
@@ -333,6 +364,14 @@ void validate(scenario& s) {
     s.parsed_thresholds.clear();
     for (const auto& t : s.thresholds)
         s.parsed_thresholds.push_back(parse_threshold(t));
+    if (s.abort_on_fail) {
+        const auto delay = parse_duration_us("--abort-delay", s.abort_delay);
+        for (auto& t : s.parsed_thresholds)
+            if (!t.abort) {
+                t.abort = true;
+                t.abort_delay_us = delay;
+            }
+    }
     s.max_loop_lag_us = parse_duration_us("--max-loop-lag", s.max_loop_lag);
     s.max_schedule_lag_us = parse_duration_us("--max-schedule-lag", s.max_schedule_lag);
 }

@@ -2,6 +2,7 @@
 // validation that names the flag and the value it rejects.
 #pragma once
 
+#include "stages.hpp"
 #include "threshold.hpp"
 
 #include "chat/cli.hpp"
@@ -60,6 +61,10 @@ struct scenario {
     std::string worker = "0/1";                // I/N
     std::string start_at;                      // Unix ms or ISO 8601 UTC ("2024-05-01T12:00:00Z")
     long threads = 1;
+    std::vector<std::string> stage_texts; // --stage DURATION[,rate=R] (repeatable)
+    bool abort_on_fail = false;    // --abort-on-fail: every threshold ends the run once it fails
+    std::string abort_delay = "0"; // --abort-delay: from this far into the measured window
+    long server_pid = 0;           // --server-pid: sample this local process's CPU and memory
     std::vector<std::string> thresholds;
     chat::cli::report_options report; // -o, --format, --report-name, --no-report
     bool quiet = false;
@@ -77,6 +82,7 @@ struct scenario {
     long worker_index = 0, worker_count = 1;
     std::int64_t start_at_unix_ms = 0; // 0: start now
     std::vector<threshold> parsed_thresholds;
+    std::vector<stage> stages; // parsed --stage; then duration_ms is their total
     std::vector<std::pair<std::string, std::string>> parsed_headers;
     bool zipf = false, poisson = false;
 

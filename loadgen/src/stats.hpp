@@ -57,11 +57,19 @@ struct counters {
     std::uint64_t rest_errors = 0;
     std::array<std::uint64_t, error_kinds> errors{};
 
+    // Errors by their causes. `sender_disconnected` is left out: a message not sent because its
+    // sender had been dropped or never connected is a consequence of an error counted already
+    // (closed_by_server, connect_*), not one more (see not_sent()).
     std::uint64_t error_total() const noexcept {
         std::uint64_t n = 0;
-        for (auto e : errors)
-            n += e;
+        for (std::size_t k = 0; k < errors.size(); ++k)
+            if (k != static_cast<std::size_t>(error_kind::sender_disconnected))
+                n += errors[k];
         return n;
+    }
+    // Scheduled measured messages not sent: their sender was not connected.
+    std::uint64_t not_sent() const noexcept {
+        return errors[static_cast<std::size_t>(error_kind::sender_disconnected)];
     }
     void add(const counters& o) noexcept;
 };

@@ -2,6 +2,8 @@
 // ratios).
 #include "threshold.hpp"
 
+#include "chat/cli.hpp"
+
 #include <array>     // array
 #include <cmath>     // isfinite
 #include <cstdio>    // snprintf
@@ -66,10 +68,27 @@ threshold parse_threshold(const std::string& text) {
     for (char c : text)
         if (c != ' ')
             compact += c;
+    threshold t;
+    // k6's abortOnFail: "RULE:abort" or "RULE:abort=DELAY" (delayAbortEval).
+    if (const auto colon = compact.find(':'); colon != std::string::npos) {
+        const auto flag = compact.substr(colon + 1);
+        compact.resize(colon);
+        if (flag == "abort") {
+            t.abort = true;
+        } else if (flag.rfind("abort=", 0) == 0) {
+            t.abort = true;
+            try {
+                t.abort_delay_us = chat::cli::parse_duration(flag.substr(6)).count();
+            } catch (const std::exception&) {
+                throw fail("'" + flag.substr(6) + "' is not a duration (e.g. abort=10s)");
+            }
+        } else {
+            throw fail("unknown suffix ':" + flag + "' (use :abort or :abort=DELAY)");
+        }
+    }
     const auto at = compact.find_first_of("<>=!");
     if (at == std::string::npos || at == 0)
         throw fail("expected METRIC OP VALUE, e.g. 'p99<20ms' or 'delivery>=0.9999'");
-    threshold t;
     t.text = text;
     t.metric = compact.substr(0, at);
     auto op_end = at + 1;

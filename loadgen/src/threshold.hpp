@@ -1,6 +1,7 @@
 // Pass/fail criteria on a result, k6-style: "p99<20ms", "delivery>=0.9999", "errors==0".
 #pragma once
 
+#include <cstdint>  // int64_t
 #include <optional> // optional
 #include <string>   // string
 #include <vector>   // vector
@@ -13,9 +14,14 @@ struct threshold {
     std::string op;     // <, <=, >, >=, ==, !=
     double limit = 0;   // microseconds for latencies, else the plain number
     bool is_latency = false;
+    // "RULE:abort[=DELAY]" (k6's abortOnFail, delayAbortEval): the run ends as soon as the rule
+    // fails on the measured seconds so far, judged from DELAY (microseconds) into the window.
+    bool abort = false;
+    std::int64_t abort_delay_us = 0;
 };
 
-// Parses one threshold; throws std::invalid_argument naming the text and what is accepted.
+// Parses one threshold, `METRIC OP VALUE[:abort[=DELAY]]`; throws std::invalid_argument naming the
+// text and what is accepted.
 threshold parse_threshold(const std::string& text);
 
 // The metrics a threshold may name, for --help and error messages.

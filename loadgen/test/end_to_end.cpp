@@ -15,6 +15,7 @@
 #include <filesystem> // path, temp_directory_path
 #include <fstream>    // ifstream
 #include <iterator>   // istreambuf_iterator
+#include <set>        // set
 #include <string>     // string
 #include <thread>     // sleep_for
 #include <vector>     // vector
@@ -94,6 +95,7 @@ public:
         }
         return -2;
     }
+    pid_t pid() const noexcept { return pid_; }
     void drain_stdout() {
         char buf[4096];
         pollfd p{out_, POLLIN, 0};
@@ -353,4 +355,184 @@ TEST_CASE("Endpoints: two URLs of one server give per-endpoint results and the c
     const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
     CHECK(text.find("### Endpoints") != std::string::npos);
     CHECK(text.find("http://\\[::1\\]:" + port) != std::string::npos);
+}
+
+// The capacity search against a real chat-server, with an SLO on the delivered rate so the
+// bracket does not depend on the machine's speed: 20 clients in 2 rooms, 1 sender per room, so
+// 20 deliveries/s per message/s per sender. Steps 400/s (pass) and 1,200/s (fail: delivered/s
+// > 1000), then the bisection at 800/s (pass): bracketed within 50%.
+TEST_CASE("End to end: chat-load search brackets the capacity and reports its steps",
+          "[e2e][search]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("search");
+    child c({CHAT_LOAD_BIN,
+             "search",
+             srv.url,
+             "--quiet",
+             "--report-dir",
+             dir.string(),
+             "--report-name",
+             "search",
+             "--format",
+             "json,md,html,junit",
+             "--clients",
+             "20",
+             "--rooms",
+             "2",
+             "--senders-per-room",
+             "1",
+             "--step-duration",
+             "1s",
+             "--warm-up",
+             "300ms",
+             "--slo",
+             "delivered_per_s<=1000",
+             "--slo",
+             "delivery>=0.99",
+             "--from",
+             "400",
+             "--growth",
+             "3",
+             "--resolution",
+             "0.6",
+             "--max-steps",
+             "5",
+             "--server-pid",
+             std::to_string(srv.proc->pid()),
+             RELAXED});
+    const auto line = c.read_line(std::chrono::seconds(60));
+    const auto exit_code = c.wait_for(std::chrono::seconds(60));
+    std::ifstream in(dir / "search.json");
+    REQUIRE(in);
+    const auto doc = json::parse(in);
+    INFO(doc.dump(1));
+    CHECK(line == "chat-load search: FOUND");
+    CHECK(exit_code == 0);
+    CHECK(doc["schema"] == "chat-load.search");
+    CHECK(doc["verdict"] == "FOUND");
+    CHECK(doc["search"]["deliveries_per_unit_rate"] == 20);
+    const auto& steps = doc["steps"];
+    REQUIRE(steps.size() == 3);
+    const double offered[] = {400, 1200, 800};
+    const char* verdicts[] = {"pass", "fail", "pass"};
+    std::set<std::string> prefixes;
+    double server_cpu = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(steps[i]["offered_per_s"] == offered[i]);
+        CHECK(steps[i]["verdict"] == verdicts[i]);
+        CHECK(steps[i]["rate_per_sender"] == offered[i] / 20);
+        // A valid step delivers about what it offered (generous: no speed is asserted).
+        CHECK(steps[i]["delivered_per_s"].get<double>() > offered[i] * 0.5);
+        CHECK(steps[i]["delivery"].get<double>() >= 0.99);
+        prefixes.insert(steps[i]["room_prefix"].get<std::string>());
+        // --server-pid: memory always; CPU moves in 10 ms clock ticks, so a short light step
+        // may read 0 (checked over all steps below).
+        CHECK(steps[i]["server_rss_max_bytes"].get<double>() > 0);
+        server_cpu += steps[i]["server_cpu_us_per_delivery"].get<double>();
+    }
+    CHECK(prefixes.size() == 3); // fresh rooms per step
+    CHECK(server_cpu > 0);
+    CHECK(doc["capacity"]["last_pass"]["offered_per_s"] == 800);
+    CHECK(doc["capacity"]["first_fail"]["offered_per_s"] == 1200);
+    CHECK(doc["capacity"]["bracketed"] == true);
+    std::ifstream md(dir / "search.md");
+    const std::string text((std::istreambuf_iterator<char>(md)), {});
+    CHECK(text.find("Steps in the order they ran") != std::string::npos);
+    CHECK(text.find("| 3 | 800/s | 40 |") != std::string::npos);
+    std::ifstream html(dir / "search.html");
+    const std::string page((std::istreambuf_iterator<char>(html)), {});
+    CHECK(page.find("Latency against offered rate") != std::string::npos); // the knee chart
+    CHECK(page.find("Delivery against offered rate") != std::string::npos);
+    CHECK(fs::exists(dir / "search.junit.xml"));
+}
+
+// --server-pid against a chat-server child: its CPU and memory are read from /proc and reported
+// beside the client figures.
+TEST_CASE("End to end: --server-pid reports the server's CPU per delivery and memory per "
+          "connection",
+          "[e2e][server-pid]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("server-pid");
+    auto args = small;
+    args.insert(args.end(), {"--server-pid", std::to_string(srv.proc->pid())});
+    const auto r = run_load(srv.url, dir, "server", args);
+    INFO(r.result.dump(1).substr(0, 2000));
+    CHECK(r.exit_code == 0);
+    REQUIRE(r.result.contains("server"));
+    const auto& s = r.result["server"];
+    REQUIRE(s.is_object());
+    CHECK(s["pid"] == srv.proc->pid());
+    CHECK(s["error"].is_null());
+    CHECK(s["cpu_seconds"].get<double>() > 0);
+    CHECK(s["cpu_us_per_delivery"].get<double>() > 0);
+    CHECK(s["deliveries"] == r.result["totals"]["delivered"]);
+    CHECK(s["rss_idle_bytes"].get<double>() > 0);
+    CHECK(s["rss_max_bytes"].get<double>() >= s["rss_idle_bytes"].get<double>());
+    CHECK(s["connections"] == 40);
+    CHECK(s["samples"]["points"].size() >= 2);
+    std::ifstream md(dir / "server.md");
+    const std::string text((std::istreambuf_iterator<char>(md)), {});
+    CHECK(text.find("The server's side") != std::string::npos);
+
+    // A process that is not there is a harness error, said once.
+    const auto gone = run_load(
+        srv.url, dir, "gone",
+        {"--clients", "2", "--rooms", "1", "--duration", "200ms", "--server-pid", "999999999"});
+    CHECK(gone.exit_code == 2);
+}
+
+// An abort rule ends the run as soon as it fails (k6's abortOnFail with delayAbortEval): p99 under
+// 1 us fails on the first measured deliveries, judged from 500 ms into a 20 s window.
+TEST_CASE("End to end: a threshold with :abort ends the run once it fails", "[e2e][abort]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("abort");
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run_load(srv.url, dir, "abort",
+                            {"--clients", "10", "--rooms", "1", "--rate", "20", "--duration", "20s",
+                             "--warm-up", "300ms", "--threshold", "p99<1us:abort=500ms",
+                             "--threshold", "errors==0", RELAXED});
+    const auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    INFO(r.result.dump(1).substr(0, 2000));
+    CHECK(seconds < 12);
+    CHECK(r.exit_code == 1);
+    REQUIRE(r.result.is_object());
+    CHECK(r.result["verdict"] == "FAIL");
+    const auto ended = r.result["run"]["ended_early"];
+    REQUIRE(ended.is_string());
+    CHECK(ended.get<std::string>().find("threshold 'p99<1us:abort=500ms' failed after") == 0);
+    CHECK(r.result["run"]["measure_seconds"].get<double>() >= 0.5);
+    CHECK(r.result["run"]["measure_seconds"].get<double>() < 10);
+}
+
+// --stage: the send rate follows the stages, and each stage's figures are in the result.
+TEST_CASE("End to end: --stage ramps the send rate and reports each stage", "[e2e][stage]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("stages");
+    const auto r =
+        run_load(srv.url, dir, "stages",
+                 {"--clients", "20", "--rooms", "2", "--rate", "10", "--warm-up", "300ms",
+                  "--stage", "2s,rate=40", "--stage", "2s", "--stage", "1s,rate=10", RELAXED});
+    INFO(r.result["stages"].dump(1));
+    CHECK(r.exit_code == 0);
+    REQUIRE(r.result["stages"].size() == 3);
+    const auto& st = r.result["stages"];
+    CHECK(st[0]["stage"] == "2s,rate=40");
+    CHECK(st[0]["rate_from"] == 10);
+    CHECK(st[0]["rate_to"] == 40);
+    CHECK(st[1]["rate_from"] == 40);
+    CHECK(st[2]["to_s"] == 5);
+    // The hold at 40/s for 2 s from 2 senders: 160 messages (seconds are assigned whole, so a
+    // little slack); the ramp 10 -> 40 sends about 100, the ramp down 40 -> 10 about 50.
+    const auto hold = st[1]["sent"].get<double>();
+    CHECK(hold > 120);
+    CHECK(hold < 200);
+    CHECK(st[0]["sent"].get<double>() < hold * 0.85);
+    CHECK(st[2]["sent"].get<double>() < hold * 0.5);
+    for (const auto& s : st)
+        CHECK(s["delivered"].get<double>() >= s["sent"].get<double>() * 10 * 0.9);
+    CHECK(r.result["run"]["measure_seconds"].get<double>() == Approx(5).margin(0.1));
+    std::ifstream md(dir / "stages.md");
+    const std::string text((std::istreambuf_iterator<char>(md)), {});
+    CHECK(text.find("By stage") != std::string::npos);
 }

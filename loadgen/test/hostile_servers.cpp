@@ -13,6 +13,7 @@
 #include <filesystem>       // temp_directory_path
 #include <initializer_list> // initializer_list
 #include <string>           // string
+#include <thread>           // sleep_for
 
 #ifndef _WIN32
 
@@ -180,5 +181,41 @@ TEST_CASE("chat-load vs hostile server: floods pings and never reads", "[hostile
             net::write(s, net::buffer(pings), ec);
     });
     expect_unusable(run_load(srv.url(), "ping-flood"), 20, {"target unusable"});
+}
+#endif
+
+#ifndef _WIN32
+// A server that upgrades everyone, stays silent for 1.5 s, then drops every client: the run
+// must end at once, saying so, not go on for the rest of its 20 s measured window (#17).
+TEST_CASE("chat-load vs hostile server: drops every client mid-run, and the run ends at once",
+          "[hostile][abort]") {
+    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+        while (!stop && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        boost::system::error_code ec;
+        s.close(ec);
+    });
+    auto dir = std::filesystem::temp_directory_path() / "chat-load-hostile-mass-drop";
+    std::filesystem::remove_all(dir);
+    const auto r = chat::test::run_child({CHAT_LOAD_BIN, "run",
+                                          srv.url(),     "--clients",
+                                          "4",           "--rooms",
+                                          "1",           "--rate",
+                                          "20",          "--duration",
+                                          "20s",         "--warm-up",
+                                          "200ms",       "--lifetime",
+                                          "500ms",       "--max-cpu",
+                                          "1",           "--max-loop-lag",
+                                          "5s",          "--max-schedule-lag",
+                                          "5s",          "--report-dir",
+                                          dir.string(),  "--format",
+                                          "json"},
+                                         dir.string() + ".log", std::chrono::seconds(60));
+    INFO(r.output);
+    CHECK(r.seconds < 10);
+    CHECK(r.output.find("the target dropped every client (0 of 4 connected); the run ends now") !=
+          std::string::npos);
+    CHECK(r.exit_code == 2); // nothing was delivered: the target is unusable
 }
 #endif

@@ -73,7 +73,14 @@ TEST_CASE("Report: a plain run has the four load sections and nothing of unused 
     REQUIRE(delivered);
     CHECK_THAT(cells(*delivered), Catch::Contains("1,000 (100.0000%)"));
     CHECK_THAT(cells(*delivered), Catch::Contains("delivery, from intended send time"));
-    CHECK(delivered->charts.size() == 3);
+    REQUIRE(delivered->charts.size() == 4);
+    // Connected clients have their own chart: on the messages/s axis a mass drop is invisible.
+    CHECK(delivered->charts[1].title == "Messages per second");
+    for (const auto& line : delivered->charts[1].lines)
+        CHECK(line.name != "connected");
+    CHECK(delivered->charts[2].title == "Connected clients");
+    REQUIRE(delivered->charts[2].lines.size() == 1);
+    CHECK(delivered->charts[2].lines[0].name == "connected");
     CHECK_THAT(md, Catch::Contains("| p50 | p90 | p99 | p99.9 | max | mean |"));
     // Nothing went wrong, and it says so.
     CHECK_THAT(cells(*find_section(d, "wrong")), Catch::Contains("Nothing:"));
@@ -158,4 +165,47 @@ TEST_CASE("Report: the console summary shows each endpoint with several URLs", "
     CHECK_THAT(two.str(),
                Catch::Contains("50 connects, 2 failed, 500 delivered (250 cross-endpoint)"));
     CHECK_THAT(two.str(), Catch::Contains("sender on another endpoint"));
+}
+
+TEST_CASE("Report: a message not sent after a drop is a consequence, not one more error",
+          "[report]") {
+    auto r = fake_run(0, 100, 1000, 1000, 5000);
+    r.totals.errors[static_cast<std::size_t>(error_kind::closed_by_server)] = 3;
+    r.totals.errors[static_cast<std::size_t>(error_kind::sender_disconnected)] = 40;
+    CHECK(r.totals.error_total() == 3);
+    CHECK(r.totals.not_sent() == 40);
+    CHECK(metric_value(r, "errors") == 3.0);
+    const auto d = to_document(r);
+    const auto* wrong = find_section(d, "wrong");
+    REQUIRE(wrong);
+    for (const auto& t : wrong->tables)
+        for (const auto& row : t.rows)
+            CHECK(row.front() != "sender_disconnected");
+    std::string notes;
+    for (const auto& n : wrong->notes)
+        notes += n + "\n";
+    CHECK_THAT(notes, Catch::Contains("3 errors in all"));
+    CHECK_THAT(notes, Catch::Contains("Consequences, not counted as errors: 40"));
+}
+
+TEST_CASE("Report: a connect tail at about 1 s is explained as SYN retransmits", "[report]") {
+    auto r = fake_run(0, 100, 1000, 1000, 5000);
+    r.histograms.connect = histogram{};
+    for (int i = 0; i < 85; ++i)
+        r.histograms.connect.record(2000);
+    for (int i = 0; i < 15; ++i)
+        r.histograms.connect.record(1'012'000); // one SYN retransmit after a full backlog
+    auto notes = [](const run_result& x) {
+        const auto d = to_document(x);
+        std::string out;
+        for (const auto& n : find_section(d, "wrong")->notes)
+            out += n + "\n";
+        return out;
+    };
+    CHECK_THAT(notes(r), Catch::Contains("retransmits a SYN"));
+    CHECK_THAT(notes(r), Catch::Contains("listen backlog"));
+    r.histograms.connect = histogram{};
+    for (int i = 0; i < 100; ++i)
+        r.histograms.connect.record(2000 + i * 10);
+    CHECK_THAT(notes(r), !Catch::Contains("SYN"));
 }

@@ -207,3 +207,56 @@ TEST_CASE("Plan: the churn pool and its cycles split over workers exactly", "[sc
     CHECK(pool == 10);
     CHECK(cycles == 1000);
 }
+
+TEST_CASE("Scenario: ':abort' on a threshold and --abort-on-fail with --abort-delay",
+          "[scenario]") {
+    const auto t = parse_threshold("p99<50ms:abort");
+    CHECK(t.abort);
+    CHECK(t.abort_delay_us == 0);
+    CHECK(t.limit == 50000);
+    const auto d = parse_threshold("errors == 0 :abort=10s");
+    CHECK(d.abort);
+    CHECK(d.abort_delay_us == 10'000'000);
+    CHECK_FALSE(parse_threshold("p99<50ms").abort);
+    CHECK_THROWS_WITH(parse_threshold("p99<50ms:stop"), Catch::Contains("unknown suffix ':stop'"));
+    CHECK_THROWS_WITH(parse_threshold("p99<50ms:abort=soon"), Catch::Contains("not a duration"));
+    scenario s;
+    s.urls = {"http://127.0.0.1:1"};
+    s.rooms = 1;
+    s.thresholds = {"p99<50ms", "errors==0:abort"};
+    s.abort_on_fail = true;
+    s.abort_delay = "2s";
+    validate(s);
+    REQUIRE(s.parsed_thresholds.size() == 2);
+    CHECK(s.parsed_thresholds[0].abort);
+    CHECK(s.parsed_thresholds[0].abort_delay_us == 2'000'000);
+    CHECK(s.parsed_thresholds[1].abort_delay_us == 0); // its own suffix wins
+}
+
+TEST_CASE("Scenario: --stage from flags and from a config file", "[scenario][stage]") {
+    scenario s;
+    REQUIRE(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "30s,rate=50", "--stage", "1m",
+                   "--stage", "500ms,rate=5"},
+                  &s) == "");
+    REQUIRE(s.stages.size() == 3);
+    CHECK(s.stages[0].rate == 50);
+    CHECK_FALSE(s.stages[1].rate);
+    CHECK(s.duration_ms == 90'500); // the stages' total replaces --duration
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "10s,clients=50"}),
+               Catch::Contains("clients=N is not supported yet"));
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "fast"}),
+               Catch::Contains("--stage 'fast'"));
+
+    const char* path = "loadgen_test_stages.ini";
+    {
+        std::ofstream f(path);
+        f << "rooms = 1\nrate = 2\nstage = [\"2s,rate=20\", \"3s\"]\n";
+    }
+    scenario c;
+    const auto err = parse({"http://127.0.0.1:1", "--config", path}, &c);
+    std::remove(path);
+    REQUIRE(err == "");
+    REQUIRE(c.stages.size() == 2);
+    CHECK(c.stages[0].rate == 20);
+    CHECK(c.duration_ms == 5000);
+}

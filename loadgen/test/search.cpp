@@ -1,6 +1,9 @@
 // The capacity search on simulated response curves, and stage parsing and ramps: the logic of
 // `chat-load search` and `--stage` without a server (the end-to-end run is in e2e tests).
 #include "search.hpp"
+#include "result_json.hpp"
+#include "scenario.hpp"
+#include "search_report.hpp"
 #include "stages.hpp"
 
 #include <catch2/catch.hpp>
@@ -178,4 +181,59 @@ TEST_CASE("Stages: targets ramp linearly from the run's start values", "[stages]
     auto top = peak(stages, 10, 100);
     CHECK(top.rate == 50);
     CHECK(top.clients == 300);
+}
+
+TEST_CASE("Search: offered deliveries per second map to a rate per sender", "[search]") {
+    scenario s;
+    s.urls = {"http://127.0.0.1:1"};
+    s.clients = 100;
+    s.rooms = 10;
+    s.senders_per_room = 2;
+    validate(s);
+    // 10 rooms x 2 senders x 10 members: 200 deliveries/s per message/s per sender.
+    CHECK(deliveries_per_unit_rate(s) == 200);
+    s.senders_per_room = 20; // capped at the room's size
+    CHECK(deliveries_per_unit_rate(s) == 1000);
+    s.senders_per_room = 0;
+    CHECK(deliveries_per_unit_rate(s) == 0);
+}
+
+TEST_CASE("Search: the verdict and exit code say what the steps found", "[search]") {
+    const auto with = [](std::vector<step_verdict> verdicts) {
+        search_run r;
+        double rate = 100;
+        for (const auto v : verdicts) {
+            step_outcome o;
+            o.offered_per_s = rate;
+            o.verdict = v;
+            r.result.steps.push_back(o);
+            if (v == step_verdict::pass)
+                r.result.last_pass = o;
+            if (v == step_verdict::fail && !r.result.first_fail)
+                r.result.first_fail = o;
+            rate *= 2;
+        }
+        finalize(r);
+        return r;
+    };
+    const auto p = step_verdict::pass, f = step_verdict::fail, i = step_verdict::invalid;
+    CHECK(with({p, p, f}).exit_code == search_exit_found);
+    CHECK(with({p, p, f}).verdict == "FOUND");
+    CHECK(with({f, f}).exit_code == search_exit_none_passed);
+    CHECK(with({i}).exit_code == search_exit_invalid);
+    CHECK(with({f, i}).exit_code == search_exit_invalid);
+    CHECK(with({p, i}).exit_code == search_exit_lower_bound);
+    CHECK(with({p, p}).verdict == "LOWER BOUND");
+    const auto found = with({p, p, f});
+    const auto doc = to_json(found);
+    CHECK(doc["schema"] == "chat-load.search");
+    CHECK(doc["steps"].size() == 3);
+    CHECK(doc["capacity"]["last_pass"]["offered_per_s"] == 200);
+    CHECK(doc["capacity"]["first_fail"]["offered_per_s"] == 400);
+    CHECK(doc["exit_code"] == 0);
+    const auto d = to_document(found);
+    CHECK(d.verdict.rfind("FOUND", 0) == 0);
+    REQUIRE(d.sections.size() == 2);
+    CHECK(d.sections[1].tables[0].rows.size() == 3);
+    CHECK(d.sections[1].charts.size() == 3);
 }
