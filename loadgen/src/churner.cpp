@@ -31,7 +31,7 @@ bool take_cycle(run_context& ctx) {
 
 net::awaitable<void> churn(event_loop& loop, long index) {
     auto& ctx = loop.ctx();
-    const auto& s = *ctx.s;
+    const auto& s = *ctx.options;
     auto ex = co_await net::this_coro::executor;
     rng r(s.seed * 7919 + static_cast<std::uint64_t>(index) * 104729 + 0xC1);
     net::steady_timer deadline(ex);
@@ -42,7 +42,7 @@ net::awaitable<void> churn(event_loop& loop, long index) {
     std::vector<char> buf(16 * 1024);
     while (!ctx.ending.load(std::memory_order_relaxed) && loop.now_us() < ctx.send_end_us &&
            take_cycle(ctx)) {
-        const auto room = ctx.p->room_prefix + "-c" +
+        const auto room = ctx.layout->room_prefix + "-c" +
                           std::to_string(r.below(static_cast<std::uint64_t>(s.churn_rooms)));
         const bool send = r.uniform() < s.churn_send;
         const auto start = loop.now_us();

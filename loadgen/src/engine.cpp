@@ -151,8 +151,8 @@ class coordinator {
 public:
     coordinator(const scenario& s, std::ostream& progress)
         : scen_(s), progress_(progress), run_tag_(make_run_tag(s)), plan_(make_plan(s, run_tag_)) {
-        ctx_.s = &scen_;
-        ctx_.p = &plan_;
+        ctx_.options = &scen_;
+        ctx_.layout = &plan_;
         ctx_.run_tag = run_tag_;
     }
     coordinator(const coordinator&) = delete;

@@ -26,7 +26,7 @@ constexpr long max_rest_in_flight = 32;
 
 event_loop::event_loop(unsigned index, run_context& ctx)
     : index_(index), ctx_(ctx), read_buffer_(new char[read_buffer_size]),
-      rng_(ctx.s->seed * 31 + index + 7), endpoints_(ctx.endpoints.size()) {
+      rng_(ctx.options->seed * 31 + index + 7), endpoints_(ctx.endpoints.size()) {
     for (std::size_t e = 0; e < endpoints_.size(); ++e)
         endpoints_[e].url = ctx.endpoints[e].url;
 }
@@ -145,11 +145,11 @@ void event_loop::connect_attempt_done() {
 }
 
 void event_loop::pump_connects() {
-    const auto threads = static_cast<double>(ctx_.s->threads);
-    const long concurrency = std::max<long>(
-        1,
-        static_cast<long>(std::ceil(static_cast<double>(ctx_.s->connect_concurrency) / threads)));
-    const double rate = ctx_.s->ramp_per_second / threads; // per loop; 0 = unlimited
+    const auto threads = static_cast<double>(ctx_.options->threads);
+    const long concurrency =
+        std::max<long>(1, static_cast<long>(std::ceil(
+                              static_cast<double>(ctx_.options->connect_concurrency) / threads)));
+    const double rate = ctx_.options->ramp_per_second / threads; // per loop; 0 = unlimited
     while (next_connect_ < clients_.size() && in_flight_ < concurrency) {
         if (rate > 0) {
             // Token bucket: connection k may start at ramp_start + k / rate.
@@ -216,8 +216,8 @@ void event_loop::run_poller(long global_index) {
         ioc_,
         [this, global_index]() -> net::awaitable<void> {
             auto ex = co_await net::this_coro::executor;
-            const auto& rooms = ctx_.p->rooms;
-            const double gap_us = 1e6 / ctx_.s->rest_rate;
+            const auto& rooms = ctx_.layout->rooms;
+            const double gap_us = 1e6 / ctx_.options->rest_rate;
             auto intended =
                 ctx_.send_start_us +
                 static_cast<std::int64_t>(

@@ -46,8 +46,8 @@ struct endpoint_target {
 // Read-only after the run starts, except the phase times, which the coordinator sets before it
 // posts the phase change to the loops (the post orders the writes before the reads).
 struct run_context {
-    const scenario* s = nullptr;
-    const plan* p = nullptr;
+    const scenario* options = nullptr; // what was asked
+    const plan* layout = nullptr;      // which client is where, who sends
     run_clock clock;
     std::string run_tag;
     // The deployment's URLs: client i (global index) uses endpoint i mod N.

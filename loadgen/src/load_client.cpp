@@ -102,12 +102,12 @@ struct load_client::sender {
 
 load_client::load_client(event_loop& loop, std::uint32_t index, const client_plan& plan)
     : loop_(loop), plan_(plan), socket_(loop.io()), index_(index) {
-    const auto& room = loop_.ctx().p->rooms[plan_.room];
+    const auto& room = loop_.ctx().layout->rooms[plan_.room];
     if (room.senders > 0)
         trackers_ = std::make_unique<seq_tracker[]>(static_cast<std::size_t>(room.senders));
     if (plan_.sender)
         sender_ = std::make_unique<sender>(loop_.io(),
-                                           loop_.ctx().s->seed * 1000003 +
+                                           loop_.ctx().options->seed * 1000003 +
                                                static_cast<std::uint64_t>(plan_.global_index));
 }
 
@@ -124,7 +124,7 @@ void load_client::connect() {
     wbuf_.clear();
     frag_.clear();
     join_start_us_ = loop_.now_us();
-    deadline_us_ = join_start_us_ + ctx.s->connect_timeout_ms * 1000;
+    deadline_us_ = join_start_us_ + ctx.options->connect_timeout_ms * 1000;
     const auto& server = ctx.endpoint_of(plan_.global_index).address;
     // Open, optionally shrink the receive buffer (slow readers fill it sooner) and bind.
     socket_.open(server.protocol(), ec);
@@ -248,7 +248,7 @@ void load_client::send_upgrade() {
     const auto key = websocket_key(a, b);
     frag_ = ws::accept_key(key);
     auto& ctx = loop_.ctx();
-    const auto& room = ctx.p->rooms[plan_.room];
+    const auto& room = ctx.layout->rooms[plan_.room];
     const auto& endpoint = ctx.endpoint_of(plan_.global_index);
     wbuf_ = upgrade_request(chat::ws_target(endpoint.base, room.name, plan_.user),
                             endpoint.host_header, key, ctx.upgrade_headers);
@@ -359,7 +359,7 @@ bool load_client::parse_upgrade() {
     if (!plan_.slow)
         session_ = loop_.add_session({plan_.room, joined_us_, planned_leave_us_});
     if (trackers_)
-        std::fill_n(trackers_.get(), loop_.ctx().p->rooms[plan_.room].senders, seq_tracker{});
+        std::fill_n(trackers_.get(), loop_.ctx().layout->rooms[plan_.room].senders, seq_tracker{});
     if (in_.empty())
         std::string().swap(in_);
     // Slow readers that join after sending started stop at once.
@@ -441,7 +441,7 @@ void load_client::on_message(std::string_view text) {
         loop_.count(&counters::foreign);
         return;
     }
-    const auto& room = ctx.p->rooms[plan_.room];
+    const auto& room = ctx.layout->rooms[plan_.room];
     const auto first = static_cast<std::uint64_t>(room.first_client);
     if (p.sender < first || p.sender >= first + static_cast<std::uint64_t>(room.senders)) {
         loop_.error(error_kind::misrouted);
@@ -465,7 +465,7 @@ void load_client::on_message(std::string_view text) {
     else if (p.intended_us < ctx.measure_start_us)
         loop_.count(&counters::warmup_deliveries);
     else if (planned_leave_us_ != never &&
-             p.sent_us > planned_leave_us_ - ctx.s->lifetime_ms * 1000)
+             p.sent_us > planned_leave_us_ - ctx.options->lifetime_ms * 1000)
         loop_.count(&counters::outside_window);
     else {
         loop_.count(&counters::delivered);
@@ -481,7 +481,7 @@ void load_client::start_sending() {
     if (!sender_)
         return;
     auto& ctx = loop_.ctx();
-    sender_->gap_us = 1e6 / ctx.s->rate;
+    sender_->gap_us = 1e6 / ctx.options->rate;
     // Spread the senders' first messages over one gap so they do not all fire together.
     const double phase = std::fmod(static_cast<double>(plan_.global_index) * 0.6180339887, 1.0);
     sender_->next_us = ctx.send_start_us + static_cast<std::int64_t>(phase * sender_->gap_us);
@@ -514,12 +514,13 @@ void load_client::on_send_timer(const boost::system::error_code& ec) {
         }
         // --stage: the rate at this point of the measured window (warm-up at --rate).
         const double mean_gap =
-            ctx.s->stages.empty() || s.next_us < ctx.measure_start_us
+            ctx.options->stages.empty() || s.next_us < ctx.measure_start_us
                 ? s.gap_us
-                : 1e6 / stage_at(ctx.s->stages, ctx.s->rate, ctx.s->clients,
+                : 1e6 / stage_at(ctx.options->stages, ctx.options->rate, ctx.options->clients,
                                  std::chrono::microseconds(s.next_us - ctx.measure_start_us))
                             .rate;
-        const double gap = ctx.s->poisson ? -std::log(1.0 - s.r.uniform()) * mean_gap : mean_gap;
+        const double gap =
+            ctx.options->poisson ? -std::log(1.0 - s.r.uniform()) * mean_gap : mean_gap;
         s.next_us += std::max<std::int64_t>(1, static_cast<std::int64_t>(gap));
     }
     flush();
@@ -541,7 +542,8 @@ void load_client::flush() {
             p.seq = seq;
             p.intended_us = intended;
             p.sent_us = now;
-            encode_payload(sender_->content, p, static_cast<std::size_t>(ctx.s->message_size));
+            encode_payload(sender_->content, p,
+                           static_cast<std::size_t>(ctx.options->message_size));
             append_content_frame(wbuf_, sender_->content, loop_.mask());
             if (intended >= ctx.measure_start_us) {
                 loop_.count(&counters::sent);
