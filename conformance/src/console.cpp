@@ -175,8 +175,11 @@ void console::summary(const run_outcome& run, const run_settings& settings,
     std::cout << paint(tone, line) << "\n";
     for (const auto& h : highlights(run))
         std::cout << "  - " << h << "\n";
-    std::cout << "run " << settings.run_id << " against " << settings.target.to_string() << " took "
-              << took << "; exit code " << run.exit_code
+    std::string against = settings.target.to_string();
+    if (settings.targets.size() > 1)
+        against = std::to_string(settings.targets.size()) + " endpoints (" + against + ", ...)";
+    std::cout << "run " << settings.run_id << " against " << against << " took " << took
+              << "; exit code " << run.exit_code
               << (run.exit_code == exit_pass         ? " (conforms)"
                   : run.exit_code == exit_violations ? " (violations)"
                                                      : " (incomplete: target or harness problem)")
