@@ -455,7 +455,8 @@ rep::document to_document(const run_result& r) {
     const auto& sc = r.scenario;
     d.title = "chat-load: " + sc.url +
               (sc.urls.size() > 1 ? " and " + std::to_string(sc.urls.size() - 1) + " more" : "") +
-              ", " + count(r.plan.clients) + " clients in " + count(r.plan.rooms) +
+              ", " + count(r.plan.clients) +
+              (r.plan.clients == 1 ? " client in " : " clients in ") + count(r.plan.rooms) +
               (r.plan.rooms == 1 ? " room" : " rooms");
     std::string line = r.verdict + ": " + count(r.totals.delivered) + " of " + count(r.expected) +
                        " deliveries, p99 " + ms(r.histograms.latency.percentile(99));

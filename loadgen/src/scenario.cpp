@@ -246,7 +246,8 @@ void add_options(CLI::App& app, scenario& s) {
         ->check(chat::cli::duration_between(0us, 24h));
     app.add_option("--server-pid", s.server_pid,
                    "A local server's process id: sample its CPU time and resident memory once a "
-                   "second (Linux /proc; elsewhere reported as not supported) and report CPU-us "
+                   "second (Linux /proc, Windows process APIs; elsewhere reported as not "
+                   "supported) and report CPU-us "
                    "per delivery and memory per connection")
         ->check(chat::cli::greater_than(0));
     app.add_option("--threshold", s.thresholds,

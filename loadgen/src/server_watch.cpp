@@ -1,64 +1,27 @@
-// /proc readings of the server process for --server-pid.
+// Readings of the server process for --server-pid, through chat/platform.hpp.
 #include "server_watch.hpp"
 
-#include <chrono>  // milliseconds
-#include <fstream> // ifstream
-#include <sstream> // istringstream
+#include "chat/platform.hpp"
 
-#ifdef __linux__
-#include <unistd.h> // sysconf
-#endif
+#include <chrono> // milliseconds
 
 namespace chat::load {
 
 std::optional<process_sample> read_process(int pid, std::string& why) {
-#ifdef __linux__
-    const auto dir = "/proc/" + std::to_string(pid);
-    std::ifstream stat(dir + "/stat");
-    std::string text;
-    if (!std::getline(stat, text)) {
-        why = "no such process " + std::to_string(pid);
+    const auto cpu = platform::cpu_seconds(pid);
+    if (!cpu) {
+        why = cpu.error;
         return std::nullopt;
     }
-    // Fields after "pid (comm)": state is field 3; utime and stime are fields 14 and 15 (proc(5)).
-    const auto close = text.rfind(')');
-    std::istringstream rest(close == std::string::npos ? std::string{} : text.substr(close + 1));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int f = 3; f <= 15 && rest >> field; ++f) {
-        if (f == 14)
-            utime = std::stoull(field);
-        if (f == 15)
-            stime = std::stoull(field);
-    }
-    if (!rest) {
-        why = "cannot read " + dir + "/stat";
+    const auto rss = platform::resident_memory_bytes(pid);
+    if (!rss) {
+        why = rss.error + " (a zombie?)";
         return std::nullopt;
     }
-    std::ifstream status(dir + "/status");
-    std::string line;
-    std::uint64_t rss_kb = 0;
-    bool found = false;
-    while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0) {
-            rss_kb = std::stoull(line.substr(6));
-            found = true;
-            break;
-        }
-    if (!found) {
-        why = "no VmRSS in " + dir + "/status (a zombie?)";
-        return std::nullopt;
-    }
-    const auto ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
     process_sample s;
-    s.cpu_seconds = static_cast<double>(utime + stime) / (ticks > 0 ? ticks : 100);
-    s.rss_bytes = rss_kb * 1024;
+    s.cpu_seconds = *cpu.value;
+    s.rss_bytes = *rss.value;
     return s;
-#else
-    (void)pid;
-    why = "not supported on this platform";
-    return std::nullopt;
-#endif
 }
 
 process_watch::process_watch(int pid, const run_clock& clock) : pid_(pid), clock_(clock) {

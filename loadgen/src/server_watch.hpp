@@ -1,6 +1,6 @@
 // The server's own figures for `--server-pid PID` (a local server): its CPU time and resident
-// memory, sampled once a second from /proc/PID/stat and /proc/PID/status (Linux; elsewhere each
-// sample reports "not supported on this platform").
+// memory, sampled once a second through chat/platform.hpp (Linux /proc, Windows
+// GetProcessTimes and GetProcessMemoryInfo; elsewhere "not supported on this platform").
 #pragma once
 
 #include "clock.hpp"
@@ -22,8 +22,9 @@ struct process_sample {
     std::uint64_t rss_bytes = 0;
 };
 
-// Reads /proc/PID/stat (utime + stime, clock ticks) and VmRSS of /proc/PID/status. None with
-// `why` set ("no such process 123", "not supported on this platform") when it cannot.
+// Reads the CPU time (platform::cpu_seconds(pid)) and resident memory
+// (platform::resident_memory_bytes(pid)) of `pid`. None with `why` set ("no such process 123
+// ...", "not supported on this platform") when it cannot.
 std::optional<process_sample> read_process(int pid, std::string& why);
 
 // Samples a process once a second on its own thread until stop() or destruction.

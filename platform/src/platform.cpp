@@ -4,12 +4,13 @@
 
 #if defined(__linux__)
 #include <cerrno>         // errno
+#include <cstdlib>        // strtoull
 #include <cstring>        // strerror
 #include <filesystem>     // directory_iterator
 #include <fstream>        // ifstream
 #include <sstream>        // istringstream
 #include <sys/resource.h> // getrlimit, setrlimit, getrusage
-#include <unistd.h>       // gethostname
+#include <unistd.h>       // gethostname, sysconf
 #elif defined(_WIN32)
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -99,6 +100,31 @@ result<double> cpu_seconds() {
             {}};
 }
 
+result<double> cpu_seconds(int pid) {
+    const auto path = "/proc/" + std::to_string(pid) + "/stat";
+    std::ifstream in(path);
+    std::string text;
+    if (!std::getline(in, text))
+        return {std::nullopt,
+                "no such process " + std::to_string(pid) + " (cannot read " + path + ")"};
+    // The fields after "pid (comm)", which may hold blanks: state is field 3, utime and stime
+    // (clock ticks) fields 14 and 15.
+    const auto close = text.rfind(')');
+    std::istringstream rest(close == std::string::npos ? std::string{} : text.substr(close + 1));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int f = 3; f <= 15 && rest >> field; ++f) {
+        if (f == 14)
+            utime = std::strtoull(field.c_str(), nullptr, 10);
+        if (f == 15)
+            stime = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    if (!rest)
+        return {std::nullopt, "cannot parse " + path};
+    const auto ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    return {static_cast<double>(utime + stime) / (ticks > 0 ? ticks : 100), {}};
+}
+
 result<std::string> host_name() {
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) != 0)
@@ -172,14 +198,33 @@ result<port_range> ephemeral_port_range() {
     return {port_range{49152, 65535}, {}};
 }
 
-result<double> cpu_seconds() {
+namespace {
+
+result<double> process_times(HANDLE process) {
     FILETIME created{}, exited{}, kernel{}, user{};
-    if (!::GetProcessTimes(::GetCurrentProcess(), &created, &exited, &kernel, &user))
+    if (!::GetProcessTimes(process, &created, &exited, &kernel, &user))
         return {std::nullopt, "GetProcessTimes: " + last_error_text()};
     auto ticks = [](const FILETIME& t) { // 100-nanosecond intervals
         return (static_cast<std::uint64_t>(t.dwHighDateTime) << 32) | t.dwLowDateTime;
     };
     return {static_cast<double>(ticks(kernel) + ticks(user)) / 1e7, {}};
+}
+
+} // namespace
+
+result<double> cpu_seconds() {
+    return process_times(::GetCurrentProcess());
+}
+
+result<double> cpu_seconds(int pid) {
+    HANDLE process =
+        ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, static_cast<DWORD>(pid));
+    if (!process)
+        return {std::nullopt,
+                "cannot open process " + std::to_string(pid) + ": " + last_error_text()};
+    auto r = process_times(process);
+    ::CloseHandle(process);
+    return r;
 }
 
 result<std::string> host_name() {
@@ -215,6 +260,9 @@ result<port_range> ephemeral_port_range() {
     return {std::nullopt, unsupported};
 }
 result<double> cpu_seconds() {
+    return {std::nullopt, unsupported};
+}
+result<double> cpu_seconds(int) {
     return {std::nullopt, unsupported};
 }
 result<std::string> host_name() {

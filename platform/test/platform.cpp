@@ -4,6 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#if defined(_WIN32)
+#include <windows.h> // GetCurrentProcessId
+#else
+#include <unistd.h> // getpid
+#endif
+
 #include <chrono>  // steady_clock
 #include <fstream> // ofstream, to hold a descriptor or handle open
 #include <vector>  // vector
@@ -70,6 +76,24 @@ TEST_CASE("platform: CPU time grows while this process computes", "[platform]") 
     }
     REQUIRE(after);
     CHECK(*after.value >= *before.value + 0.1);
+}
+
+TEST_CASE("platform: another process's CPU time, read by its id", "[platform]") {
+#if defined(_WIN32)
+    const int self = static_cast<int>(::GetCurrentProcessId());
+#else
+    const int self = static_cast<int>(::getpid());
+#endif
+    auto own = cpu_seconds();
+    auto by_id = cpu_seconds(self);
+    REQUIRE(own);
+    REQUIRE(by_id);
+    // Two clocks of one process: /proc counts in clock ticks (10 ms), getrusage finer.
+    CHECK(*by_id.value >= *own.value - 0.05);
+    CHECK(*by_id.value <= *own.value + 1.0);
+    auto none = cpu_seconds(0x7ffffff0);
+    CHECK_FALSE(none);
+    CHECK_THAT(none.error, Catch::Contains(std::to_string(0x7ffffff0)));
 }
 
 TEST_CASE("platform: the host has a name", "[platform]") {

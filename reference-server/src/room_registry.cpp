@@ -35,43 +35,35 @@ void room_registry::find_synced(std::string name,
     backplane_->sync([this, name = std::move(name), done = std::move(done)] { done(find(name)); });
 }
 
-std::shared_ptr<room> room_registry::get_or_create(const std::string& name) {
+std::pair<std::shared_ptr<room>, bool> room_registry::insert(const std::string& name, bool capped) {
     if (auto r = find(name))
-        return r;
+        return {r, false};
     std::shared_ptr<room> r;
     {
         std::unique_lock lock(mutex_);
         auto it = rooms_.find(name);
         if (it != rooms_.end())
-            return it->second;
+            return {it->second, false};
         // `general` is made at start-up whatever the cap.
-        if (rooms_.size() >= config_.max_rooms && !rooms_.empty())
-            return nullptr;
+        if (capped && rooms_.size() >= config_.max_rooms && !rooms_.empty())
+            return {nullptr, false};
         r = std::make_shared<room>(ioc_, name, config_, faults_, stopping_, &generation_);
         r->set_backplane(backplane_);
         rooms_.emplace(name, r);
     }
     note_listing_changed();
-    if (backplane_)
+    return {r, true};
+}
+
+std::shared_ptr<room> room_registry::get_or_create(const std::string& name) {
+    auto [r, created] = insert(name, true);
+    if (created && backplane_)
         backplane_->room_created(name);
     return r;
 }
 
 std::shared_ptr<room> room_registry::ensure(const std::string& name) {
-    if (auto r = find(name))
-        return r;
-    std::shared_ptr<room> r;
-    {
-        std::unique_lock lock(mutex_);
-        auto it = rooms_.find(name);
-        if (it != rooms_.end())
-            return it->second;
-        r = std::make_shared<room>(ioc_, name, config_, faults_, stopping_, &generation_);
-        r->set_backplane(backplane_);
-        rooms_.emplace(name, r);
-    }
-    note_listing_changed();
-    return r;
+    return insert(name, false).first;
 }
 
 void room_registry::set_backplane(room_backplane* b) {

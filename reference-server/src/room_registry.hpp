@@ -12,6 +12,7 @@
 #include <shared_mutex> // shared_mutex
 #include <string>       // string
 #include <string_view>  // string_view
+#include <utility>      // pair
 #include <vector>       // vector
 
 namespace chat_server {
@@ -65,6 +66,10 @@ public:
     void clear_members();
 
 private:
+    // The room `name`, made when missing (within config.max_rooms when `capped`; nullptr past
+    // it); second: whether this call made it.
+    std::pair<std::shared_ptr<room>, bool> insert(const std::string& name, bool capped);
+
     net::io_context& ioc_;
     const server_config& config_;
     fault_hooks* faults_;

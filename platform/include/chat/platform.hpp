@@ -49,6 +49,9 @@ result<port_range> ephemeral_port_range();
 
 // CPU time (user + system) this process has used so far, in seconds.
 result<double> cpu_seconds();
+// CPU time (user + system) another process has used so far, in seconds (Linux: utime + stime
+// of /proc/PID/stat, proc(5); Windows: GetProcessTimes); errors name the process.
+result<double> cpu_seconds(int pid);
 
 // This machine's host name (Linux: gethostname; Windows: the DNS host name).
 result<std::string> host_name();
