@@ -565,14 +565,17 @@ net::awaitable<void> wakeup::wait(milliseconds at_most) {
     co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
 }
 
+// all_of's shared state. At namespace scope, not local to the coroutine: a coroutine frame
+// holding a type without linkage trips GCC's -Wsubobject-linkage in a unity build.
+struct all_of_state {
+    std::size_t left;
+    std::exception_ptr first;
+    net::steady_timer done;
+};
+
 net::awaitable<void> all_of(check_context& ctx, std::vector<net::awaitable<void>> tasks) {
     auto ex = co_await net::this_coro::executor;
-    struct state {
-        std::size_t left;
-        std::exception_ptr first;
-        net::steady_timer done;
-    };
-    auto st = std::make_shared<state>(state{tasks.size(), nullptr, net::steady_timer(ex)});
+    auto st = std::make_shared<all_of_state>(all_of_state{tasks.size(), nullptr, net::steady_timer(ex)});
     for (auto& t : tasks)
         net::co_spawn(ex, std::move(t), [st, &ctx](std::exception_ptr e) {
             if (e && !st->first) {

@@ -31,14 +31,14 @@ namespace on_accept = chat::test::on_accept;
 
 namespace {
 
-struct run_result {
+struct target_run {
     int exit_code = -1;
     double seconds = 0;
     nlohmann::json report;
     std::string output;
 };
 
-run_result run_conform(const std::string& url, const std::string& name,
+target_run conform_target(const std::string& url, const std::string& name,
                        const std::string& extra = "") {
     auto dir = std::filesystem::temp_directory_path() / ("chat-conform-hostile-" + name);
     std::filesystem::remove_all(dir);
@@ -48,7 +48,7 @@ run_result run_conform(const std::string& url, const std::string& name,
                       log + " 2>&1";
     auto start = std::chrono::steady_clock::now();
     int status = std::system(cmd.c_str());
-    run_result r;
+    target_run r;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 #ifndef _WIN32
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -66,7 +66,7 @@ run_result run_conform(const std::string& url, const std::string& name,
     return r;
 }
 
-void expect_incomplete(const run_result& r, double max_seconds) {
+void expect_incomplete(const target_run& r, double max_seconds) {
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.seconds < max_seconds);
@@ -96,27 +96,27 @@ TEST_CASE("Hostile target: nothing listening", "[hostile]") {
         hostile_server gone([](tcp::socket&, int) {});
         url = gone.url();
     }
-    auto r = run_conform(url, "refused");
+    auto r = conform_target(url, "refused");
     expect_incomplete(r, 10);
     CHECK(r.report["verdict"]["target_unreachable"] == true);
 }
 
 TEST_CASE("Hostile target: black hole (accepts TCP, never answers)", "[hostile]") {
     hostile_server hole([](tcp::socket&, int) {});
-    auto r = run_conform(hole.url(), "black-hole");
+    auto r = conform_target(hole.url(), "black-hole");
     expect_incomplete(r, 10);
     CHECK(r.report["verdict"]["target_unreachable"] == true);
 }
 
 TEST_CASE("Hostile target: answers garbage", "[hostile]") {
     hostile_server garbage(on_accept::garbage);
-    auto r = run_conform(garbage.url(), "garbage");
+    auto r = conform_target(garbage.url(), "garbage");
     expect_incomplete(r, 10);
 }
 
 TEST_CASE("Hostile target: accepts then closes at once", "[hostile]") {
     hostile_server closer(on_accept::close_at_once);
-    auto r = run_conform(closer.url(), "closer");
+    auto r = conform_target(closer.url(), "closer");
     expect_incomplete(r, 10);
 }
 
@@ -137,7 +137,7 @@ TEST_CASE("Hostile target: healthy at first, then dies mid-run", "[hostile]") {
             server->close_listener(); // "crashes" after answering the probe
     });
     self.store(&crashing);
-    auto r = run_conform(crashing.url(), "crashing");
+    auto r = conform_target(crashing.url(), "crashing");
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.seconds < 15);
@@ -167,7 +167,7 @@ TEST_CASE("Hostile target: answers /health only, hangs on everything else", "[ho
             ec);
         s.close(ec);
     });
-    auto r = run_conform(tarpit.url(), "tarpit", "--max-run-time 3 --jobs 8");
+    auto r = conform_target(tarpit.url(), "tarpit", "--max-run-time 3 --jobs 8");
     INFO(r.output);
     CHECK(r.exit_code == 2);
     CHECK(r.seconds < 8);

@@ -2,6 +2,8 @@
 // the tools that judge a server).
 #include "chat/codec.hpp"
 
+#include "say.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <array>   // array
@@ -544,10 +546,7 @@ std::string encode_error(std::string_view message) {
 
 namespace {
 
-void say(std::string* why, std::string text) {
-    if (why)
-        *why = std::move(text);
-}
+using reason::say;
 
 std::string describe(const json& j) {
     std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -1,6 +1,8 @@
 // Percent-coding, base URLs and the targets of SPEC.md's endpoints.
 #include "chat/url.hpp"
 
+#include "say.hpp"
+
 #include "chat/tls_support.hpp"
 
 #include <boost/url/parse.hpp>
@@ -28,10 +30,7 @@ int hex_value(char c) {
     return -1;
 }
 
-void say(std::string* why, std::string text) {
-    if (why)
-        *why = std::move(text);
-}
+using reason::say;
 
 // 'text', built by appending (operator+ on a fresh string trips GCC 12's -Wrestrict).
 std::string quoted(std::string_view text) {

@@ -42,7 +42,7 @@ std::string frame(ws::opcode o, const std::string& payload, bool fin = true, boo
 }
 
 // A server's frame: never masked.
-std::string server_frame(ws::opcode o, const std::string& payload, bool fin = true,
+std::string frame_from_server(ws::opcode o, const std::string& payload, bool fin = true,
                          std::uint8_t rsv = 0) {
     return frame(o, payload, fin, false, rsv);
 }
@@ -419,9 +419,9 @@ TEST_CASE("ws_frame: round trips for every length form, masked and not, in any c
 
 TEST_CASE("ws_frame: a client reassembles fragments with pings, pongs between them", "[ws_frame]") {
     const std::string bytes =
-        server_frame(op::text, "\xE2\x82", false) + server_frame(op::ping, "p1") +
-        server_frame(op::continuation, "\xAC", false) + server_frame(op::pong, "") +
-        server_frame(op::ping, "p2") + server_frame(op::continuation, "!");
+        frame_from_server(op::text, "\xE2\x82", false) + frame_from_server(op::ping, "p1") +
+        frame_from_server(op::continuation, "\xAC", false) + frame_from_server(op::pong, "") +
+        frame_from_server(op::ping, "p2") + frame_from_server(op::continuation, "!");
     for (std::size_t chunk : {1, 2, 5, 1 << 20}) {
         INFO("chunk " << chunk);
         auto got = feed_all(bytes, 65536, chunk, ws::role::client);
@@ -442,9 +442,9 @@ TEST_CASE("ws_frame: the observer sees every frame as it arrived", "[ws_frame]")
     std::vector<ws::frame_header> frames;
     p.set_observer([&](const ws::frame_header& h) { frames.push_back(h); });
     // Fragment, ping, a masked frame (an error), then junk and a close after the error.
-    auto got = feed(p, server_frame(op::text, "ab", false) + server_frame(op::ping, "") +
-                           frame(op::continuation, "cd") + server_frame(reserved(3), "x", true, 5) +
-                           server_frame(op::close, std::string("\x03\xE8", 2)));
+    auto got = feed(p, frame_from_server(op::text, "ab", false) + frame_from_server(op::ping, "") +
+                           frame(op::continuation, "cd") + frame_from_server(reserved(3), "x", true, 5) +
+                           frame_from_server(op::close, std::string("\x03\xE8", 2)));
     REQUIRE(frames.size() == 5);
     CHECK((frames[0].op == op::text && !frames[0].fin && frames[0].length == 2));
     CHECK((frames[1].op == op::ping && frames[1].fin && frames[1].length == 0));
@@ -520,7 +520,7 @@ TEST_CASE("ws_frame: a client reports a close as received, with the rule it brea
     for (const auto& c : cases) {
         INFO(c.name);
         // The client sees a close event either way; the server fails all but the good ones.
-        auto got = feed_all(server_frame(op::close, c.payload), 65536, 1 << 20, ws::role::client);
+        auto got = feed_all(frame_from_server(op::close, c.payload), 65536, 1 << 20, ws::role::client);
         REQUIRE(got.size() == 1);
         CHECK(got[0].what == kind::close);
         CHECK(got[0].code == c.code);
@@ -537,9 +537,9 @@ TEST_CASE("ws_frame: a client reports a close as received, with the rule it brea
         }
     }
     // A close between fragments ends the message: what follows is not reported.
-    auto got = feed_all(server_frame(op::text, "a", false) +
-                            server_frame(op::close, std::string("\x03\xE8", 2)) +
-                            server_frame(op::continuation, "b"),
+    auto got = feed_all(frame_from_server(op::text, "a", false) +
+                            frame_from_server(op::close, std::string("\x03\xE8", 2)) +
+                            frame_from_server(op::continuation, "b"),
                         65536, 1 << 20, ws::role::client);
     REQUIRE(got.size() == 1);
     CHECK(got[0].what == kind::close);
@@ -554,18 +554,18 @@ TEST_CASE("ws_frame: header rules for each role", "[ws_frame]") {
     };
     using v = ws::violation;
     const auto c = ws::role::client;
-    CHECK(check(server_frame(op::text, "x", true, 4), c) == v::reserved_bits);
-    CHECK(check(server_frame(op::text, "x", true, 1), c) == v::reserved_bits);
-    CHECK(check(server_frame(reserved(7), "x"), c) == v::reserved_opcode);
-    CHECK(check(server_frame(reserved(0xF), "x"), c) == v::reserved_opcode);
-    CHECK(check(server_frame(op::ping, std::string(126, 'p')), c) == v::control_too_long);
-    CHECK(check(server_frame(op::close, "", false), c) == v::control_fragmented);
+    CHECK(check(frame_from_server(op::text, "x", true, 4), c) == v::reserved_bits);
+    CHECK(check(frame_from_server(op::text, "x", true, 1), c) == v::reserved_bits);
+    CHECK(check(frame_from_server(reserved(7), "x"), c) == v::reserved_opcode);
+    CHECK(check(frame_from_server(reserved(0xF), "x"), c) == v::reserved_opcode);
+    CHECK(check(frame_from_server(op::ping, std::string(126, 'p')), c) == v::control_too_long);
+    CHECK(check(frame_from_server(op::close, "", false), c) == v::control_fragmented);
     CHECK(check(std::string("\x82\x7F\x80\x00\x00\x00\x00\x00\x00\x00", 10), c) ==
           v::length_high_bit);
     CHECK(check(std::string("\x82\x7E\x00\x7D", 4), c) == v::non_minimal_length);
     CHECK(check(std::string("\x82\x7F\x00\x00\x00\x00\x00\x00\xFF\xFF", 10), c) ==
           v::non_minimal_length);
-    CHECK(check(server_frame(op::pong, std::string(125, 'p')), c) == v::none);
+    CHECK(check(frame_from_server(op::pong, std::string(125, 'p')), c) == v::none);
     // A header needs all its bytes: 2, 4 or 10, plus 4 when masked.
     ws::frame_header h;
     const std::string wire = frame(op::binary, std::string(70000, 'x'));

@@ -191,17 +191,6 @@ TEST_CASE("Absolute-form targets under --base-path", "[socket][edges][HTTP-1]") 
     });
 }
 
-namespace {
-
-void require_json_error_body(const raw_response& r) {
-    std::string why;
-    const bool ok = chat::decode_error(r.body, &why).has_value();
-    INFO("response: " << r.head << r.body << " (" << why << ")");
-    CHECK(r.head.find("Content-Type: application/json") != std::string::npos);
-    CHECK(ok);
-}
-
-} // namespace
 
 TEST_CASE("Host (RFC 9112 section 3.2): an HTTP/1.1 request without Host, with two, or with an "
           "invalid one gets 400 JSON and the connection is closed, no upgrade",

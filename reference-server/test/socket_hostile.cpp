@@ -67,14 +67,6 @@ awaitable<std::unique_ptr<raw_client>> raw_join(const chat::base_url& url, std::
     co_return c;
 }
 
-void require_json_error_body(const raw_response& r) {
-    std::string why;
-    const bool ok = chat::decode_error(r.body, &why).has_value();
-    INFO("response: " << r.head << r.body << " (" << why << ")");
-    CHECK(r.head.find("Content-Type: application/json") != std::string::npos);
-    CHECK(ok);
-}
-
 struct http_case {
     std::string name;
     std::string bytes;
@@ -465,8 +457,6 @@ TEST_CASE("Hostile peers: thousands of rooms stop at --max-rooms with 503 JSON, 
 
 #if !defined(_WIN32)
 namespace {
-
-const std::string server_binary = CHAT_SERVER_BINARY;
 
 chat::base_url started(child_process& child) {
     auto line = child.read_line(20s);

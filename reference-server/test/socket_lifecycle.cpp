@@ -198,9 +198,6 @@ TEST_CASE("Slow clients: a client that stops reading is dropped when its queue o
 
 namespace {
 
-const std::string server_binary = CHAT_SERVER_BINARY;
-const std::string mutant_binary = CHAT_SERVER_MUTANT_BINARY;
-
 // Starts the binary on a free port and returns the URL from its first line of output.
 chat::base_url started(child_process& child) {
     auto line = child.read_line(5s);

@@ -16,9 +16,6 @@ using namespace test;
 
 namespace {
 
-const std::string server_binary = CHAT_SERVER_BINARY;
-const std::string mutant_binary = CHAT_SERVER_MUTANT_BINARY;
-
 awaitable<std::unique_ptr<raw_client>> raw_join(const chat::base_url& url, std::string room,
                                                 std::string user) {
     auto c = std::make_unique<raw_client>(co_await net::this_coro::executor);

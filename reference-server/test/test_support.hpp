@@ -5,6 +5,7 @@
 #include "catalogue.hpp"
 #include "fault_hooks.hpp"
 #include "room_registry.hpp"
+#include "raw_client.hpp"
 #include "server.hpp"
 
 #include "chat/client.hpp"
@@ -254,5 +255,22 @@ inline void require_json_error(const chat::http_result& r) {
     CHECK(r.content_type.rfind("application/json", 0) == 0);
     CHECK(ok);
 }
+
+// The same for a raw response: JSON {"error": non-empty string} served as application/json.
+inline void require_json_error_body(const raw_response& r) {
+    std::string why;
+    const bool ok = chat::decode_error(r.body, &why).has_value();
+    INFO("response: " << r.head << r.body << " (" << why << ")");
+    CHECK(r.head.find("Content-Type: application/json") != std::string::npos);
+    CHECK(ok);
+}
+
+// The programs under test, as the build names them (only in targets that define them).
+#ifdef CHAT_SERVER_BINARY
+inline const std::string server_binary = CHAT_SERVER_BINARY;
+#endif
+#ifdef CHAT_SERVER_MUTANT_BINARY
+inline const std::string mutant_binary = CHAT_SERVER_MUTANT_BINARY;
+#endif
 
 } // namespace test

@@ -14,9 +14,9 @@ using detail::breaks;
 using detail::markup;
 
 // CI tools choke on megabytes per test case; the JSON report keeps everything.
-constexpr std::size_t max_transcript_lines = 2000;
-constexpr std::size_t max_line_bytes = 2000;
-constexpr std::size_t max_message_bytes = 500;
+constexpr std::size_t junit_max_transcript_lines = 2000;
+constexpr std::size_t junit_max_line_bytes = 2000;
+constexpr std::size_t junit_max_message_bytes = 500;
 
 std::string attr(std::string_view s) {
     return markup(s, breaks::keep, true);
@@ -34,7 +34,7 @@ std::string headline(const test_case& tc) {
     for (auto& c : s)
         if (c == '\n' || c == '\r' || c == '\t')
             c = ' ';
-    return detail::shorten(s, max_message_bytes);
+    return detail::shorten(s, junit_max_message_bytes);
 }
 
 // The full story of a verdict: clause, requirement, expected against actual, figures.
@@ -57,14 +57,14 @@ std::string transcript(const test_case& tc) {
     std::string s;
     std::size_t n = 0;
     for (const auto& line : tc.transcript) {
-        if (n++ == max_transcript_lines) {
-            s += "... " + std::to_string(tc.transcript.size() - max_transcript_lines) +
+        if (n++ == junit_max_transcript_lines) {
+            s += "... " + std::to_string(tc.transcript.size() - junit_max_transcript_lines) +
                  " more lines in the JSON report\n";
             break;
         }
         s += detail::offset_ms(line.t_ms) + " ms " +
              detail::clean(line.direction, breaks::visible) + " " +
-             detail::clean(detail::shorten(line.text, max_line_bytes), breaks::visible) + "\n";
+             detail::clean(detail::shorten(line.text, junit_max_line_bytes), breaks::visible) + "\n";
     }
     return detail::markup_escape(s);
 }
