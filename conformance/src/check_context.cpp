@@ -575,7 +575,8 @@ struct all_of_state {
 
 net::awaitable<void> all_of(check_context& ctx, std::vector<net::awaitable<void>> tasks) {
     auto ex = co_await net::this_coro::executor;
-    auto st = std::make_shared<all_of_state>(all_of_state{tasks.size(), nullptr, net::steady_timer(ex)});
+    auto st =
+        std::make_shared<all_of_state>(all_of_state{tasks.size(), nullptr, net::steady_timer(ex)});
     for (auto& t : tasks)
         net::co_spawn(ex, std::move(t), [st, &ctx](std::exception_ptr e) {
             if (e && !st->first) {

@@ -39,7 +39,7 @@ struct target_run {
 };
 
 target_run conform_target(const std::string& url, const std::string& name,
-                       const std::string& extra = "") {
+                          const std::string& extra = "") {
     auto dir = std::filesystem::temp_directory_path() / ("chat-conform-hostile-" + name);
     std::filesystem::remove_all(dir);
     auto log = dir.string() + ".log";

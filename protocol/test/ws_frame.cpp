@@ -43,7 +43,7 @@ std::string frame(ws::opcode o, const std::string& payload, bool fin = true, boo
 
 // A server's frame: never masked.
 std::string frame_from_server(ws::opcode o, const std::string& payload, bool fin = true,
-                         std::uint8_t rsv = 0) {
+                              std::uint8_t rsv = 0) {
     return frame(o, payload, fin, false, rsv);
 }
 
@@ -442,9 +442,10 @@ TEST_CASE("ws_frame: the observer sees every frame as it arrived", "[ws_frame]")
     std::vector<ws::frame_header> frames;
     p.set_observer([&](const ws::frame_header& h) { frames.push_back(h); });
     // Fragment, ping, a masked frame (an error), then junk and a close after the error.
-    auto got = feed(p, frame_from_server(op::text, "ab", false) + frame_from_server(op::ping, "") +
-                           frame(op::continuation, "cd") + frame_from_server(reserved(3), "x", true, 5) +
-                           frame_from_server(op::close, std::string("\x03\xE8", 2)));
+    auto got =
+        feed(p, frame_from_server(op::text, "ab", false) + frame_from_server(op::ping, "") +
+                    frame(op::continuation, "cd") + frame_from_server(reserved(3), "x", true, 5) +
+                    frame_from_server(op::close, std::string("\x03\xE8", 2)));
     REQUIRE(frames.size() == 5);
     CHECK((frames[0].op == op::text && !frames[0].fin && frames[0].length == 2));
     CHECK((frames[1].op == op::ping && frames[1].fin && frames[1].length == 0));
@@ -520,7 +521,8 @@ TEST_CASE("ws_frame: a client reports a close as received, with the rule it brea
     for (const auto& c : cases) {
         INFO(c.name);
         // The client sees a close event either way; the server fails all but the good ones.
-        auto got = feed_all(frame_from_server(op::close, c.payload), 65536, 1 << 20, ws::role::client);
+        auto got =
+            feed_all(frame_from_server(op::close, c.payload), 65536, 1 << 20, ws::role::client);
         REQUIRE(got.size() == 1);
         CHECK(got[0].what == kind::close);
         CHECK(got[0].code == c.code);

@@ -191,7 +191,6 @@ TEST_CASE("Absolute-form targets under --base-path", "[socket][edges][HTTP-1]") 
     });
 }
 
-
 TEST_CASE("Host (RFC 9112 section 3.2): an HTTP/1.1 request without Host, with two, or with an "
           "invalid one gets 400 JSON and the connection is closed, no upgrade",
           "[socket][edges][LIMIT-2]") {

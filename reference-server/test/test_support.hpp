@@ -4,8 +4,8 @@
 
 #include "catalogue.hpp"
 #include "fault_hooks.hpp"
-#include "room_registry.hpp"
 #include "raw_client.hpp"
+#include "room_registry.hpp"
 #include "server.hpp"
 
 #include "chat/client.hpp"

@@ -64,7 +64,8 @@ std::string transcript(const test_case& tc) {
         }
         s += detail::offset_ms(line.t_ms) + " ms " +
              detail::clean(line.direction, breaks::visible) + " " +
-             detail::clean(detail::shorten(line.text, junit_max_line_bytes), breaks::visible) + "\n";
+             detail::clean(detail::shorten(line.text, junit_max_line_bytes), breaks::visible) +
+             "\n";
     }
     return detail::markup_escape(s);
 }
