@@ -34,18 +34,19 @@ event_loop::event_loop(unsigned index, run_context& ctx)
 event_loop::~event_loop() = default;
 
 void event_loop::record_delivery(std::int64_t from_intended_us, std::int64_t from_sent_us,
-                                 std::size_t receiver, std::size_t sender) noexcept {
+                                 std::size_t receiver, std::size_t sender, bool in_time) noexcept {
     hist_.latency.record(from_intended_us);
     hist_.latency_actual.record(from_sent_us);
     slot_.latency.record(from_intended_us);
     auto& e = endpoints_[receiver];
-    ++e.delivered;
     e.latency.record(from_intended_us);
+    const auto counted = in_time ? 1u : 0u;
+    e.delivered += counted;
     if (receiver == sender) {
-        ++e.delivered_same_endpoint;
+        e.delivered_same_endpoint += counted;
         hist_.latency_same_endpoint.record(from_intended_us);
     } else {
-        ++e.delivered_cross_endpoint;
+        e.delivered_cross_endpoint += counted;
         hist_.latency_cross_endpoint.record(from_intended_us);
     }
 }

@@ -130,10 +130,11 @@ public:
         ++total_.errors[static_cast<std::size_t>(k)];
         ++slot_.c.errors[static_cast<std::size_t>(k)];
     }
-    // A counted delivery to a client on endpoint `receiver` of a message from a sender on
-    // endpoint `sender`.
+    // A live delivery to a client on endpoint `receiver` of a message from a sender on
+    // endpoint `sender`: its latencies go into the histograms whether it came in time or late
+    // (so the tail shows the truth); only one `in_time` counts as the endpoint's delivery.
     void record_delivery(std::int64_t from_intended_us, std::int64_t from_sent_us,
-                         std::size_t receiver, std::size_t sender) noexcept;
+                         std::size_t receiver, std::size_t sender, bool in_time) noexcept;
     void record_connect(std::int64_t us) noexcept { hist_.connect.record(us); }
     void endpoint_connected(std::size_t e) noexcept { ++endpoints_[e].connects; }
     void endpoint_connect_failed(std::size_t e) noexcept { ++endpoints_[e].connect_failures; }

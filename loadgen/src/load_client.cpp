@@ -456,7 +456,7 @@ void load_client::on_message(std::string_view text) {
         loop_.count(&counters::duplicates);
         return;
     }
-    const bool late = verdict != seq_tracker::verdict::fresh;
+    const bool reordered = verdict != seq_tracker::verdict::fresh;
     // Classify by when the message was sent relative to this membership (README: delivery rule).
     if (p.sent_us < join_start_us_)
         loop_.count(&counters::history);
@@ -467,14 +467,21 @@ void load_client::on_message(std::string_view text) {
     else if (planned_leave_us_ != never &&
              p.sent_us > planned_leave_us_ - ctx.options->lifetime_ms * 1000)
         loop_.count(&counters::outside_window);
-    else {
-        loop_.count(&counters::delivered);
-        if (late)
-            loop_.count(&counters::out_of_order);
-        loop_.record_delivery(now - p.intended_us, now - p.sent_us,
-                              ctx.endpoint_index(plan_.global_index),
-                              ctx.endpoint_index(static_cast<long>(p.sender)));
-    }
+    else
+        count_live(p, now, reordered);
+}
+
+// A live message this membership expects: delivered within --lifetime of its intended send
+// time, else late (neither delivered nor lost); its latency is recorded either way.
+void load_client::count_live(const payload& p, std::int64_t now, bool reordered) {
+    auto& ctx = loop_.ctx();
+    const bool in_time = now - p.intended_us <= ctx.options->lifetime_ms * 1000;
+    loop_.count(in_time ? &counters::delivered : &counters::late);
+    if (reordered)
+        loop_.count(&counters::out_of_order);
+    loop_.record_delivery(now - p.intended_us, now - p.sent_us,
+                          ctx.endpoint_index(plan_.global_index),
+                          ctx.endpoint_index(static_cast<long>(p.sender)), in_time);
 }
 
 void load_client::start_sending() {

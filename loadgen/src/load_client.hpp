@@ -9,6 +9,7 @@
 #pragma once
 
 #include "event_loop.hpp"
+#include "wire.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -75,6 +76,7 @@ private:
     bool parse_upgrade();
     bool parse_frames(std::string_view data, std::size_t& used);
     void on_message(std::string_view text);
+    void count_live(const payload& p, std::int64_t now, bool reordered);
     void flush();
     void on_written(std::uint32_t gen, const boost::system::error_code& ec);
     void on_send_timer(const boost::system::error_code& ec);

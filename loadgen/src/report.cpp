@@ -307,14 +307,15 @@ rep::section went_wrong(const run_result& r) {
     const auto& t = r.totals;
     rep::section sec{"wrong", "What went wrong", {}, {}, {}};
     rep::table d{"Deliveries and connections", {"", ""}, {}};
-    d.rows.push_back({"lost (expected, never delivered)", count(r.lost())});
+    d.rows.push_back({"lost (expected, never arrived)", count(r.lost())});
+    d.rows.push_back({"late (arrived after --lifetime, not counted)", count(t.late)});
     d.rows.push_back({"duplicates", count(t.duplicates)});
     d.rows.push_back({"out of order", count(t.out_of_order)});
     if (r.unexpected() > 0)
         d.rows.push_back({"delivered beyond expected (a harness bug)", count(r.unexpected())});
     d.rows.push_back({"clients the server dropped", count(t.dropped)});
     d.rows.push_back({"connect failures", count(t.connect_failures)});
-    const bool clean = r.lost() == 0 && t.duplicates == 0 && t.out_of_order == 0 &&
+    const bool clean = r.lost() == 0 && t.late == 0 && t.duplicates == 0 && t.out_of_order == 0 &&
                        r.unexpected() == 0 && t.dropped == 0 && t.connect_failures == 0 &&
                        t.error_total() == 0;
     sec.notes.push_back(clean ? "Nothing: every expected message arrived once and in order, and "
@@ -512,8 +513,9 @@ void print_summary(const run_result& r, std::ostream& out) {
     row("delivered / expected", count(t.delivered) + " / " + count(r.expected) +
                                     (delivery ? " (" + fixed(*delivery * 100, 4) + "%)" : ""));
     row("delivered/s", fixed(r.delivered_per_s(), 0));
-    row("lost, duplicated, out of order",
-        count(r.lost()) + ", " + count(t.duplicates) + ", " + count(t.out_of_order));
+    row("lost, late, duplicated, out of order", count(r.lost()) + ", " + count(t.late) + ", " +
+                                                    count(t.duplicates) + ", " +
+                                                    count(t.out_of_order));
     row("latency p50/p90/p99/p99.9/max", percentiles(h.latency));
     row("  from actual send", percentiles(h.latency_actual));
     if (several_endpoints(r)) {

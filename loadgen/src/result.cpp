@@ -213,11 +213,13 @@ void endpoint_record::merge(const endpoint_record& o) {
 }
 
 std::uint64_t run_result::lost() const noexcept {
-    return expected > totals.delivered ? expected - totals.delivered : 0;
+    const auto arrived = totals.delivered + totals.late;
+    return expected > arrived ? expected - arrived : 0;
 }
 
 std::uint64_t run_result::unexpected() const noexcept {
-    return totals.delivered > expected ? totals.delivered - expected : 0;
+    const auto arrived = totals.delivered + totals.late;
+    return arrived > expected ? arrived - expected : 0;
 }
 
 std::optional<double> run_result::delivery() const noexcept {
@@ -251,6 +253,8 @@ std::optional<double> metric_value(const run_result& r, const std::string& metri
         return r.delivered_per_s();
     if (metric == "lost")
         return static_cast<double>(r.lost());
+    if (metric == "late")
+        return static_cast<double>(t.late);
     if (metric == "errors")
         return static_cast<double>(t.error_total());
     const std::pair<const char*, std::uint64_t> counts[] = {

@@ -271,8 +271,8 @@ struct run_result {
     int exit_code = 0;
 
     // Derived totals.
-    std::uint64_t lost() const noexcept;
-    std::uint64_t unexpected() const noexcept;
+    std::uint64_t lost() const noexcept;       // expected - delivered - late, never negative
+    std::uint64_t unexpected() const noexcept; // delivered + late beyond expected (a harness bug)
     std::optional<double> delivery() const noexcept; // delivered / expected; none when 0 expected
     double delivered_per_s() const noexcept;
     double sent_per_s() const noexcept;
