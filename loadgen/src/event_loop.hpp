@@ -107,7 +107,12 @@ public:
     static constexpr std::size_t read_buffer_size = 64 * 1024;
 
     // Phase changes, posted by the coordinator.
-    void add_client(load_client* c) { clients_.push_back(c); }
+    // `at_start`: connected in the connect phase (else the --stage client ramp joins it later).
+    void add_client(load_client* c, bool at_start) {
+        clients_.push_back(c);
+        if (at_start)
+            starting_.push_back(c);
+    }
     void add_churn(const churn_event& e) { churn_.push_back(e); }
     void add_poller(long global_index) { pollers_.push_back(global_index); }
     void add_churner(long index) { // before the loop runs
@@ -163,7 +168,7 @@ public:
     // Read by the coordinator (atomics) or after the threads stopped (the rest).
     long connected() const noexcept { return connected_.load(std::memory_order_relaxed); }
     long attempts_done() const noexcept { return attempts_done_.load(std::memory_order_relaxed); }
-    long attempts_planned() const noexcept { return static_cast<long>(clients_.size()); }
+    long attempts_planned() const noexcept { return static_cast<long>(starting_.size()); }
     std::uint64_t activity() const noexcept { return activity_.load(std::memory_order_relaxed); }
     long closing_or_open() const noexcept {
         return open_or_closing_.load(std::memory_order_relaxed);
@@ -193,6 +198,7 @@ private:
     std::unique_ptr<char[]> read_buffer_;
     rng rng_;
     std::vector<load_client*> clients_;
+    std::vector<load_client*> starting_; // those the connect phase connects
 
     counters total_;
     second_slot slot_;

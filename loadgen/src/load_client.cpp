@@ -595,6 +595,24 @@ void load_client::churn(std::int64_t planned_leave_us) {
     begin_close(1000);
 }
 
+void load_client::leave(std::int64_t planned_leave_us) {
+    ramp_rejoin_ = false;
+    // Not connected (dropped, or still joining): nothing to leave. A session whose planned leave
+    // came earlier (a churn event skipped while it was busy) expects nothing after that one, so
+    // it may leave now as well.
+    if (state_ != state::open || planned_leave_us_ > planned_leave_us)
+        return;
+    rejoin_ = false;
+    begin_close(1000);
+}
+
+void load_client::rejoin() {
+    if (state_ == state::closing)
+        ramp_rejoin_ = true; // connect again once the close handshake is over
+    else if (state_ == state::closed || state_ == state::idle)
+        connect();
+}
+
 void load_client::plan_leave() {
     if (state_ != state::open || plan_.slow)
         return;
@@ -695,7 +713,9 @@ void load_client::finish() {
         std::string().swap(wbuf_);
     if (was_joined)
         loop_.client_closed();
-    if (rejoin_ && !loop_.ctx().ending.load(std::memory_order_relaxed))
+    const bool again = rejoin_ || ramp_rejoin_;
+    ramp_rejoin_ = false;
+    if (again && !loop_.ctx().ending.load(std::memory_order_relaxed))
         connect();
 }
 

@@ -47,6 +47,9 @@ public:
     void start_sending(); // senders: follow the schedule from ctx().send_start_us
     void stop_reading();  // slow readers
     void churn(std::int64_t planned_leave_us); // leave now and rejoin, if this session planned it
+    // The --stage client ramp: leave now (no rejoin), if this session planned it; join again.
+    void leave(std::int64_t planned_leave_us);
+    void rejoin();
     // After sending: a slow reader reads again, to learn whether the server dropped it (a FIN
     // queued behind unread data cannot be seen without reading). Done after 300 ms of quiet.
     void drain_slow();
@@ -97,6 +100,7 @@ private:
     bool reading_stopped_ = false;
     bool close_sent_ = false;
     bool rejoin_ = false;
+    bool ramp_rejoin_ = false; // the ramp wants this client back once its close is done
     bool frag_binary_ = false;
     bool fragmented_ = false;
     bool slow_draining_ = false;

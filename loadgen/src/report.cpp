@@ -169,22 +169,37 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
     return {pc, rc, cc, dc};
 }
 
+// A stage's measured connected clients: "20", or "2 - 20" while they moved.
+std::string connected_range(const stage_record& st) {
+    if (st.connected_readings == 0)
+        return "-";
+    return st.connected_min == st.connected_max
+               ? count(st.connected_min)
+               : count(st.connected_min) + " - " + count(st.connected_max);
+}
+
 // --stage: each stage's figures.
 rep::section stages_section(const run_result& r) {
     rep::section sec{"stages", "Stages", {}, {}, {}};
     sec.notes.push_back(
-        "The send rate per sender follows the stages over the measured window (linear ramps; "
-        "seconds since the window began). A timeline second belongs to the stage holding its "
-        "midpoint; the target line on \"Messages per second\" bends at each boundary.");
+        "The send rate per sender and the client target follow the stages over the measured "
+        "window (linear ramps; seconds since the window began). Receivers join as the target "
+        "rises past them and leave as it falls; senders and slow readers stay connected. A "
+        "timeline second belongs to the stage holding its midpoint; \"connected\" is the "
+        "lowest and highest count read at the ends of the seconds (once a second) within it. "
+        "Dashed lines on the timeline "
+        "charts mark the stage boundaries.");
     rep::table t{"By stage",
-                 {"stage", "from", "to", "rate per sender", "sent", "delivered", "delivered/s",
-                  "p50", "p99", "errors"},
+                 {"stage", "from", "to", "rate per sender", "clients (target)", "connected", "sent",
+                  "delivered", "delivered/s", "p50", "p99", "errors"},
                  {}};
     for (const auto& st : r.stages)
         t.rows.push_back({st.text, num(st.from_s) + " s", num(st.to_s) + " s",
-                          num(st.rate_from) + " -> " + num(st.rate_to), count(st.sent),
-                          count(st.delivered), fixed(st.delivered_per_s(), 0), ms(st.p50_us),
-                          ms(st.p99_us), count(st.errors)});
+                          num(st.rate_from) + " -> " + num(st.rate_to),
+                          count(st.clients_from) + " -> " + count(st.clients_to),
+                          connected_range(st), count(st.sent), count(st.delivered),
+                          fixed(st.delivered_per_s(), 0), ms(st.p50_us), ms(st.p99_us),
+                          count(st.errors)});
     sec.tables.push_back(std::move(t));
     return sec;
 }
@@ -553,7 +568,8 @@ void print_summary(const run_result& r, std::ostream& out) {
     for (const auto& st : r.stages)
         row("stage " + st.text, count(st.delivered) + " delivered (" +
                                     fixed(st.delivered_per_s(), 0) + "/s), p50 " + ms(st.p50_us) +
-                                    ", p99 " + ms(st.p99_us) + ", errors " + count(st.errors));
+                                    ", p99 " + ms(st.p99_us) + ", errors " + count(st.errors) +
+                                    ", connected " + connected_range(st));
     if (r.server) {
         const auto& sv = *r.server;
         row("server CPU (pid " + std::to_string(sv.pid) + ")",

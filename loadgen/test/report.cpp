@@ -97,9 +97,11 @@ TEST_CASE("Report: a plain run has the four load sections and nothing of unused 
 TEST_CASE("Report: what went wrong lists losses and errors by cause", "[report]") {
     auto r = fake_run(3, 100, 990, 1000, 5000); // 3 x closed_by_server, 10 lost
     r.totals.duplicates = 2;
+    r.totals.late = 4; // of the 10 not delivered in time, 4 came late: 6 lost
     finalize(r, {});
     const auto wrong = cells(*find_section(to_document(r), "wrong"));
-    CHECK_THAT(wrong, Catch::Contains("lost (expected, never delivered)\n10\n"));
+    CHECK_THAT(wrong, Catch::Contains("lost (expected, never arrived)\n6\n"));
+    CHECK_THAT(wrong, Catch::Contains("late (arrived after --lifetime, not counted)\n4\n"));
     CHECK_THAT(wrong, Catch::Contains("duplicates\n2\n"));
     CHECK_THAT(wrong, Catch::Contains("closed_by_server\n3\n"));
     CHECK_THAT(wrong, !Catch::Contains("Nothing:"));
