@@ -117,7 +117,7 @@ TEST_CASE("Result: the report document carries charts and the thresholds", "[res
     std::size_t charts = d.charts.size();
     for (const auto& sec : d.sections)
         charts += sec.charts.size();
-    CHECK(charts == 4);
+    CHECK(charts == 5);
     CHECK(d.verdict.rfind("PASS", 0) == 0);
     bool has_threshold = false;
     for (const auto& c : d.cases)
