@@ -188,7 +188,7 @@ rep::chart sent_chart(const run_result& r) {
     if (!r.stages.empty()) {
         const auto senders = static_cast<double>(r.plan.senders);
         c.lines.push_back(stage_target(
-            r, "target sent/s (stages)",
+            r, "target sent/s",
             [senders](const stage_record& st) { return st.rate_from * senders; },
             [senders](const stage_record& st) { return st.rate_to * senders; }));
     }
@@ -205,7 +205,7 @@ rep::chart connected_chart(const run_result& r) {
     c.lines = {conn};
     if (!r.stages.empty())
         c.lines.push_back(stage_target(
-            r, "client target (stages)",
+            r, "client target",
             [](const stage_record& st) { return static_cast<double>(st.clients_from); },
             [](const stage_record& st) { return static_cast<double>(st.clients_to); }));
     return c;

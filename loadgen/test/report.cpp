@@ -133,7 +133,7 @@ TEST_CASE("Report: a staged run has a per-stage table and marked timelines", "[r
     REQUIRE(delivered->charts[2].lines.size() == 2);
     CHECK(delivered->charts[2].lines[1].points.front().second == 10); // 5/s x 2 senders
     REQUIRE(delivered->charts[3].lines.size() == 2);
-    CHECK(delivered->charts[3].lines[1].name == "client target (stages)");
+    CHECK(delivered->charts[3].lines[1].name == "client target");
     CHECK(delivered->charts[3].lines[1].points[1].second == 20);
     CHECK_THAT(chat::reports::to_html(d), Catch::Contains("stroke-dasharray"));
 }
