@@ -7,7 +7,7 @@
 
 #include <cstdio>  // remove
 #include <fstream> // ofstream
-#include <set>     // set
+#include <set>     // set, multiset
 
 using namespace chat::load;
 
@@ -307,4 +307,15 @@ TEST_CASE("Plan: a --stage client ramp joins and leaves receivers in order", "[s
     CHECK(p.churn.back().at_us <= 1'000'000 + 5'000'000);
     // Both rooms grow: receivers are taken round-robin over the rooms.
     CHECK(p.clients[p.churn[0].client].room != p.clients[p.churn[1].client].room);
+    // Two workers (one room each) split the same ramp between them, at the same times.
+    std::multiset<std::int64_t> whole, split;
+    for (const auto& e : p.churn)
+        whole.insert(e.at_us);
+    for (long w = 0; w < 2; ++w) {
+        s.worker_index = w;
+        s.worker_count = 2;
+        for (const auto& e : make_plan(s, "tag").churn)
+            split.insert(e.at_us);
+    }
+    CHECK(split == whole);
 }
