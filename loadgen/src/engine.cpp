@@ -365,10 +365,11 @@ private:
             auto& loop = *loops_[i % n];
             clients_.push_back(std::make_unique<load_client>(
                 loop, static_cast<std::uint32_t>(i / n), plan_.clients[i]));
-            loop.add_client(clients_.back().get());
+            loop.add_client(clients_.back().get(), !plan_.clients[i].starts_away);
         }
         for (const auto& e : plan_.churn)
-            loops_[e.client % n]->add_churn({e.at_us, static_cast<std::uint32_t>(e.client / n)});
+            loops_[e.client % n]->add_churn(
+                {e.at_us, static_cast<std::uint32_t>(e.client / n), e.what});
         for (std::size_t q = 0; q < plan_.pollers.size(); ++q)
             loops_[q % n]->add_poller(plan_.pollers[q]);
         for (long c = 0; c < plan_.churners; ++c)
@@ -404,7 +405,7 @@ private:
                               scen_.connect_timeout_ms * 1000 * 2 + 5'000'000 + clients * 1000;
         sleep_until(deadline, [&] { return sum(&event_loop::attempts_done) >= planned_; });
         connect_done_us_ = ctx_.clock.now_us();
-        if (sum(&event_loop::connected) == 0)
+        if (planned_ > 0 && sum(&event_loop::connected) == 0)
             nobody_connected();
     }
 
@@ -477,7 +478,9 @@ private:
     bool everyone_dropped() {
         if (!ended_early_.empty())
             return true;
-        if (plan_.clients.empty() || sum(&event_loop::connected) > 0)
+        // A client ramp may want nobody connected, unless senders or slow readers (always).
+        const bool may_be_empty = ramps_clients(scen_.stages) && plan_.senders + plan_.slow == 0;
+        if (plan_.clients.empty() || may_be_empty || sum(&event_loop::connected) > 0)
             return false;
         ended_early_ = "the target dropped every client (0 of " +
                        with_commas(plan_.clients.size()) + " connected)";
@@ -509,11 +512,13 @@ private:
         }
     }
 
-    // Phase 4: drain, up to --lifetime or until nothing has arrived for 500 ms.
+    // Phase 4: drain until nothing has arrived for 500 ms, bounded. Messages in time arrive
+    // within --lifetime of the end of sending; the reading goes on for up to one more lifetime
+    // while messages still arrive, so a slow one is seen as late rather than counted lost.
     void drain() {
         auto last = sum(&event_loop::activity);
         auto last_change = ctx_.clock.now_us();
-        sleep_until(ctx_.send_end_us + scen_.lifetime_ms * 1000, [&] {
+        sleep_until(ctx_.send_end_us + 2 * scen_.lifetime_ms * 1000, [&] {
             const auto a = sum(&event_loop::activity);
             const auto now = ctx_.clock.now_us();
             if (a != last) {
@@ -582,7 +587,8 @@ private:
             r.server = server_figures(r.totals.delivered);
         r.timeline = timeline();
         if (!scen_.stages.empty())
-            r.stages = stage_results(r, scen_.stage_texts, scen_.stages, scen_.rate);
+            r.stages =
+                stage_results(r, scen_.stage_texts, scen_.stages, {scen_.rate, scen_.clients, 0});
         clients_.clear();
         loops_.clear();
         finalize(r, scen_.parsed_thresholds);
@@ -742,7 +748,8 @@ private:
         std::snprintf(line, sizeof line,
                       "[%4lds %-7s] connected %lld/%lld  sent/s %" PRIu64 "  delivered/s %" PRIu64
                       "  p99 %s  errors %" PRIu64 "  dropped %" PRIu64 "\n",
-                      sec + 1, phase, sum(&event_loop::connected), planned_, c.sent + c.sent_warmup,
+                      sec + 1, phase, sum(&event_loop::connected),
+                      static_cast<long long>(plan_.clients.size()), c.sent + c.sent_warmup,
                       c.delivered, h.count() ? fmt_latency(h.percentile(99)).c_str() : "-",
                       c.error_total(), c.dropped + c.dropped_slow);
         progress_ << line << std::flush;

@@ -34,18 +34,19 @@ event_loop::event_loop(unsigned index, run_context& ctx)
 event_loop::~event_loop() = default;
 
 void event_loop::record_delivery(std::int64_t from_intended_us, std::int64_t from_sent_us,
-                                 std::size_t receiver, std::size_t sender) noexcept {
+                                 std::size_t receiver, std::size_t sender, bool in_time) noexcept {
     hist_.latency.record(from_intended_us);
     hist_.latency_actual.record(from_sent_us);
     slot_.latency.record(from_intended_us);
     auto& e = endpoints_[receiver];
-    ++e.delivered;
     e.latency.record(from_intended_us);
+    const auto counted = in_time ? 1u : 0u;
+    e.delivered += counted;
     if (receiver == sender) {
-        ++e.delivered_same_endpoint;
+        e.delivered_same_endpoint += counted;
         hist_.latency_same_endpoint.record(from_intended_us);
     } else {
-        ++e.delivered_cross_endpoint;
+        e.delivered_cross_endpoint += counted;
         hist_.latency_cross_endpoint.record(from_intended_us);
     }
 }
@@ -150,7 +151,7 @@ void event_loop::pump_connects() {
         std::max<long>(1, static_cast<long>(std::ceil(
                               static_cast<double>(ctx_.options->connect_concurrency) / threads)));
     const double rate = ctx_.options->ramp_per_second / threads; // per loop; 0 = unlimited
-    while (next_connect_ < clients_.size() && in_flight_ < concurrency) {
+    while (next_connect_ < starting_.size() && in_flight_ < concurrency) {
         if (rate > 0) {
             // Token bucket: connection k may start at ramp_start + k / rate.
             const auto due = ramp_start_us_ + static_cast<std::int64_t>(
@@ -169,7 +170,7 @@ void event_loop::pump_connects() {
             }
         }
         ++in_flight_;
-        clients_[next_connect_++]->connect();
+        starting_[next_connect_++]->connect();
     }
 }
 
@@ -178,9 +179,11 @@ void event_loop::start_sending() {
         c->start_sending();
         c->stop_reading();
     }
-    // Churn times become absolute, and each churning client learns its first planned leave.
+    // Leave times (churn, ramp down) become absolute, and each such client learns its first
+    // planned leave.
     for (const auto& e : churn_)
-        churn_times_[e.client].push_back(ctx_.send_start_us + e.at_us);
+        if (e.what != membership_change::join)
+            churn_times_[e.client].push_back(ctx_.send_start_us + e.at_us);
     for (auto& [client, times] : churn_times_) {
         std::sort(times.begin(), times.end());
         clients_[client]->plan_leave();
@@ -204,7 +207,18 @@ void event_loop::churn_next() {
             return;
         // Clients are indexed by their position in this loop's list (see engine.cpp).
         const auto& e = churn_[next_churn_++];
-        clients_[e.client]->churn(at);
+        auto& c = *clients_[e.client];
+        switch (e.what) {
+        case membership_change::churn:
+            c.churn(at);
+            break;
+        case membership_change::leave:
+            c.leave(at);
+            break;
+        case membership_change::join:
+            c.rejoin();
+            break;
+        }
         churn_next();
     });
 }

@@ -107,7 +107,12 @@ public:
     static constexpr std::size_t read_buffer_size = 64 * 1024;
 
     // Phase changes, posted by the coordinator.
-    void add_client(load_client* c) { clients_.push_back(c); }
+    // `at_start`: connected in the connect phase (else the --stage client ramp joins it later).
+    void add_client(load_client* c, bool at_start) {
+        clients_.push_back(c);
+        if (at_start)
+            starting_.push_back(c);
+    }
     void add_churn(const churn_event& e) { churn_.push_back(e); }
     void add_poller(long global_index) { pollers_.push_back(global_index); }
     void add_churner(long index) { // before the loop runs
@@ -130,10 +135,11 @@ public:
         ++total_.errors[static_cast<std::size_t>(k)];
         ++slot_.c.errors[static_cast<std::size_t>(k)];
     }
-    // A counted delivery to a client on endpoint `receiver` of a message from a sender on
-    // endpoint `sender`.
+    // A live delivery to a client on endpoint `receiver` of a message from a sender on
+    // endpoint `sender`: its latencies go into the histograms whether it came in time or late
+    // (so the tail shows the truth); only one `in_time` counts as the endpoint's delivery.
     void record_delivery(std::int64_t from_intended_us, std::int64_t from_sent_us,
-                         std::size_t receiver, std::size_t sender) noexcept;
+                         std::size_t receiver, std::size_t sender, bool in_time) noexcept;
     void record_connect(std::int64_t us) noexcept { hist_.connect.record(us); }
     void endpoint_connected(std::size_t e) noexcept { ++endpoints_[e].connects; }
     void endpoint_connect_failed(std::size_t e) noexcept { ++endpoints_[e].connect_failures; }
@@ -162,7 +168,7 @@ public:
     // Read by the coordinator (atomics) or after the threads stopped (the rest).
     long connected() const noexcept { return connected_.load(std::memory_order_relaxed); }
     long attempts_done() const noexcept { return attempts_done_.load(std::memory_order_relaxed); }
-    long attempts_planned() const noexcept { return static_cast<long>(clients_.size()); }
+    long attempts_planned() const noexcept { return static_cast<long>(starting_.size()); }
     std::uint64_t activity() const noexcept { return activity_.load(std::memory_order_relaxed); }
     long closing_or_open() const noexcept {
         return open_or_closing_.load(std::memory_order_relaxed);
@@ -192,6 +198,7 @@ private:
     std::unique_ptr<char[]> read_buffer_;
     rng rng_;
     std::vector<load_client*> clients_;
+    std::vector<load_client*> starting_; // those the connect phase connects
 
     counters total_;
     second_slot slot_;

@@ -456,7 +456,7 @@ void load_client::on_message(std::string_view text) {
         loop_.count(&counters::duplicates);
         return;
     }
-    const bool late = verdict != seq_tracker::verdict::fresh;
+    const bool reordered = verdict != seq_tracker::verdict::fresh;
     // Classify by when the message was sent relative to this membership (README: delivery rule).
     if (p.sent_us < join_start_us_)
         loop_.count(&counters::history);
@@ -467,14 +467,21 @@ void load_client::on_message(std::string_view text) {
     else if (planned_leave_us_ != never &&
              p.sent_us > planned_leave_us_ - ctx.options->lifetime_ms * 1000)
         loop_.count(&counters::outside_window);
-    else {
-        loop_.count(&counters::delivered);
-        if (late)
-            loop_.count(&counters::out_of_order);
-        loop_.record_delivery(now - p.intended_us, now - p.sent_us,
-                              ctx.endpoint_index(plan_.global_index),
-                              ctx.endpoint_index(static_cast<long>(p.sender)));
-    }
+    else
+        count_live(p, now, reordered);
+}
+
+// A live message this membership expects: delivered within --lifetime of its intended send
+// time, else late (neither delivered nor lost); its latency is recorded either way.
+void load_client::count_live(const payload& p, std::int64_t now, bool reordered) {
+    auto& ctx = loop_.ctx();
+    const bool in_time = now - p.intended_us <= ctx.options->lifetime_ms * 1000;
+    loop_.count(in_time ? &counters::delivered : &counters::late);
+    if (reordered)
+        loop_.count(&counters::out_of_order);
+    loop_.record_delivery(now - p.intended_us, now - p.sent_us,
+                          ctx.endpoint_index(plan_.global_index),
+                          ctx.endpoint_index(static_cast<long>(p.sender)), in_time);
 }
 
 void load_client::start_sending() {
@@ -588,6 +595,24 @@ void load_client::churn(std::int64_t planned_leave_us) {
     begin_close(1000);
 }
 
+void load_client::leave(std::int64_t planned_leave_us) {
+    ramp_rejoin_ = false;
+    // Not connected (dropped, or still joining): nothing to leave. A session whose planned leave
+    // came earlier (a churn event skipped while it was busy) expects nothing after that one, so
+    // it may leave now as well.
+    if (state_ != state::open || planned_leave_us_ > planned_leave_us)
+        return;
+    rejoin_ = false;
+    begin_close(1000);
+}
+
+void load_client::rejoin() {
+    if (state_ == state::closing)
+        ramp_rejoin_ = true; // connect again once the close handshake is over
+    else if (state_ == state::closed || state_ == state::idle)
+        connect();
+}
+
 void load_client::plan_leave() {
     if (state_ != state::open || plan_.slow)
         return;
@@ -688,7 +713,9 @@ void load_client::finish() {
         std::string().swap(wbuf_);
     if (was_joined)
         loop_.client_closed();
-    if (rejoin_ && !loop_.ctx().ending.load(std::memory_order_relaxed))
+    const bool again = rejoin_ || ramp_rejoin_;
+    ramp_rejoin_ = false;
+    if (again && !loop_.ctx().ending.load(std::memory_order_relaxed))
         connect();
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "event_loop.hpp"
+#include "wire.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,6 +47,9 @@ public:
     void start_sending(); // senders: follow the schedule from ctx().send_start_us
     void stop_reading();  // slow readers
     void churn(std::int64_t planned_leave_us); // leave now and rejoin, if this session planned it
+    // The --stage client ramp: leave now (no rejoin), if this session planned it; join again.
+    void leave(std::int64_t planned_leave_us);
+    void rejoin();
     // After sending: a slow reader reads again, to learn whether the server dropped it (a FIN
     // queued behind unread data cannot be seen without reading). Done after 300 ms of quiet.
     void drain_slow();
@@ -75,6 +79,7 @@ private:
     bool parse_upgrade();
     bool parse_frames(std::string_view data, std::size_t& used);
     void on_message(std::string_view text);
+    void count_live(const payload& p, std::int64_t now, bool reordered);
     void flush();
     void on_written(std::uint32_t gen, const boost::system::error_code& ec);
     void on_send_timer(const boost::system::error_code& ec);
@@ -95,6 +100,7 @@ private:
     bool reading_stopped_ = false;
     bool close_sent_ = false;
     bool rejoin_ = false;
+    bool ramp_rejoin_ = false; // the ramp wants this client back once its close is done
     bool frag_binary_ = false;
     bool fragmented_ = false;
     bool slow_draining_ = false;

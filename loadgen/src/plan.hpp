@@ -25,25 +25,31 @@ struct client_plan {
     bool sender = false;
     std::uint32_t sender_slot = 0; // 0..senders-1 within the room, for senders
     bool slow = false;
-    std::string user; // u<global index>
+    bool starts_away = false; // a --stage client ramp wants it only later: not in the connect phase
+    std::string user;         // u<global index>
 };
 
-// One leave+rejoin, relative to the start of sending (microseconds).
+// A planned change of a client's membership, relative to the start of sending (microseconds):
+// churn (--churn: leave and rejoin at once), or a step of the --stage client ramp (leave: a
+// planned leave until a later join).
+enum class membership_change : std::uint8_t { churn, leave, join };
 struct churn_event {
     std::int64_t at_us = 0;
     std::uint32_t client = 0; // index into plan::clients
+    membership_change what = membership_change::churn;
 };
 
 struct plan {
     std::string room_prefix;
     std::vector<room_plan> rooms;     // this worker's rooms
     std::vector<client_plan> clients; // this worker's clients
-    std::vector<churn_event> churn;   // sorted by time; over warm-up + duration
+    std::vector<churn_event> churn;   // sorted by time; churn and the client ramp
     std::vector<long> pollers;        // global poller indices this worker runs
     long total_clients = 0;           // whole scenario
     long total_rooms = 0;
     long senders = 0;      // this worker's
     long slow = 0;         // this worker's
+    long starting = 0;     // this worker's clients connected before sending (not starts_away)
     long churners = 0;     // this worker's share of --churn-pool
     long churn_cycles = 0; // this worker's share of --churn-cycles (0: unlimited)
 };

@@ -108,55 +108,118 @@ rep::section asked(const run_result& r) {
     return sec;
 }
 
-// The charts of deliveries: latency over time, messages per second, connected clients (on their
-// own axis: a drop from 500 to 0 is invisible on a 0-120,000 messages/s axis), the latency
-// distribution.
-std::vector<rep::chart> delivery_charts(const run_result& r) {
-    rep::chart pc{"Latency over time (from intended send time)",
-                  "seconds since start",
-                  "ms",
-                  false,
-                  false,
-                  {}};
+// Seconds from the timeline's start to the measured window's.
+double measure_offset_s(const run_result& r) {
+    return static_cast<double>(r.run.measure_start_unix_ms - r.run.timeline_start_unix_ms) / 1000;
+}
+
+// --stage: a dashed line at each stage's start and at the end of the last one.
+std::vector<rep::marker> stage_markers(const run_result& r) {
+    std::vector<rep::marker> out;
+    const double at = measure_offset_s(r);
+    for (std::size_t i = 0; i < r.stages.size(); ++i)
+        out.push_back({at + r.stages[i].from_s, "stage " + std::to_string(i + 1)});
+    if (!r.stages.empty())
+        out.push_back({at + r.stages.back().to_s, "end"});
+    return out;
+}
+
+// A stage target over the timeline: `from` and `to` of each stage at its bounds.
+template <class From, class To>
+rep::series stage_target(const run_result& r, const std::string& name, From from, To to) {
+    rep::series target{name, {}};
+    const double at = measure_offset_s(r);
+    for (const auto& st : r.stages) {
+        target.points.push_back({at + st.from_s, from(st)});
+        target.points.push_back({at + st.to_s, to(st)});
+    }
+    return target;
+}
+
+// p50, p99 and max per second on a log axis: a max of seconds would flatten a p50 of
+// milliseconds on a linear one.
+rep::chart latency_chart(const run_result& r) {
+    rep::chart c{"Latency over time (from intended send time)",
+                 "seconds since start",
+                 "ms",
+                 false,
+                 true,
+                 {}};
     rep::series p50{"p50", {}}, p99{"p99", {}}, pmax{"max", {}};
-    rep::chart rc{"Messages per second", "seconds since start", "per second", false, false, {}};
-    rep::series del{"delivered/s", {}}, sent{"sent/s", {}};
-    rep::chart cc{"Connected clients", "seconds since start", "clients", false, false, {}};
-    rep::series conn{"connected", {}};
+    for (const auto& p : r.timeline) {
+        if (p.latency.count == 0)
+            continue;
+        const auto x = static_cast<double>(p.second);
+        const histogram h(p.latency);
+        p50.points.push_back(
+            {x, static_cast<double>(std::max<std::int64_t>(1, h.percentile(50))) / 1e3});
+        p99.points.push_back(
+            {x, static_cast<double>(std::max<std::int64_t>(1, h.percentile(99))) / 1e3});
+        pmax.points.push_back({x, static_cast<double>(std::max<std::int64_t>(1, h.max())) / 1e3});
+    }
+    c.lines = {p50, p99, pmax};
+    return c;
+}
+
+// Deliveries per second, with late arrivals apart (they are not counted as delivered).
+rep::chart deliveries_chart(const run_result& r) {
+    rep::chart c{"Deliveries per second", "seconds since start", "per second", false, false, {}};
+    rep::series del{"delivered/s", {}}, late{"late/s", {}};
     for (const auto& p : r.timeline) {
         const auto x = static_cast<double>(p.second);
-        if (p.latency.count > 0) {
-            const histogram h(p.latency);
-            p50.points.push_back({x, static_cast<double>(h.percentile(50)) / 1e3});
-            p99.points.push_back({x, static_cast<double>(h.percentile(99)) / 1e3});
-            pmax.points.push_back({x, static_cast<double>(h.max()) / 1e3});
-        }
         del.points.push_back({x, static_cast<double>(p.c.delivered)});
-        sent.points.push_back({x, static_cast<double>(p.c.sent + p.c.sent_warmup)});
-        conn.points.push_back({x, static_cast<double>(p.connected)});
+        late.points.push_back({x, static_cast<double>(p.c.late)});
     }
-    pc.lines = {p50, p99, pmax};
-    rc.lines = {del, sent};
-    // With --stage: the target send rate, whose bends mark the stage boundaries.
+    c.lines = {del};
+    if (r.totals.late > 0)
+        c.lines.push_back(late);
+    return c;
+}
+
+// Messages sent per second on their own axis (a room fans each one out to all its members, so
+// on the deliveries' axis they would lie flat at the bottom), with the stages' target.
+rep::chart sent_chart(const run_result& r) {
+    rep::chart c{"Messages sent per second", "seconds since start", "per second", false, false, {}};
+    rep::series sent{"sent/s", {}};
+    for (const auto& p : r.timeline)
+        sent.points.push_back(
+            {static_cast<double>(p.second), static_cast<double>(p.c.sent + p.c.sent_warmup)});
+    c.lines = {sent};
     if (!r.stages.empty()) {
-        const double measure_at =
-            static_cast<double>(r.run.measure_start_unix_ms - r.run.timeline_start_unix_ms) / 1000;
-        const double senders = static_cast<double>(r.plan.senders);
-        rep::series target{"target sent/s (stages)", {}};
-        for (const auto& st : r.stages) {
-            target.points.push_back({measure_at + st.from_s, st.rate_from * senders});
-            target.points.push_back({measure_at + st.to_s, st.rate_to * senders});
-        }
-        rc.lines.push_back(target);
+        const auto senders = static_cast<double>(r.plan.senders);
+        c.lines.push_back(stage_target(
+            r, "target sent/s",
+            [senders](const stage_record& st) { return st.rate_from * senders; },
+            [senders](const stage_record& st) { return st.rate_to * senders; }));
     }
-    cc.lines = {conn};
+    return c;
+}
+
+// Connected clients on their own axis: a drop from 500 to 0 is invisible on a 0-120,000
+// deliveries/s axis. With --stage, the client target beside them.
+rep::chart connected_chart(const run_result& r) {
+    rep::chart c{"Connected clients", "seconds since start", "clients", false, false, {}};
+    rep::series conn{"connected", {}};
+    for (const auto& p : r.timeline)
+        conn.points.push_back({static_cast<double>(p.second), static_cast<double>(p.connected)});
+    c.lines = {conn};
+    if (!r.stages.empty())
+        c.lines.push_back(stage_target(
+            r, "client target",
+            [](const stage_record& st) { return static_cast<double>(st.clients_from); },
+            [](const stage_record& st) { return static_cast<double>(st.clients_to); }));
+    return c;
+}
+
+// The share of deliveries at or below each latency.
+rep::chart distribution_chart(const run_result& r) {
     const auto& h = r.histograms.latency;
-    rep::chart dc{"Latency distribution (share of deliveries at or below)",
-                  "latency (ms, log)",
-                  "percent",
-                  true,
-                  false,
-                  {}};
+    rep::chart c{"Latency distribution (share of deliveries at or below)",
+                 "latency (ms, log)",
+                 "percent",
+                 true,
+                 false,
+                 {}};
     rep::series cdf{"deliveries", {}};
     std::uint64_t seen = 0;
     for (const auto& [index, n] : h.sparse().buckets) {
@@ -165,26 +228,52 @@ std::vector<rep::chart> delivery_charts(const run_result& r) {
         cdf.points.push_back({static_cast<double>(v) / 1e3,
                               100.0 * static_cast<double>(seen) / static_cast<double>(h.count())});
     }
-    dc.lines = {cdf};
-    return {pc, rc, cc, dc};
+    c.lines = {cdf};
+    return c;
+}
+
+// The charts of deliveries: each series on an axis where its changes show; the timelines
+// marked at the stage boundaries.
+std::vector<rep::chart> delivery_charts(const run_result& r) {
+    std::vector<rep::chart> timelines = {latency_chart(r), deliveries_chart(r), sent_chart(r),
+                                         connected_chart(r)};
+    for (auto& c : timelines)
+        c.x_markers = stage_markers(r);
+    timelines.push_back(distribution_chart(r));
+    return timelines;
+}
+
+// A stage's measured connected clients: "20", or "2 - 20" while they moved.
+std::string connected_range(const stage_record& st) {
+    if (st.connected_readings == 0)
+        return "-";
+    return st.connected_min == st.connected_max
+               ? count(st.connected_min)
+               : count(st.connected_min) + " - " + count(st.connected_max);
 }
 
 // --stage: each stage's figures.
 rep::section stages_section(const run_result& r) {
     rep::section sec{"stages", "Stages", {}, {}, {}};
     sec.notes.push_back(
-        "The send rate per sender follows the stages over the measured window (linear ramps; "
-        "seconds since the window began). A timeline second belongs to the stage holding its "
-        "midpoint; the target line on \"Messages per second\" bends at each boundary.");
+        "The send rate per sender and the client target follow the stages over the measured "
+        "window (linear ramps; seconds since the window began). Receivers join as the target "
+        "rises past them and leave as it falls; senders and slow readers stay connected. A "
+        "timeline second belongs to the stage holding its midpoint; \"connected\" is the "
+        "lowest and highest count read at the ends of the seconds (once a second) within it. "
+        "Dashed lines on the timeline "
+        "charts mark the stage boundaries.");
     rep::table t{"By stage",
-                 {"stage", "from", "to", "rate per sender", "sent", "delivered", "delivered/s",
-                  "p50", "p99", "errors"},
+                 {"stage", "from", "to", "rate per sender", "clients (target)", "connected", "sent",
+                  "delivered", "delivered/s", "p50", "p99", "errors"},
                  {}};
     for (const auto& st : r.stages)
         t.rows.push_back({st.text, num(st.from_s) + " s", num(st.to_s) + " s",
-                          num(st.rate_from) + " -> " + num(st.rate_to), count(st.sent),
-                          count(st.delivered), fixed(st.delivered_per_s(), 0), ms(st.p50_us),
-                          ms(st.p99_us), count(st.errors)});
+                          num(st.rate_from) + " -> " + num(st.rate_to),
+                          count(st.clients_from) + " -> " + count(st.clients_to),
+                          connected_range(st), count(st.sent), count(st.delivered),
+                          fixed(st.delivered_per_s(), 0), ms(st.p50_us), ms(st.p99_us),
+                          count(st.errors)});
     sec.tables.push_back(std::move(t));
     return sec;
 }
@@ -307,14 +396,15 @@ rep::section went_wrong(const run_result& r) {
     const auto& t = r.totals;
     rep::section sec{"wrong", "What went wrong", {}, {}, {}};
     rep::table d{"Deliveries and connections", {"", ""}, {}};
-    d.rows.push_back({"lost (expected, never delivered)", count(r.lost())});
+    d.rows.push_back({"lost (expected, never arrived)", count(r.lost())});
+    d.rows.push_back({"late (arrived after --lifetime, not counted)", count(t.late)});
     d.rows.push_back({"duplicates", count(t.duplicates)});
     d.rows.push_back({"out of order", count(t.out_of_order)});
     if (r.unexpected() > 0)
         d.rows.push_back({"delivered beyond expected (a harness bug)", count(r.unexpected())});
     d.rows.push_back({"clients the server dropped", count(t.dropped)});
     d.rows.push_back({"connect failures", count(t.connect_failures)});
-    const bool clean = r.lost() == 0 && t.duplicates == 0 && t.out_of_order == 0 &&
+    const bool clean = r.lost() == 0 && t.late == 0 && t.duplicates == 0 && t.out_of_order == 0 &&
                        r.unexpected() == 0 && t.dropped == 0 && t.connect_failures == 0 &&
                        t.error_total() == 0;
     sec.notes.push_back(clean ? "Nothing: every expected message arrived once and in order, and "
@@ -512,8 +602,9 @@ void print_summary(const run_result& r, std::ostream& out) {
     row("delivered / expected", count(t.delivered) + " / " + count(r.expected) +
                                     (delivery ? " (" + fixed(*delivery * 100, 4) + "%)" : ""));
     row("delivered/s", fixed(r.delivered_per_s(), 0));
-    row("lost, duplicated, out of order",
-        count(r.lost()) + ", " + count(t.duplicates) + ", " + count(t.out_of_order));
+    row("lost, late, duplicated, out of order", count(r.lost()) + ", " + count(t.late) + ", " +
+                                                    count(t.duplicates) + ", " +
+                                                    count(t.out_of_order));
     row("latency p50/p90/p99/p99.9/max", percentiles(h.latency));
     row("  from actual send", percentiles(h.latency_actual));
     if (several_endpoints(r)) {
@@ -551,7 +642,8 @@ void print_summary(const run_result& r, std::ostream& out) {
     for (const auto& st : r.stages)
         row("stage " + st.text, count(st.delivered) + " delivered (" +
                                     fixed(st.delivered_per_s(), 0) + "/s), p50 " + ms(st.p50_us) +
-                                    ", p99 " + ms(st.p99_us) + ", errors " + count(st.errors));
+                                    ", p99 " + ms(st.p99_us) + ", errors " + count(st.errors) +
+                                    ", connected " + connected_range(st));
     if (r.server) {
         const auto& sv = *r.server;
         row("server CPU (pid " + std::to_string(sv.pid) + ")",

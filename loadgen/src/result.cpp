@@ -125,6 +125,51 @@ std::vector<endpoint_record> merge_endpoints(const std::vector<run_result>& resu
     return out;
 }
 
+// The stages' spans and targets (rate, clients), before any measured figure.
+std::vector<stage_record> stage_frames(const std::vector<std::string>& texts,
+                                       const std::vector<stage>& stages, stage_point start) {
+    std::vector<stage_record> out;
+    std::chrono::microseconds begin{0};
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        stage_record s;
+        s.text = i < texts.size() ? texts[i] : std::string{};
+        const auto from = stage_at(stages, start.rate, start.clients, begin);
+        s.from_s = static_cast<double>(begin.count()) / 1e6;
+        begin += stages[i].duration;
+        s.to_s = static_cast<double>(begin.count()) / 1e6;
+        s.rate_from = from.rate;
+        s.rate_to = stages[i].rate.value_or(s.rate_from);
+        s.clients_from = from.clients;
+        s.clients_to = stages[i].clients.value_or(s.clients_from);
+        out.push_back(s);
+    }
+    return out;
+}
+
+// The index of the stage holding `t` (seconds since the measured window began), or
+// stages.size().
+std::size_t stage_holding(const std::vector<stage_record>& stages, double t) {
+    for (std::size_t i = 0; i < stages.size(); ++i)
+        if (t >= stages[i].from_s && t < stages[i].to_s)
+            return i;
+    return stages.size();
+}
+
+// One timeline second into the stage holding its midpoint.
+void add_stage_second(stage_record& s, const timeline_point& p) {
+    s.sent += p.c.sent;
+    s.delivered += p.c.delivered;
+    s.errors += p.c.error_total();
+    s.seconds += 1;
+}
+
+// A reading of the connected clients (taken at the end of a timeline second) into its stage.
+void add_stage_connected(stage_record& s, long connected) {
+    const bool first = s.connected_readings++ == 0;
+    s.connected_min = first ? connected : std::min(s.connected_min, connected);
+    s.connected_max = first ? connected : std::max(s.connected_max, connected);
+}
+
 } // namespace
 
 void timeline_sum::add(const std::vector<timeline_point>& points, long shift_s) {
@@ -213,11 +258,13 @@ void endpoint_record::merge(const endpoint_record& o) {
 }
 
 std::uint64_t run_result::lost() const noexcept {
-    return expected > totals.delivered ? expected - totals.delivered : 0;
+    const auto arrived = totals.delivered + totals.late;
+    return expected > arrived ? expected - arrived : 0;
 }
 
 std::uint64_t run_result::unexpected() const noexcept {
-    return totals.delivered > expected ? totals.delivered - expected : 0;
+    const auto arrived = totals.delivered + totals.late;
+    return arrived > expected ? arrived - expected : 0;
 }
 
 std::optional<double> run_result::delivery() const noexcept {
@@ -251,6 +298,8 @@ std::optional<double> metric_value(const run_result& r, const std::string& metri
         return r.delivered_per_s();
     if (metric == "lost")
         return static_cast<double>(r.lost());
+    if (metric == "late")
+        return static_cast<double>(t.late);
     if (metric == "errors")
         return static_cast<double>(t.error_total());
     const std::pair<const char*, std::uint64_t> counts[] = {
@@ -332,35 +381,20 @@ run_result merge(const std::vector<run_result>& results, const std::vector<std::
 }
 
 std::vector<stage_record> stage_results(const run_result& r, const std::vector<std::string>& texts,
-                                        const std::vector<stage>& stages, double rate) {
-    std::vector<stage_record> out;
+                                        const std::vector<stage>& stages, stage_point start) {
+    auto out = stage_frames(texts, stages, start);
     const double measure_at =
         static_cast<double>(r.run.measure_start_unix_ms - r.run.timeline_start_unix_ms) / 1000;
     std::vector<sparse_histogram> latency(stages.size());
-    std::chrono::microseconds begin{0};
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-        stage_record s;
-        s.text = i < texts.size() ? texts[i] : std::string{};
-        s.from_s = static_cast<double>(begin.count()) / 1e6;
-        begin += stages[i].duration;
-        s.to_s = static_cast<double>(begin.count()) / 1e6;
-        s.rate_from = stage_at(stages, rate, 0,
-                               std::chrono::microseconds(static_cast<std::int64_t>(s.from_s * 1e6)))
-                          .rate;
-        s.rate_to = stages[i].rate.value_or(s.rate_from);
-        out.push_back(s);
-    }
     for (const auto& p : r.timeline) {
-        const double mid = static_cast<double>(p.second) + 0.5 - measure_at;
-        for (std::size_t i = 0; i < out.size(); ++i)
-            if (mid >= out[i].from_s && mid < out[i].to_s) {
-                out[i].sent += p.c.sent;
-                out[i].delivered += p.c.delivered;
-                out[i].errors += p.c.error_total();
-                out[i].seconds += 1;
-                latency[i].merge(p.latency);
-                break;
-            }
+        const auto t = static_cast<double>(p.second) - measure_at;
+        // The counts by the second's midpoint; `connected` is read at the second's end.
+        if (const auto i = stage_holding(out, t + 0.5); i < out.size()) {
+            add_stage_second(out[i], p);
+            latency[i].merge(p.latency);
+        }
+        if (const auto i = stage_holding(out, t + 1); i < out.size())
+            add_stage_connected(out[i], p.connected);
     }
     for (std::size_t i = 0; i < out.size(); ++i) {
         const histogram h(latency[i]);

@@ -236,9 +236,12 @@ private:
 
 // One --stage of a run: what its measured seconds did (seconds assigned by their midpoint).
 struct stage_record {
-    std::string text;                  // as given, e.g. "30s,rate=50"
-    double from_s = 0, to_s = 0;       // since the measured window began
-    double rate_from = 0, rate_to = 0; // messages per second per sender, start and end
+    std::string text;                          // as given, e.g. "30s,rate=50"
+    double from_s = 0, to_s = 0;               // since the measured window began
+    double rate_from = 0, rate_to = 0;         // messages per second per sender, start and end
+    long clients_from = 0, clients_to = 0;     // the client target at its start and end
+    long connected_min = 0, connected_max = 0; // clients connected, read at the ends of the
+    long connected_readings = 0;               // timeline seconds that fall in it
     std::uint64_t sent = 0, delivered = 0, errors = 0;
     double seconds = 0; // timeline seconds that fell in the stage
     double delivered_per_s() const noexcept {
@@ -271,17 +274,18 @@ struct run_result {
     int exit_code = 0;
 
     // Derived totals.
-    std::uint64_t lost() const noexcept;
-    std::uint64_t unexpected() const noexcept;
+    std::uint64_t lost() const noexcept;       // expected - delivered - late, never negative
+    std::uint64_t unexpected() const noexcept; // delivered + late beyond expected (a harness bug)
     std::optional<double> delivery() const noexcept; // delivered / expected; none when 0 expected
     double delivered_per_s() const noexcept;
     double sent_per_s() const noexcept;
 };
 
 // The stages' figures from a result's timeline (run.measure_start_unix_ms aligns them).
-// `texts` and `stages` in the same order; `rate`: the rate per sender before the first stage.
+// `texts` and `stages` in the same order; `start`: the rate per sender and the client target
+// before the first stage (`start.index` unused).
 std::vector<stage_record> stage_results(const run_result& r, const std::vector<std::string>& texts,
-                                        const std::vector<stage>& stages, double rate);
+                                        const std::vector<stage>& stages, stage_point start);
 
 // The value a threshold metric names ("p99", "delivery", ...), in its unit; none when the
 // result has no such value (an empty histogram has no percentile; no delivery ratio without

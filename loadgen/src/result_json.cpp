@@ -235,6 +235,11 @@ json stages_json(const std::vector<stage_record>& stages) {
                        {"to_s", s.to_s},
                        {"rate_from", s.rate_from},
                        {"rate_to", s.rate_to},
+                       {"clients_from", s.clients_from},
+                       {"clients_to", s.clients_to},
+                       {"connected_min", s.connected_min},
+                       {"connected_max", s.connected_max},
+                       {"connected_readings", s.connected_readings},
                        {"seconds", s.seconds},
                        {"sent", s.sent},
                        {"delivered", s.delivered},
@@ -256,6 +261,11 @@ std::vector<stage_record> stages_from(const json& j) {
         s.to_s = get<double>(x, "to_s");
         s.rate_from = get<double>(x, "rate_from");
         s.rate_to = get<double>(x, "rate_to");
+        s.clients_from = get<long>(x, "clients_from");
+        s.clients_to = get<long>(x, "clients_to");
+        s.connected_min = get<long>(x, "connected_min");
+        s.connected_max = get<long>(x, "connected_max");
+        s.connected_readings = get<long>(x, "connected_readings");
         s.seconds = get<double>(x, "seconds");
         s.sent = get<std::uint64_t>(x, "sent");
         s.delivered = get<std::uint64_t>(x, "delivered");

@@ -32,6 +32,26 @@ template <class T> void require(bool ok, const char* flag, const char* rule, con
         throw bad(flag, rule, show(got));
 }
 
+// --stage: the stages, the measured time they make, and the plan's size (the peak of a client
+// ramp). --clients 0 only makes sense as the start of one.
+void validate_stages(scenario& s) {
+    s.stages.clear();
+    for (const auto& text : s.stage_texts)
+        s.stages.push_back(parse_stage(text));
+    if (!s.stages.empty())
+        s.duration_ms = total_duration(s.stages).count() / 1000;
+    const bool ramp = ramps_clients(s.stages);
+    require(s.clients > 0 || ramp, "--clients",
+            "> 0 (0 only as the start of a --stage ...,clients=N ramp)", s.clients);
+    s.plan_clients = ramp ? peak(s.stages, s.rate, s.clients).clients : s.clients;
+    require(s.plan_clients > 0, "--stage", "clients=N > 0 in some stage when --clients is 0",
+            "no client at any point");
+    require(s.rooms <= s.plan_clients, "--rooms",
+            ramp ? "<= the peak of the --stage client ramp (every room has a client)"
+                 : "<= --clients (every room has a client)",
+            s.rooms);
+}
+
 } // namespace
 
 std::int64_t parse_duration_us(const std::string& flag, const std::string& text) {
@@ -121,9 +141,11 @@ void add_options(CLI::App& app, scenario& s) {
                    "Server base URL, e.g. http://127.0.0.1:8082; several URLs are one deployment "
                    "(client i connects to URL i mod N)")
         ->required();
-    app.add_option("-c,--clients", s.clients, "WebSocket clients in the whole scenario")
+    app.add_option("-c,--clients", s.clients,
+                   "WebSocket clients in the whole scenario; with --stage ...,clients=N, where "
+                   "the client ramp starts (0 allowed then)")
         ->capture_default_str()
-        ->check(chat::cli::greater_than(0));
+        ->check(chat::cli::at_least(0));
     app.add_option("-r,--rooms", s.rooms, "Rooms the clients are spread over")
         ->capture_default_str()
         ->check(chat::cli::greater_than(0));
@@ -230,12 +252,16 @@ void add_options(CLI::App& app, scenario& s) {
         ->capture_default_str()
         ->check(chat::cli::between(1, 64));
     app.add_option("--stage", s.stage_texts,
-                   "A stage of the measured window, repeatable, in order: DURATION[,rate=R], "
-                   "e.g. --stage 30s,rate=50 --stage 1m,rate=200 --stage 30s: the send rate per "
-                   "sender moves linearly from where the previous stage ended (--rate before the "
-                   "first; warm-up runs at --rate) to R; a stage without rate holds. The stages' "
-                   "total replaces --duration. Only the rate ramps: clients=N (ramping the "
-                   "number of connected clients) is not supported yet");
+                   "A stage of the measured window, repeatable, in order: "
+                   "DURATION[,rate=R][,clients=N], e.g. --clients 0 --stage 30s,rate=50,"
+                   "clients=2000 --stage 1m,rate=200 --stage 30s,clients=500: the send rate per "
+                   "sender and the number of connected clients move linearly from where the "
+                   "previous stage ended (--rate and --clients before the first; warm-up runs "
+                   "at them) to R and N; a target left out holds. Receivers join as the client "
+                   "target rises past them and leave (a planned leave) as it falls; senders and "
+                   "slow readers stay connected throughout, so fewer clients than they are "
+                   "cannot be asked for. The plan holds the most clients any stage asks for. "
+                   "The stages' total replaces --duration");
     app.add_flag("--abort-on-fail", s.abort_on_fail,
                  "End the run as soon as a threshold fails on the measured seconds so far (k6's "
                  "abortOnFail; one rule alone: 'p99<50ms:abort' or 'p99<50ms:abort=10s'). A "
@@ -279,7 +305,7 @@ void validate(scenario& s) {
     require(!s.urls.empty(), "url", "given", "none");
     s.url = s.urls.front();
     require(s.rate <= 100000, "--rate", "<= 100000 per sender", s.rate);
-    require(s.rooms <= s.clients, "--rooms", "<= --clients (every room has a client)", s.rooms);
+
     if (s.distribution == "skewed")
         s.distribution = "zipf";
     if (s.distribution != "even" && s.distribution != "zipf")
@@ -292,17 +318,7 @@ void validate(scenario& s) {
                       "'" + s.room_prefix + "'");
 
     s.duration_ms = parse_duration_us("--duration", s.duration) / 1000;
-    s.stages.clear();
-    for (const auto& text : s.stage_texts) {
-        auto st = parse_stage(text);
-        if (st.clients)
-            throw std::invalid_argument("--stage '" + text +
-                                        "': clients=N is not supported yet (only the rate ramps; "
-                                        "set the clients with --clients)");
-        s.stages.push_back(st);
-    }
-    if (!s.stages.empty())
-        s.duration_ms = total_duration(s.stages).count() / 1000;
+    validate_stages(s);
     s.warm_up_ms = parse_duration_us("--warm-up", s.warm_up) / 1000;
     s.lifetime_ms = parse_duration_us("--lifetime", s.lifetime) / 1000;
     s.connect_timeout_ms = parse_duration_us("--connect-timeout", s.connect_timeout) / 1000;
@@ -325,7 +341,7 @@ void validate(scenario& s) {
     } else {
         const auto us = parse_duration_us("--ramp-up", s.ramp_up);
         s.ramp_per_second =
-            us > 0 ? static_cast<double>(s.clients) * 1e6 / static_cast<double>(us) : 0;
+            us > 0 ? static_cast<double>(s.plan_clients) * 1e6 / static_cast<double>(us) : 0;
     }
 
     for (const auto& a : s.source_addresses) {

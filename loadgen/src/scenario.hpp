@@ -61,7 +61,7 @@ struct scenario {
     std::string worker = "0/1";                // I/N
     std::string start_at;                      // Unix ms or ISO 8601 UTC ("2024-05-01T12:00:00Z")
     long threads = 1;
-    std::vector<std::string> stage_texts; // --stage DURATION[,rate=R] (repeatable)
+    std::vector<std::string> stage_texts; // --stage DURATION[,rate=R][,clients=N] (repeatable)
     bool abort_on_fail = false;    // --abort-on-fail: every threshold ends the run once it fails
     std::string abort_delay = "0"; // --abort-delay: from this far into the measured window
     long server_pid = 0;           // --server-pid: sample this local process's CPU and memory
@@ -83,6 +83,9 @@ struct scenario {
     std::int64_t start_at_unix_ms = 0; // 0: start now
     std::vector<threshold> parsed_thresholds;
     std::vector<stage> stages; // parsed --stage; then duration_ms is their total
+    // The plan's size: --clients, or with a --stage clients=N ramp the most clients any point
+    // of the run asks for (--clients is then where the ramp starts).
+    long plan_clients = 0;
     std::vector<std::pair<std::string, std::string>> parsed_headers;
     bool zipf = false, poisson = false;
 

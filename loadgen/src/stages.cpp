@@ -3,11 +3,37 @@
 
 #include "chat/cli.hpp"
 
-#include <algorithm> // max
-#include <cmath>     // isfinite, llround
+#include <algorithm> // max, min, stable_sort
+#include <cmath>     // ceil, floor, llround
+#include <cstddef>   // ptrdiff_t
+#include <cstdint>   // int64_t
 #include <stdexcept> // invalid_argument
 
 namespace chat::load {
+namespace {
+
+// The crossings of one linear segment of the client target, from `c0` to `c1` over
+// [begin, begin + length): receiver i crosses where the target passes always + i.
+void segment_crossings(double c0, double c1, std::chrono::microseconds begin,
+                       std::chrono::microseconds length, long always, long receivers,
+                       std::vector<ramp_crossing>& out) {
+    if (c0 == c1)
+        return;
+    const bool up = c1 > c0;
+    const double low = std::min(c0, c1) - static_cast<double>(always);
+    const double high = std::max(c0, c1) - static_cast<double>(always);
+    const auto first = static_cast<long>(std::max(0.0, std::ceil(low)));
+    const auto last = std::min(receivers, static_cast<long>(std::ceil(high))); // exclusive
+    for (long i = first; i < last; ++i) {
+        const double y = static_cast<double>(always + i);
+        const double f = up ? (y - c0) / (c1 - c0) : (c0 - y) / (c0 - c1);
+        const auto at = begin + std::chrono::microseconds(static_cast<std::int64_t>(
+                                    f * static_cast<double>(length.count())));
+        out.push_back({at, i, up});
+    }
+}
+
+} // namespace
 
 stage parse_stage(std::string_view text) {
     const auto fail = [&](const std::string& why) {
@@ -47,8 +73,8 @@ stage parse_stage(std::string_view text) {
                 throw fail("rate must be > 0 and <= 100000 per sender (got " + value + ")");
             s.rate = v;
         } else if (key == "clients" && !s.clients) {
-            if (!(v >= 1 && v == std::floor(v) && v <= 1e7))
-                throw fail("clients must be a whole number from 1 (got " + value + ")");
+            if (!(v >= 0 && v == std::floor(v) && v <= 1e7))
+                throw fail("clients must be a whole number from 0 to 10000000 (got " + value + ")");
             s.clients = static_cast<long>(v);
         } else {
             throw fail("'" + key + "' is not rate or clients, or is given twice");
@@ -97,6 +123,29 @@ stage_point peak(const std::vector<stage>& stages, double rate, long clients) {
     }
     top.index = stages.size();
     return top;
+}
+
+bool ramps_clients(const std::vector<stage>& stages) {
+    return std::any_of(stages.begin(), stages.end(), [](const stage& s) { return s.clients; });
+}
+
+std::vector<ramp_crossing> ramp_crossings(const std::vector<stage>& stages, long clients,
+                                          long always, long receivers) {
+    std::vector<ramp_crossing> out;
+    std::chrono::microseconds begin{0};
+    auto from = static_cast<double>(clients);
+    for (const auto& s : stages) {
+        const auto to = static_cast<double>(s.clients.value_or(static_cast<long>(from)));
+        const auto before = out.size();
+        segment_crossings(from, to, begin, s.duration, always, receivers, out);
+        // Within a ramp down the highest receivers leave first: order each segment by time.
+        std::stable_sort(
+            out.begin() + static_cast<std::ptrdiff_t>(before), out.end(),
+            [](const ramp_crossing& a, const ramp_crossing& b) { return a.at < b.at; });
+        from = to;
+        begin += s.duration;
+    }
+    return out;
 }
 
 } // namespace chat::load

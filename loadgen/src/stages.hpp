@@ -22,7 +22,7 @@ struct stage {
 
 // Parses `DURATION[,rate=R][,clients=N]`, e.g. "30s,rate=50", "1m,rate=200,clients=2000",
 // "10s" (hold). Durations as everywhere (cli::parse_duration), > 0; rate > 0 and <= 100000;
-// clients > 0. Throws std::invalid_argument("--stage 'TEXT': WHY").
+// clients a whole number >= 0. Throws std::invalid_argument("--stage 'TEXT': WHY").
 stage parse_stage(std::string_view text);
 
 // The targets at time `t` since sending began, for stages after a start of (`rate`, `clients`).
@@ -39,5 +39,22 @@ std::chrono::microseconds total_duration(const std::vector<stage>& stages);
 
 // The highest rate and client count any point of the stages asks for (to size the plan).
 stage_point peak(const std::vector<stage>& stages, double rate, long clients);
+
+// Whether any stage sets a client target (clients=N).
+bool ramps_clients(const std::vector<stage>& stages);
+
+// A receiver joining or leaving as the client target crosses it.
+struct ramp_crossing {
+    std::chrono::microseconds at{}; // since sending began (the start of the measured window)
+    long receiver = 0;              // rank in the ramp's order, 0-based
+    bool join = false;              // true: ramp up; false: its planned leave (ramp down)
+};
+
+// The client target moves linearly from `clients` (before the first stage) through the stages'
+// targets; `always` clients (senders, slow readers) stay connected throughout, so receiver i
+// is a member while target(t) > always + i. Returns, in order of time, the crossings of
+// receivers 0 .. receivers-1 over the stages (membership at t = 0 is target(0) > always + i).
+std::vector<ramp_crossing> ramp_crossings(const std::vector<stage>& stages, long clients,
+                                          long always, long receivers);
 
 } // namespace chat::load

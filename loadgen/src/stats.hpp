@@ -33,9 +33,10 @@ constexpr std::size_t error_kinds = static_cast<std::size_t>(error_kind::count_)
 const char* to_string(error_kind k) noexcept;
 
 struct counters {
-    std::uint64_t sent = 0;              // measured messages handed to the socket
-    std::uint64_t sent_warmup = 0;       // messages sent during warm-up (not counted)
-    std::uint64_t delivered = 0;         // live deliveries that count (see README: delivery rule)
+    std::uint64_t sent = 0;        // measured messages handed to the socket
+    std::uint64_t sent_warmup = 0; // messages sent during warm-up (not counted)
+    std::uint64_t delivered = 0;   // live deliveries that count (see README: delivery rule)
+    std::uint64_t late = 0; // live deliveries that came more than --lifetime after intended send
     std::uint64_t duplicates = 0;        // a message a client had already received
     std::uint64_t out_of_order = 0;      // a message older than one already received
     std::uint64_t history = 0;           // replayed history: sent before the client asked to join
@@ -76,10 +77,11 @@ struct counters {
 
 // Every counter but `errors`, with its name in the results (RESULTS-SCHEMA.md, "totals").
 using counter_member = std::uint64_t counters::*;
-inline constexpr std::array<std::pair<const char*, counter_member>, 22> counter_names{{
+inline constexpr std::array<std::pair<const char*, counter_member>, 23> counter_names{{
     {"sent", &counters::sent},
     {"sent_warmup", &counters::sent_warmup},
     {"delivered", &counters::delivered},
+    {"late", &counters::late},
     {"duplicates", &counters::duplicates},
     {"out_of_order", &counters::out_of_order},
     {"history", &counters::history},
@@ -105,7 +107,7 @@ inline constexpr std::array<std::pair<const char*, counter_member>, 22> counter_
 struct second_slot {
     long second = 0; // since the timeline start
     counters c;
-    histogram latency; // from intended send time, counted deliveries only
+    histogram latency; // from intended send time, counted and late deliveries
     long connected = 0;
     std::int64_t loop_lag_max_us = 0;
 };

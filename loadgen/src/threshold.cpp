@@ -24,9 +24,10 @@ constexpr std::array<std::pair<const char*, const char*>, 6> latency_families{{
 }};
 constexpr std::array<const char*, 7> statistics{"p50", "p90", "p99", "p99.9", "max", "min", "mean"};
 // Plain metrics -> member of "totals".
-constexpr std::array<const char*, 12> plain_metrics{
-    "delivery",     "errors",           "lost", "duplicates", "out_of_order",    "dropped",
-    "dropped_slow", "connect_failures", "sent", "delivered",  "delivered_per_s", "rest_errors"};
+constexpr std::array<const char*, 13> plain_metrics{
+    "delivery",        "errors",       "lost", "late",      "duplicates",      "out_of_order",
+    "dropped",         "dropped_slow", "sent", "delivered", "delivered_per_s", "rest_errors",
+    "connect_failures"};
 
 bool is_plain_metric(const std::string& m) {
     for (const auto* p : plain_metrics)
@@ -56,7 +57,7 @@ bool latency_metric(const std::string& m, std::string* histogram, std::string* s
 std::string threshold_metrics_help() {
     return "latency (from intended send time): p50 p90 p99 p99.9 max min mean; the same with "
            "prefix actual_ (from actual send time), connect_, rest_, loop_lag_, schedule_lag_; "
-           "plain: delivery (ratio 0..1) errors lost duplicates out_of_order dropped "
+           "plain: delivery (ratio 0..1) errors lost late duplicates out_of_order dropped "
            "dropped_slow connect_failures sent delivered delivered_per_s rest_errors";
 }
 

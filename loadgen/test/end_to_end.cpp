@@ -536,3 +536,63 @@ TEST_CASE("End to end: --stage ramps the send rate and reports each stage", "[e2
     const std::string text((std::istreambuf_iterator<char>(md)), {});
     CHECK(text.find("By stage") != std::string::npos);
 }
+
+// --stage clients=N (#17): the receivers follow the client target 0 -> 20 -> 8 (senders stay
+// connected), the per-stage connected figures follow it, and the ramp costs no false loss.
+TEST_CASE("End to end: --stage ramps the clients up and down with every message delivered",
+          "[e2e][stage]") {
+    server srv({CHAT_SERVER_BIN});
+    const auto dir = fresh_dir("client-ramp");
+    const auto r = run_load(srv.url, dir, "ramp",
+                            {"--clients",
+                             "0",
+                             "--rooms",
+                             "2",
+                             "--senders-per-room",
+                             "1",
+                             "--rate",
+                             "20",
+                             "--warm-up",
+                             "300ms",
+                             "--lifetime",
+                             "500ms",
+                             "--stage",
+                             "2s,clients=20",
+                             "--stage",
+                             "2s",
+                             "--stage",
+                             "1s,clients=8",
+                             "--stage",
+                             "2s",
+                             "--threshold",
+                             "delivery>=1",
+                             RELAXED});
+    INFO(r.result["stages"].dump(1));
+    INFO(r.result["totals"].dump(1));
+    CHECK(r.exit_code == 0);
+    REQUIRE(r.result["stages"].size() == 4);
+    const auto& st = r.result["stages"];
+    CHECK(st[0]["clients_from"] == 0);
+    CHECK(st[0]["clients_to"] == 20);
+    CHECK(st[2]["clients_to"] == 8);
+    // Holds: every second ends with the target connected. The ramps move in between.
+    CHECK(st[1]["connected_min"] == 20);
+    CHECK(st[1]["connected_max"] == 20);
+    CHECK(st[3]["connected_min"] == 8);
+    CHECK(st[3]["connected_max"] == 8);
+    CHECK(st[0]["connected_min"].get<long>() < 20);
+    CHECK(st[0]["connected_min"].get<long>() >= 2); // the senders, from the start
+    const auto& t = r.result["totals"];
+    CHECK(r.result["plan"]["clients"] == 20);
+    CHECK(t["delivery"] == 1.0);
+    CHECK(t["lost"] == 0);
+    CHECK(t["late"] == 0);
+    CHECK(t["errors"] == 0);
+    CHECK(t["connects"] == 20); // 2 senders + 18 receivers, each joining once
+    // Every second of a hold delivers to its members: 2 rooms x 20 msg/s x 10 members.
+    CHECK(st[1]["delivered"].get<double>() > 0.8 * 2 * 20 * 10 * 2);
+    std::ifstream md(dir / "ramp.md");
+    const std::string text((std::istreambuf_iterator<char>(md)), {});
+    CHECK(text.find("clients (target)") != std::string::npos);
+    CHECK(text.find("| 0 -&gt; 20 |") != std::string::npos); // the target, Markdown-escaped
+}

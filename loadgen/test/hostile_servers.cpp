@@ -6,11 +6,17 @@
 #include "hostile_servers.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include <poll.h> // poll
+
+#include <array>            // array
 #include <atomic>           // atomic
 #include <chrono>           // seconds
-#include <cstdlib>          // getenv, setenv
+#include <cstdlib>          // abs, getenv, setenv
+#include <deque>            // deque
 #include <filesystem>       // temp_directory_path
+#include <fstream>          // ifstream
 #include <initializer_list> // initializer_list
 #include <string>           // string
 #include <thread>           // sleep_for
@@ -217,5 +223,137 @@ TEST_CASE("chat-load vs hostile server: drops every client mid-run, and the run 
     CHECK(r.output.find("the target dropped every client (0 of 4 connected); the run ends now") !=
           std::string::npos);
     CHECK(r.exit_code == 2); // nothing was delivered: the target is unusable
+}
+#endif
+
+#ifndef _WIN32
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// One echo of a client's message, due at `at`.
+struct held_echo {
+    steady::time_point at;
+    std::string frame;
+};
+
+// Takes the client's frames off the front of `in` (masked, RFC 6455 5.3): text payloads are
+// appended to `texts`; false on a close frame.
+bool take_client_frames(std::string& in, std::vector<std::string>& texts) {
+    for (;;) {
+        chat::ws::frame_header h;
+        const auto* bytes = reinterpret_cast<const unsigned char*>(in.data());
+        const auto head = chat::ws::decode_header(bytes, in.size(), h);
+        if (head == 0 || in.size() < head + h.length)
+            return true;
+        std::string payload = in.substr(head, h.length);
+        chat::ws::mask_payload(reinterpret_cast<unsigned char*>(payload.data()), payload.size(),
+                               h.mask);
+        in.erase(0, head + h.length);
+        if (h.op == chat::ws::opcode::close)
+            return false;
+        if (h.op == chat::ws::opcode::text)
+            texts.push_back(std::move(payload));
+    }
+}
+
+// A one-member room's server: every message goes back to its sender (MSG-1) at once, except
+// that of every 4 messages one is held `hold` first and one is never sent. One thread per
+// connection: poll() for the client's frames until the next held echo is due.
+void echo_holding_and_dropping(tcp::socket& s, const std::atomic<bool>& stop,
+                               std::chrono::milliseconds hold) {
+    std::deque<held_echo> held; // due in the order they were held (a constant hold)
+    std::string in;
+    std::vector<std::string> texts;
+    std::array<char, 8192> buf{};
+    boost::system::error_code ec;
+    for (unsigned long n = 0; !stop && !ec;) {
+        pollfd p{s.native_handle(), POLLIN, 0};
+        if (::poll(&p, 1, 5) > 0) {
+            const auto got = s.read_some(net::buffer(buf), ec);
+            in.append(buf.data(), got);
+            if (!ec && !take_client_frames(in, texts))
+                return;
+        }
+        for (auto& text : texts) {
+            std::string frame;
+            chat::ws::append_frame(frame, chat::ws::opcode::text, true, text);
+            if (++n % 4 == 1)
+                held.push_back({steady::now() + hold, std::move(frame)});
+            else if (n % 4 != 3)
+                net::write(s, net::buffer(frame), ec);
+        }
+        texts.clear();
+        while (!ec && !held.empty() && held.front().at <= steady::now()) {
+            net::write(s, net::buffer(held.front().frame), ec);
+            held.pop_front();
+        }
+    }
+}
+
+} // namespace
+
+// #17: a message that arrives after --lifetime is `late`, not delivered and not lost; one that
+// never arrives is `lost`. One client alone in its room receives its own messages: a quarter
+// of them 450 ms late (lifetime 300 ms; the drain reads on while they come), a quarter never.
+TEST_CASE("chat-load vs hostile server: broadcasts held past --lifetime are late, never sent "
+          "ones lost",
+          "[hostile][late]") {
+    misbehaving_server srv([](tcp::socket& s, const std::atomic<bool>& stop) {
+        echo_holding_and_dropping(s, stop, std::chrono::milliseconds(450));
+    });
+    auto dir = std::filesystem::temp_directory_path() / "chat-load-hostile-late";
+    std::filesystem::remove_all(dir);
+    const auto r = chat::test::run_child({CHAT_LOAD_BIN,
+                                          "run",
+                                          srv.url(),
+                                          "--quiet",
+                                          "--clients",
+                                          "1",
+                                          "--rooms",
+                                          "1",
+                                          "--rate",
+                                          "40",
+                                          "--duration",
+                                          "2s",
+                                          "--warm-up",
+                                          "200ms",
+                                          "--lifetime",
+                                          "300ms",
+                                          "--max-cpu",
+                                          "1",
+                                          "--max-loop-lag",
+                                          "5s",
+                                          "--max-schedule-lag",
+                                          "5s",
+                                          "--report-dir",
+                                          dir.string(),
+                                          "--report-name",
+                                          "late",
+                                          "--format",
+                                          "json"},
+                                         dir.string() + ".log", std::chrono::seconds(60));
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    std::ifstream in(dir / "late.json");
+    REQUIRE(in);
+    const auto t = nlohmann::json::parse(in).at("totals");
+    INFO(t.dump(1));
+    const auto expected = t.at("expected").get<long>();
+    const auto delivered = t.at("delivered").get<long>();
+    const auto late = t.at("late").get<long>();
+    const auto lost = t.at("lost").get<long>();
+    REQUIRE(expected >= 60);
+    CHECK(delivered + late + lost == expected);
+    // A quarter each, give or take the pattern's phase at the window's edges.
+    CHECK(std::abs(late - expected / 4) <= 2);
+    CHECK(std::abs(lost - expected / 4) <= 2);
+    CHECK(std::abs(delivered - expected / 2) <= 2);
+    // The latency histogram keeps the late ones: its tail shows the 450 ms hold.
+    CHECK(nlohmann::json::parse(std::ifstream(dir / "late.json"))
+              .at("summary")
+              .at("latency_us")
+              .at("max")
+              .get<long>() >= 450'000);
 }
 #endif

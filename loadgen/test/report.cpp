@@ -73,14 +73,21 @@ TEST_CASE("Report: a plain run has the four load sections and nothing of unused 
     REQUIRE(delivered);
     CHECK_THAT(cells(*delivered), Catch::Contains("1,000 (100.0000%)"));
     CHECK_THAT(cells(*delivered), Catch::Contains("delivery, from intended send time"));
-    REQUIRE(delivered->charts.size() == 4);
-    // Connected clients have their own chart: on the messages/s axis a mass drop is invisible.
-    CHECK(delivered->charts[1].title == "Messages per second");
-    for (const auto& line : delivered->charts[1].lines)
-        CHECK(line.name != "connected");
-    CHECK(delivered->charts[2].title == "Connected clients");
+    REQUIRE(delivered->charts.size() == 5);
+    // Each series on its own axis: deliveries, sends (a fan-out of 100 flattens them on the
+    // deliveries' axis) and connected clients (a mass drop is invisible on a messages/s axis).
+    CHECK(delivered->charts[1].title == "Deliveries per second");
+    REQUIRE(delivered->charts[1].lines.size() == 1);
+    CHECK(delivered->charts[1].lines[0].name == "delivered/s");
+    CHECK(delivered->charts[2].title == "Messages sent per second");
     REQUIRE(delivered->charts[2].lines.size() == 1);
-    CHECK(delivered->charts[2].lines[0].name == "connected");
+    CHECK(delivered->charts[2].lines[0].name == "sent/s");
+    CHECK(delivered->charts[3].title == "Connected clients");
+    REQUIRE(delivered->charts[3].lines.size() == 1);
+    CHECK(delivered->charts[3].lines[0].name == "connected");
+    CHECK(delivered->charts[0].log_y); // p50 of ms and max of seconds both show
+    for (const auto& c : delivered->charts)
+        CHECK(c.x_markers.empty()); // no stages, no boundaries
     CHECK_THAT(md, Catch::Contains("| p50 | p90 | p99 | p99.9 | max | mean |"));
     // Nothing went wrong, and it says so.
     CHECK_THAT(cells(*find_section(d, "wrong")), Catch::Contains("Nothing:"));
@@ -94,12 +101,51 @@ TEST_CASE("Report: a plain run has the four load sections and nothing of unused 
     CHECK_THAT(html, Catch::Contains("Kind <b class=\"mono\">threshold</b>"));
 }
 
+TEST_CASE("Report: a staged run has a per-stage table and marked timelines", "[report][stage]") {
+    auto r = fake_run(0, 100, 1000, 1000, 5000);
+    r.plan.senders = 2;
+    r.run.timeline_start_unix_ms = r.run.measure_start_unix_ms - 1500;
+    stage_record up;
+    up.text = "2s,clients=20";
+    up.from_s = 0, up.to_s = 2, up.rate_from = up.rate_to = 5;
+    up.clients_from = 0, up.clients_to = 20;
+    up.connected_min = 11, up.connected_max = 20, up.connected_readings = 2;
+    stage_record hold = up;
+    hold.text = "2s";
+    hold.from_s = 2, hold.to_s = 4, hold.clients_from = 20;
+    hold.connected_min = 20, hold.connected_readings = 2;
+    r.stages = {up, hold};
+    const auto d = to_document(r);
+    const auto* stages = find_section(d, "stages");
+    REQUIRE(stages);
+    CHECK_THAT(cells(*stages), Catch::Contains("0 -> 20\n11 - 20\n"));
+    CHECK_THAT(cells(*stages), Catch::Contains("20 -> 20\n20\n"));
+    const auto* delivered = find_section(d, "delivered");
+    REQUIRE(delivered);
+    for (std::size_t i = 0; i < 4; ++i) { // the timelines, not the distribution
+        INFO(delivered->charts[i].title);
+        REQUIRE(delivered->charts[i].x_markers.size() == 3);
+        CHECK(delivered->charts[i].x_markers[0].x == Approx(1.5));
+        CHECK(delivered->charts[i].x_markers[1].x == Approx(3.5));
+        CHECK(delivered->charts[i].x_markers[2].label == "end");
+    }
+    CHECK(delivered->charts[4].x_markers.empty());
+    REQUIRE(delivered->charts[2].lines.size() == 2);
+    CHECK(delivered->charts[2].lines[1].points.front().second == 10); // 5/s x 2 senders
+    REQUIRE(delivered->charts[3].lines.size() == 2);
+    CHECK(delivered->charts[3].lines[1].name == "client target");
+    CHECK(delivered->charts[3].lines[1].points[1].second == 20);
+    CHECK_THAT(chat::reports::to_html(d), Catch::Contains("stroke-dasharray"));
+}
+
 TEST_CASE("Report: what went wrong lists losses and errors by cause", "[report]") {
     auto r = fake_run(3, 100, 990, 1000, 5000); // 3 x closed_by_server, 10 lost
     r.totals.duplicates = 2;
+    r.totals.late = 4; // of the 10 not delivered in time, 4 came late: 6 lost
     finalize(r, {});
     const auto wrong = cells(*find_section(to_document(r), "wrong"));
-    CHECK_THAT(wrong, Catch::Contains("lost (expected, never delivered)\n10\n"));
+    CHECK_THAT(wrong, Catch::Contains("lost (expected, never arrived)\n6\n"));
+    CHECK_THAT(wrong, Catch::Contains("late (arrived after --lifetime, not counted)\n4\n"));
     CHECK_THAT(wrong, Catch::Contains("duplicates\n2\n"));
     CHECK_THAT(wrong, Catch::Contains("closed_by_server\n3\n"));
     CHECK_THAT(wrong, !Catch::Contains("Nothing:"));

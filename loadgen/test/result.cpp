@@ -89,6 +89,24 @@ TEST_CASE("Result: merging two workers adds exactly", "[result][merge]") {
     CHECK(m["verdict"] == "PASS");
 }
 
+// #17: late arrivals are neither delivered nor lost; merge adds them like every counter.
+TEST_CASE("Result: late deliveries are apart from lost ones, and merge adds them",
+          "[result][merge][late]") {
+    auto a = fake_run(0, 100, 900, 1000, 5000);
+    a.totals.late = 60;
+    auto b = fake_run(1, 50, 480, 500, 9000);
+    b.totals.late = 30;
+    CHECK(a.lost() == 40); // 1000 - 900 - 60
+    const auto m = to_json(merge({a, b}, {"a.json", "b.json"}, thresholds_of(a)));
+    CHECK(m["totals"]["late"] == 90);
+    CHECK(m["totals"]["lost"] == 1500 - 1380 - 90);
+    CHECK(m["totals"]["unexpected"] == 0);
+    CHECK(metric_value(a, "late") == 60);
+    b.totals.late = 40; // 480 + 40 > 500: a harness bug, never a negative loss
+    CHECK(b.lost() == 0);
+    CHECK(b.unexpected() == 20);
+}
+
 TEST_CASE("Result: merge refuses what is not a chat-load result", "[result][merge]") {
     CHECK_THROWS_WITH(typed({json{{"a", 1}}}), Catch::Contains("x.json"));
 }
@@ -99,7 +117,7 @@ TEST_CASE("Result: the report document carries charts and the thresholds", "[res
     std::size_t charts = d.charts.size();
     for (const auto& sec : d.sections)
         charts += sec.charts.size();
-    CHECK(charts == 4);
+    CHECK(charts == 5);
     CHECK(d.verdict.rfind("PASS", 0) == 0);
     bool has_threshold = false;
     for (const auto& c : d.cases)

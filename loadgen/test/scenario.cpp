@@ -7,7 +7,7 @@
 
 #include <cstdio>  // remove
 #include <fstream> // ofstream
-#include <set>     // set
+#include <set>     // set, multiset
 
 using namespace chat::load;
 
@@ -63,7 +63,8 @@ TEST_CASE("Scenario: bad values are refused naming the flag and the value", "[sc
     const std::string url = "http://127.0.0.1:8082";
     CHECK(parse({url, "--rate=-5"}) == "parse: --rate: must be > 0 (got '-5')");
     CHECK(parse({url, "--rate", "0"}) == "parse: --rate: must be > 0 (got '0')");
-    CHECK(parse({url, "--clients", "0"}) == "parse: --clients: must be > 0 (got '0')");
+    CHECK(parse({url, "--clients", "0"}) ==
+          "--clients must be > 0 (0 only as the start of a --stage ...,clients=N ramp) (got 0)");
     CHECK(parse({url, "--clients", "5", "--rooms", "10"}) ==
           "--rooms must be <= --clients (every room has a client) (got 10)");
     CHECK(parse({url, "--distribution", "gauss"}) ==
@@ -142,7 +143,7 @@ TEST_CASE("Scenario: the command line wins over the config file, unknown keys ar
 
 TEST_CASE("Scenario: the committed example scenarios parse", "[scenario][config]") {
     for (const char* name : {"smoke", "10k-clients-100-rooms", "fanout-10x100", "slow-readers",
-                             "churn", "rest", "churn-soak"}) {
+                             "churn", "rest", "churn-soak", "ramp"}) {
         const std::string path = std::string(CHAT_LOADGEN_SCENARIOS) + "/" + name + ".ini";
         INFO(path);
         CHECK(parse({"http://127.0.0.1:1", "--config", path}) == "");
@@ -242,15 +243,27 @@ TEST_CASE("Scenario: --stage from flags and from a config file", "[scenario][sta
     CHECK(s.stages[0].rate == 50);
     CHECK_FALSE(s.stages[1].rate);
     CHECK(s.duration_ms == 90'500); // the stages' total replaces --duration
-    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "10s,clients=50"}),
-               Catch::Contains("clients=N is not supported yet"));
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "10s,clients=-5"}),
+               Catch::Contains("--stage '10s,clients=-5': clients must be a whole number from 0"));
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "10s,clients=2.5"}),
+               Catch::Contains("(got 2.5)"));
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "10s,clients=many"}),
+               Catch::Contains("'clients=many' is not rate=NUMBER or clients=NUMBER"));
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "1s,clients=5,clients=6"}),
+               Catch::Contains("is given twice"));
+    CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--clients", "0"}),
+               Catch::Contains("--clients must be > 0 (0 only as the start of a --stage"));
+    CHECK_THAT(
+        parse({"http://127.0.0.1:1", "--rooms", "4", "--clients", "0", "--stage", "1s,clients=3"}),
+        Catch::Contains("--rooms must be <= the peak of the --stage client ramp"));
     CHECK_THAT(parse({"http://127.0.0.1:1", "--rooms", "1", "--stage", "fast"}),
                Catch::Contains("--stage 'fast'"));
 
     const char* path = "loadgen_test_stages.ini";
     {
         std::ofstream f(path);
-        f << "rooms = 1\nrate = 2\nstage = [\"2s,rate=20\", \"3s\"]\n";
+        f << "rooms = 1\nrate = 2\nclients = 0\n"
+             "stage = [\"2s,rate=20,clients=30\", \"3s,clients=10\"]\n";
     }
     scenario c;
     const auto err = parse({"http://127.0.0.1:1", "--config", path}, &c);
@@ -258,5 +271,51 @@ TEST_CASE("Scenario: --stage from flags and from a config file", "[scenario][sta
     REQUIRE(err == "");
     REQUIRE(c.stages.size() == 2);
     CHECK(c.stages[0].rate == 20);
+    CHECK(c.stages[0].clients == 30);
+    CHECK(c.stages[1].clients == 10);
     CHECK(c.duration_ms == 5000);
+    CHECK(c.clients == 0);       // where the ramp starts
+    CHECK(c.plan_clients == 30); // the plan holds the peak
+}
+
+// The client ramp: receivers join as the target rises past them and leave as it falls;
+// senders stay connected throughout.
+TEST_CASE("Plan: a --stage client ramp joins and leaves receivers in order", "[scenario][stage]") {
+    scenario s;
+    REQUIRE(parse({"http://127.0.0.1:1", "--rooms", "2", "--senders-per-room", "1", "--clients",
+                   "0", "--warm-up", "1s", "--stage", "2s,clients=10", "--stage", "1s", "--stage",
+                   "2s,clients=6"},
+                  &s) == "");
+    const auto p = make_plan(s, "tag");
+    REQUIRE(p.clients.size() == 10);
+    CHECK(p.starting == 2); // the two senders
+    for (const auto& c : p.clients)
+        CHECK(c.starts_away == !c.sender);
+    long joins = 0, leaves = 0;
+    std::int64_t last = 0;
+    for (const auto& e : p.churn) {
+        CHECK(e.at_us >= last); // in order of time
+        last = e.at_us;
+        CHECK_FALSE(p.clients[e.client].sender);
+        joins += e.what == membership_change::join;
+        leaves += e.what == membership_change::leave;
+    }
+    CHECK(joins == 8);  // 2 -> 10 over the first stage, after the 1 s warm-up
+    CHECK(leaves == 4); // 10 -> 6 over the third
+    CHECK(p.churn.front().at_us > 1'000'000);
+    CHECK(p.churn.front().at_us < 1'000'000 + 2'000'000 * 3 / 10 + 1);
+    CHECK(p.churn.back().at_us <= 1'000'000 + 5'000'000);
+    // Both rooms grow: receivers are taken round-robin over the rooms.
+    CHECK(p.clients[p.churn[0].client].room != p.clients[p.churn[1].client].room);
+    // Two workers (one room each) split the same ramp between them, at the same times.
+    std::multiset<std::int64_t> whole, split;
+    for (const auto& e : p.churn)
+        whole.insert(e.at_us);
+    for (long w = 0; w < 2; ++w) {
+        s.worker_index = w;
+        s.worker_count = 2;
+        for (const auto& e : make_plan(s, "tag").churn)
+            split.insert(e.at_us);
+    }
+    CHECK(split == whole);
 }

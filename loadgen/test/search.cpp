@@ -151,7 +151,8 @@ TEST_CASE("Stages: parsing names the stage and what is wrong", "[stages]") {
     CHECK_FALSE(s.clients);
     CHECK(parse_stage("500ms, rate=2.5").rate == 2.5);
     for (const char* bad : {"", "0s,rate=1", "ten,rate=1", "10s,rate=0", "10s,rate=x",
-                            "10s,clients=1.5", "10s,speed=3", "10s,rate=1,rate=2", "10s,rate"}) {
+                            "10s,clients=1.5", "10s,clients=-1", "10s,clients=", "10s,speed=3",
+                            "10s,rate=1,rate=2", "10s,rate", "10s,clients=1,clients=2"}) {
         INFO(bad);
         CHECK_THROWS_WITH(parse_stage(bad), Catch::StartsWith(std::string("--stage '") + bad));
     }
@@ -181,6 +182,30 @@ TEST_CASE("Stages: targets ramp linearly from the run's start values", "[stages]
     auto top = peak(stages, 10, 100);
     CHECK(top.rate == 50);
     CHECK(top.clients == 300);
+}
+
+TEST_CASE("Stages: the client ramp's crossings join and leave receivers in order", "[stages]") {
+    // From 0 clients, 2 always connected: up to 6 over 4 s, hold 1 s, down to 3 over 3 s.
+    const std::vector<stage> stages{parse_stage("4s,clients=6"), parse_stage("1s"),
+                                    parse_stage("3s,clients=3")};
+    CHECK(ramps_clients(stages));
+    CHECK_FALSE(ramps_clients({parse_stage("4s,rate=6")}));
+    const auto x = ramp_crossings(stages, 0, 2, 10);
+    REQUIRE(x.size() == 4 + 3);
+    // Receiver i joins where the target passes 2 + i: 0 -> 6 over 4 s crosses 2 at 1.33 s.
+    CHECK(x[0].join);
+    CHECK(x[0].receiver == 0);
+    CHECK(x[0].at.count() == Approx(4e6 * 2 / 6).margin(1));
+    CHECK(x[3].receiver == 3);
+    CHECK(x[3].at.count() == Approx(4e6 * 5 / 6).margin(1));
+    // 6 -> 3 from 5 s: the last to join leaves first, where the target passes 2 + i.
+    CHECK_FALSE(x[4].join);
+    CHECK(x[4].receiver == 3);
+    CHECK(x[4].at.count() == Approx(5e6 + 3e6 * 1 / 3).margin(1));
+    CHECK(x[6].receiver == 1);
+    CHECK(x[6].at.count() == Approx(8e6).margin(1));
+    // Only the receivers there are: a plan of 3 receivers has 3 joins.
+    CHECK(ramp_crossings(stages, 0, 2, 3).size() == 3 + 2);
 }
 
 TEST_CASE("Search: offered deliveries per second map to a rate per sender", "[search]") {

@@ -44,6 +44,12 @@ json charts_json(const std::vector<chart>& cs) {
                 ticks.push_back(json::array({number(x), label}));
             charts.back()["x_ticks"] = std::move(ticks);
         }
+        if (!c.x_markers.empty()) {
+            json markers = json::array();
+            for (const auto& m : c.x_markers)
+                markers.push_back({{"x", number(m.x)}, {"label", m.label}});
+            charts.back()["x_markers"] = std::move(markers);
+        }
     }
     return charts;
 }

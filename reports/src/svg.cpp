@@ -118,6 +118,28 @@ axis make_axis(double mn, double mx, bool log, bool from_zero, double target_tic
     return a;
 }
 
+// The chart's markers as dashed vertical lines over the plot area [left, left + pw] x
+// [top, top + ph], each labelled at its top; markers off the x axis are left out.
+std::string marker_lines(const std::vector<marker>& markers, const axis& ax, double left,
+                         double top, double pw, double ph) {
+    std::string s;
+    for (const auto& m : markers) {
+        if (!usable(m.x, ax.log))
+            continue;
+        const double f = ax.fraction(m.x);
+        if (!(f >= 0 && f <= 1))
+            continue;
+        const double x = left + f * pw;
+        s += "<line class=\"marker\" x1=\"" + px(x) + "\" y1=\"" + px(top) + "\" x2=\"" + px(x) +
+             "\" y2=\"" + px(top + ph) +
+             "\" stroke=\"#6e7781\" stroke-width=\"1\" stroke-dasharray=\"4 3\"/>\n";
+        if (!m.label.empty())
+            s += "<text x=\"" + px(x + 3) + "\" y=\"" + px(top + 10) +
+                 "\" font-size=\"9\" fill=\"#57606a\">" + text(shorten(m.label, 24)) + "</text>\n";
+    }
+    return s;
+}
+
 } // namespace
 
 std::string svg_chart(const chart& c, int width, int height, bool standalone) {
@@ -156,6 +178,9 @@ std::string svg_chart(const chart& c, int width, int height, bool standalone) {
             if (drawn > 0)
                 xmin = std::min(xmin, x), xmax = std::max(xmax, x);
         }
+    for (const auto& m : c.x_markers)
+        if (drawn > 0 && usable(m.x, c.log_x))
+            xmin = std::min(xmin, m.x), xmax = std::max(xmax, m.x);
 
     std::string s = "<svg";
     if (standalone)
@@ -208,6 +233,7 @@ std::string svg_chart(const chart& c, int width, int height, bool standalone) {
                  text(ay.label(i)) + "</text>\n";
         }
         s += "</g>\n";
+        s += marker_lines(c.x_markers, ax, left, top, pw, ph);
 
         // The series: a line through the points, and markers where points are few enough to
         // be told apart (a single point is only a marker).

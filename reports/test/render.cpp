@@ -345,6 +345,31 @@ TEST_CASE("SVG: fixed x ticks carry their own labels", "[svg]") {
     CHECK(svg.find(">100</text>") != std::string::npos);   // y keeps its decades
 }
 
+TEST_CASE("SVG: markers are dashed vertical lines with their labels", "[svg][marker]") {
+    chart c{"timeline", "s", "per second", false, false, {{"a", {{0, 1}, {10, 5}}}}};
+    c.x_markers = {{2.5, "stage 2"}, {7, "stage 3 <hold>"}, {14, "after the data"}};
+    const auto svg = to_svg(c);
+    INFO(svg);
+    CHECK(xml_problem(svg) == "");
+    CHECK(occurrences(svg, "class=\"marker\"") == 3);
+    CHECK(occurrences(svg, "stroke-dasharray") == 3);
+    CHECK(svg.find(">stage 3 &lt;hold&gt;</text>") != std::string::npos);
+    CHECK(svg.find(">after the data</text>") != std::string::npos); // widened the x range
+    chart bad = c;
+    bad.log_x = true;
+    bad.x_markers = {{-1, "not on a log axis"}, {std::numeric_limits<double>::quiet_NaN(), "nan"}};
+    const auto dropped = to_svg(bad);
+    CHECK(occurrences(dropped, "class=\"marker\"") == 0);
+    CHECK(dropped.find("nan") == std::string::npos);
+    // JSON lists them; HTML draws them inline.
+    document doc = sample_document();
+    doc.charts = {c};
+    const auto j = nlohmann::json::parse(to_json(doc));
+    CHECK(j["charts"][0]["x_markers"][1]["label"] == "stage 3 <hold>");
+    CHECK(j["charts"][0]["x_markers"][0]["x"] == 2.5);
+    CHECK(occurrences(to_html(doc), "class=\"marker\"") == 3);
+}
+
 TEST_CASE("SVG: degenerate data never produces NaN or infinity", "[svg]") {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     const double inf = std::numeric_limits<double>::infinity();

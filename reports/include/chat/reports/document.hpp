@@ -47,6 +47,13 @@ struct series {
     std::vector<std::pair<double, double>> points; // (x, y)
 };
 
+// A vertical line across a chart at `x`, e.g. a stage boundary on a timeline, with a short
+// label at its top.
+struct marker {
+    double x = 0;
+    std::string label;
+};
+
 struct chart {
     std::string title;
     std::string x_label;
@@ -59,6 +66,9 @@ struct chart {
     // round ticks chosen from the data. (The `{}` keeps positional aggregate init of the fields
     // above free of -Wmissing-field-initializers.)
     std::vector<std::pair<double, std::string>> x_ticks{};
+    // Vertical markers (HTML and SVG draw them as dashed lines; JSON lists them). A marker
+    // outside the data's x range widens it, as fixed ticks do.
+    std::vector<marker> x_markers{};
 };
 
 // A titled part of a report with its own notes, tables and charts, e.g. a load run's "What was
