@@ -118,6 +118,13 @@ buildah run --isolation chroot "$ctr" -- bash -euo pipefail -c '
   grep -h "conform-gate: " /tmp/gate.err | tail -n 1 >&2
   tail -n 3 /tmp/gate.out >&2
   [ "$rc" = 0 ] || { say "chat-conform-gate exit $rc"; tail -n 30 /tmp/gate.err >&2; exit 1; }
+  # The whole suite is the catalogue, not a sample: every check of it ran and passed.
+  total=$(chat-conform list | sed -n "s/^[0-9][0-9]* of \([0-9][0-9]*\) checks listed.*/\1/p" || true)
+  tally=$(grep -ho "([0-9][0-9]* passed, .* of [0-9][0-9]* checks run)" /tmp/gate.out | tail -n 1 || true)
+  passed=$(echo "$tally" | sed -n "s/^(\([0-9]*\) passed.*/\1/p")
+  ran=$(echo "$tally" | sed -n "s/.* of \([0-9]*\) checks run)$/\1/p")
+  [ -n "$total" ] && [ "$passed" = "$total" ] && [ "$ran" = "$total" ] ||
+    { say "not the whole suite passed: ${tally:-no tally} of a catalogue of ${total:-?} checks"; exit 1; }
   # chat-load smoke against the image'"'"'s chat-server: every message delivered, no error.
   chat-server --address 127.0.0.1 --port 0 --log-level warn >/tmp/server.out 2>/tmp/server.err &
   server=$!
