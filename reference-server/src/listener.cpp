@@ -63,7 +63,7 @@ void listener::do_accept() {
     // Each connection runs on a strand of the server's pool (server_state::connection_strand).
     acceptor_.async_accept(
         state_->connection_strand(),
-        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        [self = shared_from_this()](boost::system::error_code ec, connection_socket socket) {
             if (!self->acceptor_.is_open())
                 return;
             if (ec) {

@@ -1,6 +1,7 @@
 // What every session of one server shares: settings, log, rooms, and shutdown state.
 #pragma once
 
+#include "connection_socket.hpp"
 #include "fault_hooks.hpp"
 #include "logger.hpp"
 #include "room_registry.hpp"
@@ -25,8 +26,6 @@ class context;
 namespace chat_server {
 
 struct server_state {
-    using connection_executor = net::strand<net::io_context::executor_type>;
-
     // `threads`: the io_context's threads, which size the pool of connection strands.
     server_state(net::io_context& ioc, const server_config& c, std::shared_ptr<fault_hooks> f,
                  unsigned threads = 1)

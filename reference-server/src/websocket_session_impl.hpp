@@ -10,9 +10,11 @@
 // Linux, while no write is under way, the room's flush() at the end of a batch of broadcasts
 // writes the queued messages itself with one non-blocking sendmsg (no hop to this strand).
 //
-// Instantiated for `tcp::socket` and `ssl::stream<tcp::socket>` in websocket_session.cpp.
+// Instantiated for `connection_socket` and `ssl::stream<connection_socket>` in
+// websocket_session.cpp.
 #pragma once
 
+#include "connection_socket.hpp"
 #include "room.hpp"
 #include "routes.hpp"
 #include "send_queue.hpp"
@@ -139,9 +141,9 @@ template <class Stream> struct stream_ops : socket_stream_ops<Stream> {};
 // tls_shutdown_timeout; then (or at once when it came) the TCP connection closes as over
 // plain TCP.
 template <>
-struct stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>
-    : socket_stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> {
-    using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+struct stream_ops<boost::asio::ssl::stream<connection_socket>>
+    : socket_stream_ops<boost::asio::ssl::stream<connection_socket>> {
+    using tls_stream = boost::asio::ssl::stream<connection_socket>;
     static constexpr std::chrono::seconds tls_shutdown_timeout{1};
 
     template <class Keep> static void close_gracefully(tls_stream& s, const Keep& keep) {
@@ -209,7 +211,7 @@ public:
     // Plain TCP on Linux: reads and live messages go through the socket's descriptor directly
     // (on_readable, write_queued_now); elsewhere, and over TLS, through Asio's operations.
 #if defined(__linux__)
-    static constexpr bool plain_tcp = std::is_same_v<Stream, boost::asio::ip::tcp::socket>;
+    static constexpr bool plain_tcp = std::is_same_v<Stream, connection_socket>;
 #else
     static constexpr bool plain_tcp = false;
 #endif
