@@ -502,7 +502,7 @@ std::size_t frame_parser::parse(unsigned char* data, std::size_t n, event& ev) {
 bool frame_parser::on_header(event& ev) {
     decode_header(header_, max_header_bytes, frame_);
     if (observer_)
-        observer_(frame_);
+        (*observer_)(frame_);
     remaining_ = frame_.length;
     state_ = state::payload;
     skip_ = false;
