@@ -173,7 +173,7 @@ public:
 
     // --- sessions ---------------------------------------------------------------------------
 
-    bool run_websocket_session(net::ip::tcp::socket& socket, const http_request& req,
+    bool run_websocket_session(connection_socket& socket, const http_request& req,
                                std::string& early, std::shared_ptr<room>& r, std::string& user,
                                const std::shared_ptr<server_state>& state) override {
         if (!has(fault::no_1007))

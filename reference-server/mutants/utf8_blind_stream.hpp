@@ -5,6 +5,8 @@
 // same way: the fault is in the stream the code is given, not in the code.
 #pragma once
 
+#include "connection_socket.hpp"
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -18,7 +20,7 @@ namespace chat_server::mutants {
 
 class utf8_blind_stream {
 public:
-    using socket = boost::asio::ip::tcp::socket;
+    using socket = connection_socket;
     using executor_type = socket::executor_type;
     using lowest_layer_type = socket::lowest_layer_type;
 

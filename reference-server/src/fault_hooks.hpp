@@ -5,6 +5,7 @@
 #pragma once
 
 #include "chat/ws_frame.hpp"
+#include "connection_socket.hpp"
 #include "room.hpp"
 
 #include "chat/codec.hpp"
@@ -83,7 +84,7 @@ public:
     // Instead of run_websocket_session(): true when the hook has started a session on
     // `socket` itself, over a stream of its own.
     // `early`: the bytes read past the request head (the client's first frames).
-    virtual bool run_websocket_session(boost::asio::ip::tcp::socket&, const http_request&,
+    virtual bool run_websocket_session(connection_socket&, const http_request&,
                                        std::string& /*early*/, std::shared_ptr<room>&, std::string&,
                                        const std::shared_ptr<server_state>&) {
         return false;

@@ -10,8 +10,9 @@ namespace chat_server {
 
 template <class T> class history {
 public:
-    // The storage is allocated once, here; pushes never allocate.
-    explicit history(std::size_t capacity) : capacity_(capacity) { slots_.reserve(capacity); }
+    // The storage is allocated once, on the first push (a room nobody has written to holds
+    // none: 1,600 bytes at HISTORY_LIMIT 100); later pushes never allocate.
+    explicit history(std::size_t capacity) : capacity_(capacity) {}
 
     std::size_t capacity() const noexcept { return capacity_; }
     std::size_t size() const noexcept { return slots_.size(); }
@@ -23,6 +24,8 @@ public:
         if (capacity_ == 0)
             return;
         if (slots_.size() < capacity_) {
+            if (slots_.empty())
+                slots_.reserve(capacity_);
             slots_.push_back(std::move(value));
             return;
         }
@@ -47,7 +50,7 @@ public:
 
 private:
     std::size_t capacity_;
-    std::vector<T> slots_;   // grows to capacity_ once, then is overwritten in place
+    std::vector<T> slots_;   // takes capacity_ on the first push, then is overwritten in place
     std::size_t oldest_ = 0; // index of the oldest entry once full
 };
 

@@ -43,7 +43,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 #ifndef CHAT_NO_TLS
-using tls_stream = net::ssl::stream<tcp::socket>;
+using tls_stream = net::ssl::stream<connection_socket>;
 #else
 struct tls_stream; // a build without TLS never makes one; do_close only compares with it
 #endif
@@ -53,7 +53,7 @@ namespace {
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
-// Serves HTTP on a tcp::socket or a tls_stream over one.
+// Serves HTTP on a connection_socket or a tls_stream over one.
 template <class Stream>
 class http_session : public std::enable_shared_from_this<http_session<Stream>> {
     using std::enable_shared_from_this<http_session<Stream>>::shared_from_this;
@@ -258,7 +258,7 @@ private:
         timer_.cancel();
         std::string early = beast::buffers_to_string(buffer_.data());
         buffer_.consume(buffer_.size());
-        if constexpr (std::is_same_v<Stream, tcp::socket>)
+        if constexpr (std::is_same_v<Stream, connection_socket>)
             if (state_->faults && state_->faults->run_websocket_session(
                                       stream_, req, early, room, r.join_user, state_)) [[unlikely]]
                 return;
@@ -505,7 +505,7 @@ private:
     bool head_ = false;
 };
 
-template class http_session<tcp::socket>;
+template class http_session<connection_socket>;
 #ifndef CHAT_NO_TLS
 template class http_session<tls_stream>;
 
@@ -513,7 +513,7 @@ template class http_session<tls_stream>;
 // --handshake-timeout-ms) and then HTTP over TLS; anything else is plain HTTP.
 class tls_detector : public std::enable_shared_from_this<tls_detector> {
 public:
-    tls_detector(tcp::socket&& socket, std::shared_ptr<server_state> state)
+    tls_detector(connection_socket&& socket, std::shared_ptr<server_state> state)
         : socket_(std::move(socket)), timer_(socket_.get_executor()), state_(std::move(state)) {}
 
     void run() {
@@ -541,8 +541,8 @@ private:
             return;
         if (!tls) {
             timer_.cancel();
-            return std::make_shared<http_session<tcp::socket>>(std::move(socket_),
-                                                               std::move(buffer_), state_)
+            return std::make_shared<http_session<connection_socket>>(std::move(socket_),
+                                                                     std::move(buffer_), state_)
                 ->run();
         }
         boost::system::error_code ignored;
@@ -568,7 +568,7 @@ private:
             ->run();
     }
 
-    tcp::socket socket_;
+    connection_socket socket_;
     std::optional<tls_stream> tls_;
     beast::flat_buffer buffer_;
     net::steady_timer timer_;
@@ -579,13 +579,13 @@ private:
 
 } // namespace
 
-void run_connection(tcp::socket socket, std::shared_ptr<server_state> state) {
+void run_connection(connection_socket socket, std::shared_ptr<server_state> state) {
 #ifndef CHAT_NO_TLS
     if (state->tls)
         return std::make_shared<tls_detector>(std::move(socket), std::move(state))->run();
 #endif
-    std::make_shared<http_session<tcp::socket>>(std::move(socket), beast::flat_buffer(),
-                                                std::move(state))
+    std::make_shared<http_session<connection_socket>>(std::move(socket), beast::flat_buffer(),
+                                                      std::move(state))
         ->run();
 }
 

@@ -2,7 +2,7 @@
 // plain TCP or, with --tls-cert/--tls-key, TLS (detected per connection).
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
+#include "connection_socket.hpp"
 
 #include <memory> // shared_ptr
 
@@ -10,9 +10,9 @@ namespace chat_server {
 
 struct server_state;
 
-// Serves a freshly accepted connection (whose executor is a strand) until it closes or
-// upgrades. With a TLS context in `state`, a connection that opens with a TLS ClientHello is
+// Serves a freshly accepted connection (its executor a strand of the server's pool) until it closes
+// or upgrades. With a TLS context in `state`, a connection that opens with a TLS ClientHello is
 // served over TLS after the handshake, any other as plain HTTP.
-void run_connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<server_state> state);
+void run_connection(connection_socket socket, std::shared_ptr<server_state> state);
 
 } // namespace chat_server

@@ -16,8 +16,8 @@ namespace chat_server {
 using tcp = net::ip::tcp;
 
 listener::listener(net::io_context& ioc, std::shared_ptr<server_state> state)
-    : ioc_(ioc), state_(std::move(state)), acceptor_(net::make_strand(ioc)),
-      retry_(acceptor_.get_executor()) {}
+    : state_(std::move(state)), acceptor_(net::make_strand(ioc)), retry_(acceptor_.get_executor()) {
+}
 
 std::string listener::open(const tcp::endpoint& endpoint) {
     boost::system::error_code ec;
@@ -60,10 +60,10 @@ void listener::stop() {
 }
 
 void listener::do_accept() {
-    // Each connection gets its own strand.
+    // Each connection runs on a strand of the server's pool (server_state::connection_strand).
     acceptor_.async_accept(
-        net::make_strand(ioc_),
-        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        state_->connection_strand(),
+        [self = shared_from_this()](boost::system::error_code ec, connection_socket socket) {
             if (!self->acceptor_.is_open())
                 return;
             if (ec) {

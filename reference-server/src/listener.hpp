@@ -1,4 +1,4 @@
-// Accepts TCP connections and hands each to an HTTP session on its own strand.
+// Accepts TCP connections and hands each to an HTTP session on a strand of the server's pool.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -27,7 +27,6 @@ public:
 private:
     void do_accept();
 
-    net::io_context& ioc_;
     std::shared_ptr<server_state> state_;
     net::ip::tcp::acceptor acceptor_;
     net::steady_timer retry_;

@@ -29,7 +29,7 @@ unsigned thread_count(const server_config& c) {
 
 server::server(const server_config& config, std::shared_ptr<fault_hooks> faults)
     : ioc_(static_cast<int>(thread_count(config))),
-      state_(std::make_shared<server_state>(ioc_, config, std::move(faults))),
+      state_(std::make_shared<server_state>(ioc_, config, std::move(faults), thread_count(config))),
       listener_(std::make_shared<listener>(ioc_, state_)) {}
 
 server::~server() {

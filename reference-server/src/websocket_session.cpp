@@ -36,28 +36,28 @@ std::vector<std::unique_ptr<write_batch>>& write_batch::write_batch_pool() {
     return pool;
 }
 
-template class websocket_session<tcp::socket>;
+template class websocket_session<connection_socket>;
 #ifndef CHAT_NO_TLS
 // wss://: the same session over TLS. ssl::stream writes one buffer of a gather list per TLS
 // record, so a batch costs several records; after the close handshake the TLS connection ends
 // with close_notify (stream_ops in websocket_session_impl.hpp).
-template class websocket_session<net::ssl::stream<tcp::socket>>;
+template class websocket_session<net::ssl::stream<connection_socket>>;
 #endif
 
-void run_websocket_session(tcp::socket socket, http::request<http::string_body> request,
+void run_websocket_session(connection_socket socket, http::request<http::string_body> request,
                            std::string early, std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state) {
-    std::make_shared<websocket_session<tcp::socket>>(std::move(socket), std::move(r),
-                                                     std::move(user), std::move(state))
+    std::make_shared<websocket_session<connection_socket>>(std::move(socket), std::move(r),
+                                                           std::move(user), std::move(state))
         ->run(request[http::field::sec_websocket_key], std::move(early));
 }
 
 #ifndef CHAT_NO_TLS
-void run_websocket_session(net::ssl::stream<tcp::socket> stream,
+void run_websocket_session(net::ssl::stream<connection_socket> stream,
                            http::request<http::string_body> request, std::string early,
                            std::shared_ptr<room> r, std::string user,
                            std::shared_ptr<server_state> state) {
-    std::make_shared<websocket_session<net::ssl::stream<tcp::socket>>>(
+    std::make_shared<websocket_session<net::ssl::stream<connection_socket>>>(
         std::move(stream), std::move(r), std::move(user), std::move(state))
         ->run(request[http::field::sec_websocket_key], std::move(early));
 }

@@ -10,9 +10,11 @@
 // Linux, while no write is under way, the room's flush() at the end of a batch of broadcasts
 // writes the queued messages itself with one non-blocking sendmsg (no hop to this strand).
 //
-// Instantiated for `tcp::socket` and `ssl::stream<tcp::socket>` in websocket_session.cpp.
+// Instantiated for `connection_socket` and `ssl::stream<connection_socket>` in
+// websocket_session.cpp.
 #pragma once
 
+#include "connection_socket.hpp"
 #include "room.hpp"
 #include "routes.hpp"
 #include "send_queue.hpp"
@@ -21,6 +23,7 @@
 #include "chat/codec.hpp"
 #include "chat/ws_frame.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -40,9 +43,11 @@
 #include <array>       // array
 #include <cerrno>      // errno
 #include <chrono>      // system_clock, seconds
+#include <cstddef>     // size_t, max_align_t
 #include <cstdint>     // int64_t, uint16_t
 #include <memory>      // shared_ptr, unique_ptr
 #include <mutex>       // mutex, lock_guard
+#include <new>         // operator new, operator delete
 #include <span>        // span
 #include <string>      // string
 #include <string_view> // string_view
@@ -139,9 +144,9 @@ template <class Stream> struct stream_ops : socket_stream_ops<Stream> {};
 // tls_shutdown_timeout; then (or at once when it came) the TCP connection closes as over
 // plain TCP.
 template <>
-struct stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>
-    : socket_stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> {
-    using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+struct stream_ops<boost::asio::ssl::stream<connection_socket>>
+    : socket_stream_ops<boost::asio::ssl::stream<connection_socket>> {
+    using tls_stream = boost::asio::ssl::stream<connection_socket>;
     static constexpr std::chrono::seconds tls_shutdown_timeout{1};
 
     template <class Keep> static void close_gracefully(tls_stream& s, const Keep& keep) {
@@ -162,6 +167,58 @@ struct stream_ops<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>
     }
 };
 #endif
+
+// Room inside a session for the one asynchronous operation an idle connection has pending,
+// the wait for readability (Boost.Asio: an operation is allocated through its handler's
+// associated allocator). Without it the wait takes a block from Asio's per-thread recycling
+// cache, whichever one is free: on the accept path, the accept operation's 249 bytes. An
+// operation that does not fit, or a second one at once, gets its own allocation. Allocations
+// come from the session's strand; the release, from whichever thread completes the operation,
+// happens before its handler is dispatched to the strand, so before the next allocation.
+class operation_memory {
+public:
+    static constexpr std::size_t bytes = 144;
+
+    void* allocate(std::size_t size) {
+        if (!in_use_ && size <= bytes) {
+            in_use_ = true;
+            return storage_;
+        }
+        return ::operator new(size);
+    }
+
+    void deallocate(void* p) noexcept {
+        if (p == static_cast<void*>(storage_))
+            in_use_ = false;
+        else
+            ::operator delete(p);
+    }
+
+private:
+    alignas(std::max_align_t) unsigned char storage_[bytes];
+    bool in_use_ = false;
+};
+
+// The allocator a handler carries to use its session's operation_memory (C++ Allocator).
+template <class T> class operation_allocator {
+public:
+    using value_type = T;
+
+    explicit operation_allocator(operation_memory& m) noexcept : memory_(&m) {}
+    template <class U>
+    operation_allocator(const operation_allocator<U>& other) noexcept : memory_(other.memory_) {}
+
+    T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(sizeof(T) * n)); }
+    void deallocate(T* p, std::size_t) noexcept { memory_->deallocate(p); }
+
+    template <class U> bool operator==(const operation_allocator<U>& other) const noexcept {
+        return memory_ == other.memory_;
+    }
+
+private:
+    template <class> friend class operation_allocator;
+    operation_memory* memory_;
+};
 
 namespace session_detail {
 
@@ -209,7 +266,7 @@ public:
     // Plain TCP on Linux: reads and live messages go through the socket's descriptor directly
     // (on_readable, write_queued_now); elsewhere, and over TLS, through Asio's operations.
 #if defined(__linux__)
-    static constexpr bool plain_tcp = std::is_same_v<Stream, boost::asio::ip::tcp::socket>;
+    static constexpr bool plain_tcp = std::is_same_v<Stream, connection_socket>;
 #else
     static constexpr bool plain_tcp = false;
 #endif
@@ -231,7 +288,6 @@ public:
     // Answers the upgrade whose Sec-WebSocket-Key is `client_key` with 101, then serves;
     // `early` is what the client sent behind the request head, the start of its frames.
     void run(std::string_view client_key, std::string early = {}) {
-        early_ = std::move(early);
         stream_ops<Stream>::configure(stream_);
         // The client joins its room before the 101 leaves, so every message broadcast after the
         // client can know it is in the room reaches it (SPEC.md ORD-3, HIST-6). The writer
@@ -255,10 +311,13 @@ public:
             state_->faults->add_upgrade_headers(*response);
         *response += "\r\n";
         const auto buffer = boost::asio::buffer(*response);
+        // The early bytes wait in the handler, not in the session, until the 101 is out.
         boost::asio::async_write(
             stream_, buffer,
-            [self = this->shared_from_this(), response = std::move(response)](
-                boost::system::error_code ec, std::size_t) { self->on_accept(ec); });
+            [self = this->shared_from_this(), response = std::move(response),
+             early = std::move(early)](boost::system::error_code ec, std::size_t) mutable {
+                self->on_accept(ec, std::move(early));
+            });
     }
 
     // --- member: called on the room's strand -------------------------------------------
@@ -339,7 +398,8 @@ public:
 private:
     using event = ws::frame_parser::event;
 
-    void on_accept(boost::system::error_code ec) {
+    // `early`: what the client sent behind the request head.
+    void on_accept(boost::system::error_code ec, std::string early) {
         if (ec) {
             if (state_->log.enabled(log_level::debug))
                 state_->log.write(log_level::debug,
@@ -350,10 +410,9 @@ private:
         if (state_->log.enabled(log_level::info))
             state_->log.write(log_level::info, "open " + describe());
         do_write(); // what queued meanwhile: the history replay, live messages, a close
-        if (!early_.empty()) {
+        if (!early.empty()) {
             // Frames that came with the upgrade request come first; a frame they only begin
             // is completed by what is read next.
-            std::string early = std::move(early_);
             if (!feed(reinterpret_cast<unsigned char*>(early.data()), early.size()))
                 return;
         }
@@ -382,11 +441,13 @@ private:
 #if defined(__linux__)
         if constexpr (plain_tcp) {
             // Wait for bytes, then read them into the thread's buffer: an idle connection
-            // holds no read buffer of its own.
+            // holds no read buffer of its own, and its wait lives in the session.
             stream_.async_wait(boost::asio::socket_base::wait_read,
-                               [self = this->shared_from_this()](boost::system::error_code ec) {
-                                   self->on_readable(ec);
-                               });
+                               boost::asio::bind_allocator(
+                                   operation_allocator<void>(wait_memory_),
+                                   [self = this->shared_from_this()](boost::system::error_code ec) {
+                                       self->on_readable(ec);
+                                   }));
             return;
         }
 #endif
@@ -820,7 +881,8 @@ private:
     [[no_unique_address]] std::conditional_t<plain_tcp, no_buffer,
                                              std::array<unsigned char, read_buffer_bytes>>
         buffer_;
-    std::string early_; // bytes that came behind the upgrade request, until the 101 is out
+    [[no_unique_address]] std::conditional_t<plain_tcp, operation_memory, no_buffer>
+        wait_memory_; // the pending wait for readability
 
     // Shared with the room's strand.
     mutable std::mutex mutex_;

@@ -1,8 +1,9 @@
 // chat-idle-memory: resident memory of a running chat-server with N idle WebSocket clients.
 // Reads the server's VmRSS with no clients, connects N clients (spread over --rooms rooms),
 // waits until GET /api/rooms counts them all, reads VmRSS again and prints both and the
-// difference per connection. Use tools/measure_idle_memory.sh to run it against a fresh
-// Release server.
+// difference per connection; with --hold SECONDS it keeps the clients connected that long
+// afterwards, so a heap profiler or debugger can look at the idle server. Use
+// tools/measure_idle_memory.sh to run it against a fresh Release server.
 #include "chat/client.hpp"
 #include "chat/codec.hpp"
 #include "chat/platform.hpp"
@@ -33,6 +34,7 @@ struct options {
     int clients = 5000;
     int rooms = 1;
     int parallel = 50;
+    int hold_s = 0; // seconds the clients stay connected after the measurement
 };
 
 // Passed explicitly: g++ 12 mishandles class-type default arguments of coroutines.
@@ -88,9 +90,11 @@ int main(int argc, char** argv) {
             o.clients = std::atoi(value.c_str());
         else if (flag == "--rooms")
             o.rooms = std::atoi(value.c_str());
+        else if (flag == "--hold")
+            o.hold_s = std::atoi(value.c_str());
         else {
             std::fprintf(stderr, "usage: chat-idle-memory --pid PID [--url URL] [--clients N] "
-                                 "[--rooms R]\n");
+                                 "[--rooms R] [--hold SECONDS]\n");
             return 2;
         }
     }
@@ -144,5 +148,9 @@ int main(int argc, char** argv) {
     if (connected > 0)
         std::printf("per idle connection: %.2f KB\n",
                     static_cast<double>(after - before) / 1024.0 / connected);
+    if (o.hold_s > 0) {
+        std::fflush(stdout);
+        std::this_thread::sleep_for(std::chrono::seconds(o.hold_s));
+    }
     return failed == 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <cstddef>     // size_t
 #include <cstdint>     // uint8_t, uint16_t, uint32_t, uint64_t
 #include <functional>  // function
+#include <memory>      // unique_ptr
 #include <optional>    // optional
 #include <span>        // span
 #include <string>      // string
@@ -227,7 +228,9 @@ public:
     explicit frame_parser(std::uint64_t max_message_bytes, role r = role::server)
         : max_message_(max_message_bytes), role_(r) {}
 
-    void set_observer(frame_observer observer) { observer_ = std::move(observer); }
+    void set_observer(frame_observer observer) {
+        observer_ = observer ? std::make_unique<frame_observer>(std::move(observer)) : nullptr;
+    }
     role side() const noexcept { return role_; }
 
     // Parses data[0, n), unmasking in place, up to and including the first event; returns the
@@ -269,7 +272,7 @@ private:
 
     // Wide members first, then the flags, so an idle connection's parser stays small.
     std::uint64_t max_message_;
-    frame_observer observer_;
+    std::unique_ptr<frame_observer> observer_; // a pointer: a server's parsers have none
     // The frame being read.
     frame_header frame_;
     std::uint64_t remaining_ = 0; // of its payload, still to come
