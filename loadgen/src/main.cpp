@@ -110,6 +110,13 @@ int main(int argc, char** argv) {
     search_cmd->add_option("--max-steps", so.max_steps, "Steps in all, climb and bisection")
         ->capture_default_str()
         ->check(chat::cli::between(1, 100));
+    search_cmd
+        ->add_option("--confirm", so.confirm,
+                     "Reruns of a failing step at the same rate; it fails only if every run "
+                     "fails (a stall of a shared machine can fail a run, nothing makes an "
+                     "overloaded server pass)")
+        ->capture_default_str()
+        ->check(chat::cli::between(0, 5));
     search_cmd->add_option("--growth", so.growth, "Factor between climbing steps")
         ->capture_default_str()
         ->check(chat::cli::between(1.01, 100));

@@ -578,7 +578,8 @@ json step_json(const step_outcome& s) {
             {"delivered_per_s", s.delivered_per_s},
             {"p50_us", s.p50_us},
             {"p99_us", s.p99_us},
-            {"delivery", s.delivery}};
+            {"delivery", s.delivery},
+            {"attempt", s.attempt}};
 }
 
 json step_or_null(const std::optional<step_outcome>& s) {
@@ -599,6 +600,7 @@ json to_json(const search_run& r) {
                      {"growth", r.options.growth},
                      {"resolution", r.options.resolution},
                      {"max_steps", r.options.max_steps},
+                     {"confirm", r.options.confirm},
                      {"step_ms", r.step_ms},
                      {"deliveries_per_unit_rate", r.deliveries_per_unit_rate}};
     json steps = json::array();

@@ -29,12 +29,28 @@ search_result capacity_search(const search_options& o,
         throw std::invalid_argument("--resolution must be in (0, 1)");
     if (o.max_steps < 1)
         throw std::invalid_argument("--max-steps must be >= 1");
+    if (o.confirm < 0)
+        throw std::invalid_argument("--confirm must be >= 0");
 
     search_result r;
+    const auto budget_left = [&] { return static_cast<int>(r.steps.size()) < o.max_steps; };
+    // Runs `rate` once, then again while it fails, up to `confirm` reruns and the step budget:
+    // one passing run is the rate's verdict.
+    const auto confirmed_run = [&](double rate) {
+        step_outcome s;
+        for (int attempt = 1;; ++attempt) {
+            s = run_step(rate);
+            s.offered_per_s = rate;
+            s.attempt = attempt;
+            const bool room_for_another = static_cast<int>(r.steps.size()) + 2 <= o.max_steps;
+            if (s.verdict != step_verdict::fail || attempt > o.confirm || !room_for_another)
+                return s;
+            r.steps.push_back(s);
+        }
+    };
     // Runs one step at `rate`; false when it was invalid (the search must end).
     const auto step = [&](double rate) {
-        auto s = run_step(rate);
-        s.offered_per_s = rate;
+        auto s = confirmed_run(rate);
         r.steps.push_back(s);
         if (s.verdict == step_verdict::pass) {
             if (!r.last_pass || rate > r.last_pass->offered_per_s)
@@ -48,7 +64,6 @@ search_result capacity_search(const search_options& o,
         }
         return true;
     };
-    const auto budget_left = [&] { return static_cast<int>(r.steps.size()) < o.max_steps; };
 
     // 1. Climb while steps pass (or descend while they fail) until a pass and a fail bracket
     //    the capacity.

@@ -16,6 +16,7 @@ struct search_options {
     double growth = 2;        // factor between steps while they pass (> 1)
     double resolution = 0.05; // stop once (first fail - last pass) / last pass <= this
     int max_steps = 16;       // steps in all, climb and bisection together
+    int confirm = 1;          // reruns of a failing step before it counts as a fail (>= 0)
 };
 
 enum class step_verdict { pass, fail, invalid };
@@ -30,6 +31,7 @@ struct step_outcome {
     double p50_us = 0;
     double p99_us = 0;
     double delivery = 0;
+    int attempt = 1; // 1 for a rate's first run, 2.. for its confirmation reruns
 };
 
 struct search_result {
@@ -44,8 +46,11 @@ struct search_result {
 // While steps pass it multiplies the rate by `growth` (capped at `to`); when the first step
 // already fails it divides instead, until one passes. Then it bisects (arithmetic mean)
 // between the last pass and the first fail. An invalid step (the generator could not keep
-// the schedule) ends the search: the capacity is then "at least the last pass". Never runs
-// more than `max_steps` steps. Throws std::invalid_argument for options out of range.
+// the schedule) ends the search: the capacity is then "at least the last pass". A failing
+// step is rerun up to `confirm` times at the same rate and fails only if every run fails: on
+// a shared machine a transient stall can fail a step, but nothing makes an overloaded server
+// pass, so one passing run is the rate's verdict. Every run is a step in the result, and
+// never more than `max_steps` steps run. Throws std::invalid_argument for options out of range.
 search_result capacity_search(const search_options& options,
                               const std::function<step_outcome(double offered_per_s)>& run_step);
 

@@ -125,10 +125,13 @@ rep::document to_document(const search_run& r) {
     for (std::size_t i = 0; i < r.result.steps.size(); ++i) {
         const auto& s = r.result.steps[i];
         const auto det = i < r.details.size() ? r.details[i] : search_step_detail{};
-        t.rows.push_back({std::to_string(i + 1), per_s(s.offered_per_s), num(det.rate_per_sender),
-                          per_s(det.sent_per_s), per_s(s.delivered_per_s), ms(s.p50_us),
-                          ms(s.p99_us), fixed(s.delivery, 6), with_commas(det.errors), det.verdict,
-                          verdict_word(s.verdict), s.why});
+        t.rows.push_back(
+            {std::to_string(i + 1), per_s(s.offered_per_s), num(det.rate_per_sender),
+             per_s(det.sent_per_s), per_s(s.delivered_per_s), ms(s.p50_us), ms(s.p99_us),
+             fixed(s.delivery, 6), with_commas(det.errors), det.verdict,
+             verdict_word(s.verdict) +
+                 (s.attempt > 1 ? " (rerun " + std::to_string(s.attempt - 1) + ")" : std::string()),
+             s.why});
     }
     // --server-pid: the server's cost beside each step.
     bool server = false;

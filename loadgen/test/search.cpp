@@ -8,8 +8,9 @@
 
 #include <catch2/catch.hpp>
 
-#include <cmath>  // abs
-#include <random> // mt19937
+#include <algorithm> // count_if, find_if
+#include <cmath>     // abs
+#include <random>    // mt19937
 
 using namespace chat::load;
 using namespace std::chrono_literals;
@@ -77,6 +78,55 @@ TEST_CASE("Search: a lower capacity is found lower; noise stays within the resol
     CHECK(b.last_pass->offered_per_s < a.last_pass->offered_per_s);
     CHECK(std::abs(a.last_pass->offered_per_s / fast.knee() - 1) < 0.1);
     CHECK(std::abs(b.last_pass->offered_per_s / slow.knee() - 1) < 0.1);
+}
+
+TEST_CASE("Search: a failing step is rerun to confirm it; one passing run is the verdict",
+          "[search]") {
+    // A server that stalls once, at the first run of 32k, then behaves like the curve.
+    simulated_server curve;
+    bool stalled = false;
+    auto stalls_once = [&](double rate) {
+        auto s = curve(rate);
+        if (rate == 32'000 && !stalled) {
+            stalled = true;
+            s.verdict = step_verdict::fail;
+            s.why = "p99<50ms (a stall)";
+        }
+        return s;
+    };
+    search_options o;
+    o.max_steps = 40; // reruns take steps too
+    auto r = capacity_search(o, stalls_once);
+    REQUIRE(r.last_pass);
+    CHECK(std::abs(r.last_pass->offered_per_s / curve.knee() - 1) < 0.1);
+    // The stalled run is in the steps, as the first attempt at 32k; its rerun passed.
+    auto at = [&](double rate, int attempt) {
+        return std::find_if(r.steps.begin(), r.steps.end(), [&](const step_outcome& s) {
+            return s.offered_per_s == rate && s.attempt == attempt;
+        });
+    };
+    REQUIRE(at(32'000, 1) != r.steps.end());
+    CHECK(at(32'000, 1)->verdict == step_verdict::fail);
+    REQUIRE(at(32'000, 2) != r.steps.end());
+    CHECK(at(32'000, 2)->verdict == step_verdict::pass);
+
+    // Without confirmation the stall decides: the capacity is found below 32k.
+    stalled = false;
+    o.confirm = 0;
+    auto unconfirmed = capacity_search(o, stalls_once);
+    REQUIRE(unconfirmed.last_pass);
+    CHECK(unconfirmed.last_pass->offered_per_s < 32'000);
+
+    // A real failure fails every run: each failing rate ran 1 + confirm times.
+    o.confirm = 2;
+    auto strict = capacity_search(o, std::ref(curve));
+    REQUIRE(strict.first_fail);
+    for (const auto& s : strict.steps)
+        if (s.verdict == step_verdict::fail)
+            CHECK(std::count_if(strict.steps.begin(), strict.steps.end(), [&](const auto& t) {
+                      return t.offered_per_s == s.offered_per_s;
+                  }) == 3);
+    CHECK(static_cast<int>(strict.steps.size()) <= o.max_steps);
 }
 
 TEST_CASE("Search: a first step that fails makes it step down", "[search]") {
