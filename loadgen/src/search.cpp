@@ -34,8 +34,8 @@ search_result capacity_search(const search_options& o,
 
     search_result r;
     const auto budget_left = [&] { return static_cast<int>(r.steps.size()) < o.max_steps; };
-    // Runs `rate` once, then again while it fails, up to `confirm` reruns and the step budget:
-    // one passing run is the rate's verdict.
+    // Runs `rate` once, then again while it fails or cannot be judged, up to `confirm` reruns
+    // and the step budget: one passing run is the rate's verdict, else the last run's.
     const auto confirmed_run = [&](double rate) {
         step_outcome s;
         for (int attempt = 1;; ++attempt) {
@@ -43,7 +43,7 @@ search_result capacity_search(const search_options& o,
             s.offered_per_s = rate;
             s.attempt = attempt;
             const bool room_for_another = static_cast<int>(r.steps.size()) + 2 <= o.max_steps;
-            if (s.verdict != step_verdict::fail || attempt > o.confirm || !room_for_another)
+            if (s.verdict == step_verdict::pass || attempt > o.confirm || !room_for_another)
                 return s;
             r.steps.push_back(s);
         }

@@ -46,10 +46,11 @@ struct search_result {
 // While steps pass it multiplies the rate by `growth` (capped at `to`); when the first step
 // already fails it divides instead, until one passes. Then it bisects (arithmetic mean)
 // between the last pass and the first fail. An invalid step (the generator could not keep
-// the schedule) ends the search: the capacity is then "at least the last pass". A failing
-// step is rerun up to `confirm` times at the same rate and fails only if every run fails: on
-// a shared machine a transient stall can fail a step, but nothing makes an overloaded server
-// pass, so one passing run is the rate's verdict. Every run is a step in the result, and
+// the schedule) ends the search: the capacity is then "at least the last pass". A failing or
+// invalid step is rerun up to `confirm` times at the same rate and counts only if every run
+// fails (the last run's verdict): on a shared machine a transient stall can fail a step or
+// starve the generator, but nothing makes an overloaded server pass, so one passing run is
+// the rate's verdict. Every run is a step in the result, and
 // never more than `max_steps` steps run. Throws std::invalid_argument for options out of range.
 search_result capacity_search(const search_options& options,
                               const std::function<step_outcome(double offered_per_s)>& run_step);

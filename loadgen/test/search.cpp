@@ -49,6 +49,7 @@ TEST_CASE("Search: steps up, bisects, and brackets the knee of a response curve"
     simulated_server server;
     search_options o;
     o.from = 1000;
+    o.confirm = 0; // the climb and the bisection alone (reruns: their own case)
     auto r = capacity_search(o, std::ref(server));
     REQUIRE(r.bracketed);
     REQUIRE(r.last_pass);
@@ -134,6 +135,7 @@ TEST_CASE("Search: a first step that fails makes it step down", "[search]") {
     server.saturation = 3000;
     search_options o;
     o.from = 10'000;
+    o.confirm = 0;
     auto r = capacity_search(o, std::ref(server));
     REQUIRE(r.bracketed);
     CHECK(r.steps[0].verdict == step_verdict::fail);
@@ -178,6 +180,25 @@ TEST_CASE("Search: an invalid step ends it with the capacity as a lower bound", 
     CHECK(r.last_pass->offered_per_s == 16'000);
     CHECK_THAT(r.ended, Catch::Contains("32000/s could not be judged") &&
                             Catch::Contains("generator saturated"));
+    // --confirm 1: the invalid rate was tried twice before the search gave up.
+    CHECK(r.steps.size() == 7);
+
+    // A generator starved once (a transient) does not end the search: the rerun is judged.
+    bool starved = false;
+    o.max_steps = 40; // reruns of the failing rates near the knee take steps too
+    auto r2 = capacity_search(o, [&](double rate) {
+        if (rate == 32'000 && !starved) {
+            starved = true;
+            step_outcome s;
+            s.verdict = step_verdict::invalid;
+            s.why = "generator saturated";
+            return s;
+        }
+        return server(rate);
+    });
+    CHECK(r2.bracketed);
+    REQUIRE(r2.last_pass);
+    CHECK(r2.last_pass->offered_per_s > 32'000);
 }
 
 TEST_CASE("Search: options out of range are refused", "[search]") {
