@@ -412,14 +412,17 @@ TEST_CASE("End to end: chat-load search brackets the capacity and reports its st
     CHECK(doc["verdict"] == "FOUND");
     CHECK(doc["search"]["deliveries_per_unit_rate"] == 20);
     const auto& steps = doc["steps"];
-    REQUIRE(steps.size() == 3);
-    const double offered[] = {400, 1200, 800};
-    const char* verdicts[] = {"pass", "fail", "pass"};
+    // 1200/s fails, and its rerun (--confirm 1 by default) confirms it.
+    REQUIRE(steps.size() == 4);
+    const double offered[] = {400, 1200, 1200, 800};
+    const char* verdicts[] = {"pass", "fail", "fail", "pass"};
+    const int attempts[] = {1, 1, 2, 1};
     std::set<std::string> prefixes;
     double server_cpu = 0;
-    for (std::size_t i = 0; i < 3; ++i) {
+    for (std::size_t i = 0; i < 4; ++i) {
         CHECK(steps[i]["offered_per_s"] == offered[i]);
         CHECK(steps[i]["verdict"] == verdicts[i]);
+        CHECK(steps[i]["attempt"] == attempts[i]);
         CHECK(steps[i]["rate_per_sender"] == offered[i] / 20);
         // A valid step delivers about what it offered (generous: no speed is asserted).
         CHECK(steps[i]["delivered_per_s"].get<double>() > offered[i] * 0.5);
@@ -430,7 +433,7 @@ TEST_CASE("End to end: chat-load search brackets the capacity and reports its st
         CHECK(steps[i]["server_rss_max_bytes"].get<double>() > 0);
         server_cpu += steps[i]["server_cpu_us_per_delivery"].get<double>();
     }
-    CHECK(prefixes.size() == 3); // fresh rooms per step
+    CHECK(prefixes.size() == 4); // fresh rooms per step
     CHECK(server_cpu > 0);
     CHECK(doc["capacity"]["last_pass"]["offered_per_s"] == 800);
     CHECK(doc["capacity"]["first_fail"]["offered_per_s"] == 1200);
@@ -438,7 +441,8 @@ TEST_CASE("End to end: chat-load search brackets the capacity and reports its st
     std::ifstream md(dir / "search.md");
     const std::string text((std::istreambuf_iterator<char>(md)), {});
     CHECK(text.find("Steps in the order they ran") != std::string::npos);
-    CHECK(text.find("| 3 | 800/s | 40 |") != std::string::npos);
+    CHECK(text.find("| 4 | 800/s | 40 |") != std::string::npos);
+    CHECK(text.find("FAIL (rerun 1)") != std::string::npos);
     std::ifstream html(dir / "search.html");
     const std::string page((std::istreambuf_iterator<char>(html)), {});
     CHECK(page.find("Latency against offered rate") != std::string::npos); // the knee chart
