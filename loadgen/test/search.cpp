@@ -165,15 +165,15 @@ TEST_CASE("Search: --to caps the climb, --max-steps bounds the search", "[search
 
 TEST_CASE("Search: an invalid step ends it with the capacity as a lower bound", "[search]") {
     simulated_server server;
+    const auto invalid = [](const char* why) {
+        step_outcome s;
+        s.verdict = step_verdict::invalid;
+        s.why = why;
+        return s;
+    };
     search_options o;
     auto r = capacity_search(o, [&](double rate) {
-        if (rate > 20'000) {
-            step_outcome s;
-            s.verdict = step_verdict::invalid;
-            s.why = "generator saturated (loop lag p99 80 ms)";
-            return s;
-        }
-        return server(rate);
+        return rate > 20'000 ? invalid("generator saturated (loop lag p99 80 ms)") : server(rate);
     });
     CHECK_FALSE(r.bracketed);
     REQUIRE(r.last_pass);
@@ -189,10 +189,7 @@ TEST_CASE("Search: an invalid step ends it with the capacity as a lower bound", 
     auto r2 = capacity_search(o, [&](double rate) {
         if (rate == 32'000 && !starved) {
             starved = true;
-            step_outcome s;
-            s.verdict = step_verdict::invalid;
-            s.why = "generator saturated";
-            return s;
+            return invalid("generator saturated");
         }
         return server(rate);
     });
