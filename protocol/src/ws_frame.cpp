@@ -259,8 +259,23 @@ mask_key random_mask_key() {
 
 void mask_payload(unsigned char* p, std::size_t n, const mask_key& key,
                   std::uint64_t offset) noexcept {
-    for (std::size_t i = 0; i < n; ++i)
-        p[i] ^= key[(offset + i) & 3];
+    // The key rotated so that its first byte applies to p[0], repeated over 8 bytes: the bulk
+    // is XORed a word at a time (byte order does not matter, the pattern is laid out in memory
+    // exactly as the bytes it meets), the tail byte by byte.
+    unsigned char pattern[8];
+    for (std::size_t i = 0; i < 8; ++i)
+        pattern[i] = key[(offset + i) & 3];
+    std::uint64_t word_key = 0;
+    std::memcpy(&word_key, pattern, 8);
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p + i, 8);
+        w ^= word_key;
+        std::memcpy(p + i, &w, 8);
+    }
+    for (; i < n; ++i)
+        p[i] ^= pattern[i & 7];
 }
 
 void append_frame(std::string& out, opcode op, bool fin, std::string_view payload,

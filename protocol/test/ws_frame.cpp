@@ -606,3 +606,32 @@ TEST_CASE("ws_frame: is_valid_utf8 over whole strings", "[ws_frame]") {
     CHECK_FALSE(ws::is_valid_utf8("\xF5\x80\x80\x80"));
     CHECK(ws::is_valid_utf8(std::string("a\0b", 3)));
 }
+
+TEST_CASE("ws_frame: masking XORs byte i with key[(offset + i) % 4] at every length, offset and "
+          "alignment (RFC 6455 5.3)",
+          "[ws_frame]") {
+    const ws::mask_key key{0x37, 0xfa, 0x21, 0x3d};
+    std::string original(64 + 8, '\0');
+    for (std::size_t i = 0; i < original.size(); ++i)
+        original[i] = static_cast<char>(i * 7 + 1);
+    for (std::size_t start = 0; start < 8; ++start)
+        for (std::size_t n = 0; n <= 64; ++n)
+            for (std::uint64_t offset = 0; offset < 8; ++offset) {
+                std::string masked = original;
+                auto* p = reinterpret_cast<unsigned char*>(masked.data()) + start;
+                ws::mask_payload(p, n, key, offset);
+                for (std::size_t i = 0; i < masked.size(); ++i) {
+                    const bool inside = i >= start && i < start + n;
+                    const auto expected =
+                        static_cast<unsigned char>(static_cast<unsigned char>(original[i]) ^
+                                                   (inside ? key[(offset + (i - start)) % 4] : 0));
+                    if (static_cast<unsigned char>(masked[i]) != expected) {
+                        INFO("start " << start << ", n " << n << ", offset " << offset << ", byte "
+                                      << i);
+                        REQUIRE(static_cast<unsigned char>(masked[i]) == expected);
+                    }
+                }
+                ws::mask_payload(p, n, key, offset); // unmasking is the same operation
+                REQUIRE(masked == original);
+            }
+}
