@@ -623,6 +623,7 @@ json to_json(const search_run& r) {
     doc["steps"] = std::move(steps);
     doc["capacity"] = {{"last_pass", step_or_null(r.result.last_pass)},
                        {"first_fail", step_or_null(r.result.first_fail)},
+                       {"first_invalid", step_or_null(r.result.first_invalid)},
                        {"bracketed", r.result.bracketed},
                        {"ended", r.result.ended}};
     doc["wall_seconds"] = r.wall_seconds;

@@ -4,6 +4,7 @@
 #include <algorithm> // min
 #include <cmath>     // isfinite
 #include <cstdio>    // snprintf
+#include <optional>  // optional
 #include <stdexcept> // invalid_argument
 
 namespace chat::load {
@@ -35,54 +36,61 @@ search_result capacity_search(const search_options& o,
     search_result r;
     const auto budget_left = [&] { return static_cast<int>(r.steps.size()) < o.max_steps; };
     // Runs `rate` once, then again while it fails or cannot be judged, up to `confirm` reruns
-    // and the step budget: one passing run is the rate's verdict, else the last run's.
+    // and the step budget, and files every run as a step. The rate's verdict: a passing run if
+    // any, else a failing one (a run the generator could not judge says nothing against a
+    // judged failure), else the last run.
     const auto confirmed_run = [&](double rate) {
-        step_outcome s;
+        std::optional<step_outcome> failed;
         for (int attempt = 1;; ++attempt) {
-            s = run_step(rate);
+            auto s = run_step(rate);
             s.offered_per_s = rate;
             s.attempt = attempt;
-            const bool room_for_another = static_cast<int>(r.steps.size()) + 2 <= o.max_steps;
-            if (s.verdict == step_verdict::pass || attempt > o.confirm || !room_for_another)
-                return s;
             r.steps.push_back(s);
+            if (s.verdict == step_verdict::fail)
+                failed = s;
+            const bool room_for_another = budget_left();
+            if (s.verdict == step_verdict::pass || attempt > o.confirm || !room_for_another)
+                return s.verdict == step_verdict::invalid && failed ? *failed : s;
         }
     };
-    // Runs one step at `rate`; false when it was invalid (the search must end).
+    // Runs one step at `rate` and files it under the last pass, the first fail or the lowest
+    // rate the generator could not offer.
     const auto step = [&](double rate) {
-        auto s = confirmed_run(rate);
-        r.steps.push_back(s);
-        if (s.verdict == step_verdict::pass) {
-            if (!r.last_pass || rate > r.last_pass->offered_per_s)
-                r.last_pass = s;
-        } else if (s.verdict == step_verdict::fail) {
-            if (!r.first_fail || rate < r.first_fail->offered_per_s)
-                r.first_fail = s;
-        } else {
-            r.ended = "the step at " + rate_text(rate) + " could not be judged: " + s.why;
-            return false;
-        }
-        return true;
+        const auto s = confirmed_run(rate);
+        auto& slot = s.verdict == step_verdict::pass   ? r.last_pass
+                     : s.verdict == step_verdict::fail ? r.first_fail
+                                                       : r.first_invalid;
+        const bool higher_is_better = s.verdict == step_verdict::pass;
+        if (!slot || (higher_is_better ? rate > slot->offered_per_s : rate < slot->offered_per_s))
+            slot = s;
+        return s;
+    };
+    const auto could_not_judge = [&](const step_outcome& s) {
+        return "the step at " + rate_text(s.offered_per_s) + " could not be judged: " + s.why;
     };
 
-    // 1. Climb while steps pass (or descend while they fail) until a pass and a fail bracket
-    //    the capacity.
+    // 1. Climb while steps pass (or descend while they fail) until a pass and a fail or an
+    //    invalid step above it bracket the capacity. An invalid step before any pass ends the
+    //    search: there is no rate the generator is known to measure.
     double rate = o.from;
-    while (!(r.last_pass && r.first_fail)) {
+    while (!(r.last_pass && (r.first_fail || r.first_invalid))) {
         if (!budget_left()) {
             r.ended = "--max-steps " + std::to_string(o.max_steps) + " reached before a step " +
                       (r.last_pass ? "failed" : "passed");
             return r;
         }
-        if (!step(rate))
+        const auto s = step(rate);
+        if (s.verdict == step_verdict::invalid && !r.last_pass) {
+            r.ended = could_not_judge(s);
             return r;
+        }
         if (r.first_fail && !r.last_pass) {
             rate /= o.growth;
             if (rate < 1e-3) {
                 r.ended = "no step passed, down to " + rate_text(r.first_fail->offered_per_s);
                 return r;
             }
-        } else if (!r.first_fail) {
+        } else if (!r.first_fail && !r.first_invalid) {
             if (o.to > 0 && rate >= o.to) {
                 r.ended = "every step passed, up to --to " + rate_text(o.to);
                 return r;
@@ -90,18 +98,30 @@ search_result capacity_search(const search_options& o,
             rate = o.to > 0 ? std::min(rate * o.growth, o.to) : rate * o.growth;
         }
     }
-    // 2. Bisect between the last pass and the first fail.
+    // 2. Bisect between the last pass and the nearest step above it that failed or could not
+    //    be judged: an invalid step says only that the generator cannot offer that rate, so the
+    //    search looks below it for the server's knee.
+    const auto upper = [&]() -> const step_outcome& {
+        if (r.first_fail &&
+            (!r.first_invalid || r.first_fail->offered_per_s <= r.first_invalid->offered_per_s))
+            return *r.first_fail;
+        return *r.first_invalid;
+    };
     const auto width = [&] {
-        return (r.first_fail->offered_per_s - r.last_pass->offered_per_s) /
-               r.last_pass->offered_per_s;
+        return (upper().offered_per_s - r.last_pass->offered_per_s) / r.last_pass->offered_per_s;
     };
     while (width() > o.resolution) {
         if (!budget_left()) {
             r.ended = "--max-steps " + std::to_string(o.max_steps) + " reached while bisecting";
             return r;
         }
-        if (!step((r.last_pass->offered_per_s + r.first_fail->offered_per_s) / 2))
-            return r;
+        step((r.last_pass->offered_per_s + upper().offered_per_s) / 2);
+    }
+    if (upper().verdict == step_verdict::invalid) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "; the last pass is within %.1f%% below it", width() * 100);
+        r.ended = "the generator could not offer more: " + could_not_judge(upper()) + buf;
+        return r;
     }
     r.bracketed = true;
     char buf[128];

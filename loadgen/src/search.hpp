@@ -38,15 +38,20 @@ struct search_result {
     std::vector<step_outcome> steps;        // in the order they ran
     std::optional<step_outcome> last_pass;  // the capacity: the highest passing step
     std::optional<step_outcome> first_fail; // the lowest failing step above it
-    std::string ended;                      // why the search stopped, for people
-    bool bracketed = false;                 // last_pass and first_fail within the resolution
+    // The lowest step the generator could not offer (INVALID) above the last pass, if any.
+    std::optional<step_outcome> first_invalid;
+    std::string ended;      // why the search stopped, for people
+    bool bracketed = false; // last_pass and first_fail within the resolution
 };
 
 // Runs steps through `run_step(offered deliveries/s)` and returns them with the capacity.
 // While steps pass it multiplies the rate by `growth` (capped at `to`); when the first step
 // already fails it divides instead, until one passes. Then it bisects (arithmetic mean)
-// between the last pass and the first fail. An invalid step (the generator could not keep
-// the schedule) ends the search: the capacity is then "at least the last pass". A failing or
+// between the last pass and the nearer of the first fail and the first invalid step (the
+// generator could not keep the schedule: it says nothing of the server), so a generator that
+// saturates above the server's knee still lets the search find it; when the invalid step is
+// the nearer one at the end, the capacity is "at least the last pass". An invalid step before
+// any pass ends the search. A failing or
 // invalid step is rerun up to `confirm` times at the same rate and counts only if every run
 // fails (the last run's verdict): on a shared machine a transient stall can fail a step or
 // starve the generator, but nothing makes an overloaded server pass, so one passing run is

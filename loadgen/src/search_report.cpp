@@ -41,6 +41,10 @@ std::string capacity_sentence(const search_run& r) {
         return "capacity: between " + per_s(res.last_pass->offered_per_s) + " (passes) and " +
                per_s(res.first_fail->offered_per_s) + " (fails) deliveries per second under " +
                slo_text(r);
+    if (res.last_pass && res.first_invalid)
+        return "capacity: at least " + per_s(res.last_pass->offered_per_s) +
+               " deliveries per second under " + slo_text(r) + " (no step failed; the generator " +
+               "could not offer " + per_s(res.first_invalid->offered_per_s) + ")";
     if (res.last_pass)
         return "capacity: at least " + per_s(res.last_pass->offered_per_s) +
                " deliveries per second under " + slo_text(r) + " (no step failed)";
@@ -102,7 +106,8 @@ rep::document to_document(const search_run& r) {
     cap.notes.push_back(
         "Each step is a full run on fresh rooms (room prefix per step) with warm-up, a measured "
         "window and the generator self-watch; a step whose generator could not keep the schedule "
-        "is INVALID and ends the search. Offered deliveries per second = senders x rate per "
+        "is INVALID: it says nothing of the server, so the search looks below it (before any pass "
+        "it ends the search). Offered deliveries per second = senders x rate per "
         "sender x members of their room (the sender receives its own message too), here " +
         num(r.deliveries_per_unit_rate) + " x the rate per sender.");
     rep::table bracket{"Bracket", {"", "offered", "delivered", "p50", "p99", "delivery"}, {}};
@@ -113,6 +118,7 @@ rep::document to_document(const search_run& r) {
     };
     add("last passing step", r.result.last_pass);
     add("first failing step", r.result.first_fail);
+    add("first step the generator could not offer", r.result.first_invalid);
     if (!bracket.rows.empty())
         cap.tables.push_back(std::move(bracket));
     d.sections.push_back(std::move(cap));
@@ -214,6 +220,9 @@ void print_summary(const search_run& r, std::ostream& out) {
         out << "  last passing step:  " << step_line(*r.result.last_pass) << "\n";
     if (r.result.first_fail)
         out << "  first failing step: " << step_line(*r.result.first_fail) << "\n";
+    if (r.result.first_invalid)
+        out << "  generator could not offer: " << per_s(r.result.first_invalid->offered_per_s)
+            << " (INVALID)\n";
     out << "  ended: " << r.result.ended << "\n";
     out << "  steps: " << r.result.steps.size() << ", wall time " << fixed(r.wall_seconds, 1)
         << " s\n";

@@ -163,8 +163,9 @@ TEST_CASE("Search: --to caps the climb, --max-steps bounds the search", "[search
     CHECK_THAT(r.ended, Catch::Contains("--max-steps 3"));
 }
 
-TEST_CASE("Search: an invalid step ends it with the capacity as a lower bound", "[search]") {
-    simulated_server server;
+TEST_CASE("Search: an invalid step says nothing of the server: the search looks below it",
+          "[search]") {
+    simulated_server server; // knee at 72,000/s
     const auto invalid = [](const char* why) {
         step_outcome s;
         s.verdict = step_verdict::invalid;
@@ -172,20 +173,70 @@ TEST_CASE("Search: an invalid step ends it with the capacity as a lower bound", 
         return s;
     };
     search_options o;
+    o.max_steps = 40;
+    // A generator that saturates below the knee: the search narrows to its ceiling and says
+    // only "at least".
     auto r = capacity_search(o, [&](double rate) {
         return rate > 20'000 ? invalid("generator saturated (loop lag p99 80 ms)") : server(rate);
     });
     CHECK_FALSE(r.bracketed);
+    CHECK_FALSE(r.first_fail);
     REQUIRE(r.last_pass);
-    CHECK(r.last_pass->offered_per_s == 16'000);
-    CHECK_THAT(r.ended, Catch::Contains("32000/s could not be judged") &&
+    REQUIRE(r.first_invalid);
+    CHECK(r.last_pass->offered_per_s <= 20'000);
+    CHECK(r.first_invalid->offered_per_s > 20'000);
+    CHECK(r.first_invalid->offered_per_s <= r.last_pass->offered_per_s * (1 + o.resolution));
+    CHECK_THAT(r.ended, Catch::StartsWith("the generator could not offer more") &&
+                            Catch::Contains("could not be judged") &&
                             Catch::Contains("generator saturated"));
-    // --confirm 1: the invalid rate was tried twice before the search gave up.
-    CHECK(r.steps.size() == 7);
+    // --confirm 1: every invalid rate was tried twice before it counted.
+    const auto invalid_runs = std::count_if(r.steps.begin(), r.steps.end(), [](const auto& s) {
+        return s.verdict == step_verdict::invalid;
+    });
+    const auto first_tries = std::count_if(r.steps.begin(), r.steps.end(), [](const auto& s) {
+        return s.verdict == step_verdict::invalid && s.attempt == 1;
+    });
+    CHECK(invalid_runs == 2 * first_tries);
+
+    // A generator that saturates above the knee (the climb jumps from 64k to 128k, which it
+    // cannot offer): the search still brackets the server's knee below it.
+    auto r3 = capacity_search(o, [&](double rate) {
+        return rate > 100'000 ? invalid("generator saturated") : server(rate);
+    });
+    CHECK(r3.bracketed);
+    REQUIRE(r3.first_fail);
+    REQUIRE(r3.first_invalid);
+    CHECK(r3.first_invalid->offered_per_s == 128'000);
+    CHECK(r3.last_pass->offered_per_s <= server.knee());
+    CHECK(r3.first_fail->offered_per_s >= server.knee());
+
+    // A judged failure stands when its rerun cannot be judged: the rate fails.
+    int runs_at_32k = 0;
+    auto r5 = capacity_search(o, [&](double rate) {
+        if (rate != 32'000)
+            return server(rate);
+        if (++runs_at_32k > 1)
+            return invalid("generator saturated");
+        auto s = server(rate);
+        s.verdict = step_verdict::fail;
+        s.why = "p99<50ms";
+        return s;
+    });
+    CHECK(runs_at_32k == 2);
+    REQUIRE(r5.first_fail);
+    CHECK(r5.first_fail->offered_per_s == 32'000);
+    CHECK(r5.first_fail->attempt == 1);
+    CHECK_FALSE(r5.first_invalid);
+    CHECK(r5.bracketed);
+
+    // An invalid first step ends the search: no rate is known to be measurable.
+    auto r4 = capacity_search(o, [&](double) { return invalid("generator saturated"); });
+    CHECK_FALSE(r4.last_pass);
+    CHECK(r4.steps.size() == 2); // the step and its confirmation
+    CHECK_THAT(r4.ended, Catch::StartsWith("the step at 1000/s could not be judged"));
 
     // A generator starved once (a transient) does not end the search: the rerun is judged.
     bool starved = false;
-    o.max_steps = 40; // reruns of the failing rates near the knee take steps too
     auto r2 = capacity_search(o, [&](double rate) {
         if (rate == 32'000 && !starved) {
             starved = true;
