@@ -355,6 +355,8 @@ TEST_CASE("Search: the verdict and exit code say what the steps found", "[search
                 r.result.last_pass = o;
             if (v == step_verdict::fail && !r.result.first_fail)
                 r.result.first_fail = o;
+            if (v == step_verdict::invalid && r.result.last_pass && !r.result.first_invalid)
+                r.result.first_invalid = o;
             rate *= 2;
         }
         finalize(r);
@@ -380,4 +382,19 @@ TEST_CASE("Search: the verdict and exit code say what the steps found", "[search
     REQUIRE(d.sections.size() == 2);
     CHECK(d.sections[1].tables[0].rows.size() == 3);
     CHECK(d.sections[1].charts.size() == 3);
+
+    // A generator that could not offer the rate above the last pass: named in the sentence,
+    // the bracket table and the JSON.
+    const auto bound = with({p, p, i});
+    CHECK(bound.verdict == "LOWER BOUND");
+    CHECK(to_json(bound)["capacity"]["first_invalid"]["offered_per_s"] == 400);
+    CHECK(to_json(found)["capacity"]["first_invalid"].is_null());
+    const auto bd = to_document(bound);
+    CHECK_THAT(bd.verdict, Catch::Contains("at least 200/s") &&
+                               Catch::Contains("the generator could not offer 400/s"));
+    REQUIRE(bd.sections[0].tables.size() == 1);
+    const auto& rows = bd.sections[0].tables[0].rows;
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[1][0] == "first step the generator could not offer");
+    CHECK(rows[1][1] == "400/s");
 }
