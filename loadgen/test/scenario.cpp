@@ -143,7 +143,7 @@ TEST_CASE("Scenario: the command line wins over the config file, unknown keys ar
 
 TEST_CASE("Scenario: the committed example scenarios parse", "[scenario][config]") {
     for (const char* name : {"smoke", "10k-clients-100-rooms", "fanout-10x100", "slow-readers",
-                             "churn", "rest", "churn-soak", "ramp"}) {
+                             "churn", "rest", "churn-soak", "ramp", "server-bound"}) {
         const std::string path = std::string(CHAT_LOADGEN_SCENARIOS) + "/" + name + ".ini";
         INFO(path);
         CHECK(parse({"http://127.0.0.1:1", "--config", path}) == "");
