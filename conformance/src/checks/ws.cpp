@@ -39,9 +39,11 @@ net::awaitable<void> expect_close(check_context& ctx, const peer& p, int code, s
 }
 
 // Expects `marker` as the next message of `to`; `own` when `to` sent it (then silence is
-// MSG-1's matter: the sender is included in the broadcast).
+// MSG-1's matter: the sender is included in the broadcast). `previous` is the message `to`
+// received last, if any: receiving it again is a delivery doubled, ORD-3's matter.
 net::awaitable<void> expect_next(check_context& ctx, const peer& to, std::string marker,
-                                 std::string clause, std::string why, bool own) {
+                                 std::string clause, std::string why, bool own,
+                                 std::string previous = {}) {
     auto ev = co_await ctx.next_event(to);
     if (ev.type != ws_event::kind::text) {
         if (own && ev.type == ws_event::kind::timeout)
@@ -51,6 +53,10 @@ net::awaitable<void> expect_next(check_context& ctx, const peer& to, std::string
                  describe_event(ev, ctx.io_timeout()));
     }
     auto m = ctx.observe(ev.data, to.label + " to receive \"" + marker + "\"");
+    if (!previous.empty() && m.content == previous && m.content != marker)
+        ctx.fail("ORD-3", to.label + " receives each message once",
+                 to.label + " received \"" + excerpt(previous, 80) +
+                     "\" twice in a row: a delivery doubled");
     if (m.content != marker)
         ctx.fail(clause, to.label + "'s next message is \"" + marker + "\" (" + why + ")",
                  "it is \"" + excerpt(m.content, 80) + "\"");
@@ -147,15 +153,17 @@ net::awaitable<void> fragmented(check_context& ctx) {
         ctx.sent_frame(whole);
         if (auto ec = co_await a.ws->send_fragmented(messages[i], ctx.io_timeout()))
             ctx.fail("WS-5", "A can send a fragmented message", "sending failed: " + ec.message());
+        const auto previous = i == 0 ? std::string() : contents[i - 1];
         co_await expect_next(ctx, a, contents[i], "WS-5",
                              "its " + std::to_string(messages[i].size()) + " frames reassembled",
-                             true);
+                             true, previous);
         co_await expect_next(ctx, b, contents[i], "WS-5",
                              "its " + std::to_string(messages[i].size()) + " frames reassembled",
-                             false);
+                             false, previous);
     }
     co_await ctx.send(a, "whole", "MSG-1");
-    co_await expect_next(ctx, b, "whole", "WS-5", "each fragmented message delivered once", false);
+    co_await expect_next(ctx, b, "whole", "WS-5", "each fragmented message delivered once", false,
+                         contents.back());
 }
 
 } // namespace
