@@ -83,14 +83,35 @@ net::awaitable<void> expect_refusal(check_context& ctx, std::string what, std::s
 // LIMIT-5: after each refusal, a client of a room still receives and GET /health answers.
 net::awaitable<void> expect_unharmed(check_context& ctx, const peer& a, const peer& b,
                                      std::string after_what) {
-    co_await ctx.send(a, "still served after " + after_what, "LIMIT-5");
-    auto m = co_await ctx.receive(b, "LIMIT-5", "A's message after " + after_what);
+    const std::string marker = "still served after " + after_what;
+    co_await ctx.send(a, marker, "LIMIT-5");
+    auto ev = co_await ctx.next_event(b);
+    if (ev.type == ws_event::kind::timeout) {
+        // Lost on its way to B, or the server stopped serving: A's next message tells which.
+        const std::string again = marker + ", again";
+        co_await ctx.send(a, again, "LIMIT-5");
+        const auto second = co_await ctx.next_event(b);
+        const auto next =
+            second.type == ws_event::kind::text ? ctx.try_observe(second.data) : observation{};
+        if (next.message && next.message->content == again)
+            ctx.fail("ORD-3", "B receives every message A sends",
+                     "A's \"" + marker + "\" never reached B, though A's next message did");
+        ctx.fail("LIMIT-5", "B receives A's message after " + after_what,
+                 describe_event(ev, ctx.io_timeout()));
+    }
+    if (ev.type == ws_event::kind::binary)
+        ctx.fail("MSG-2",
+                 "B to receive A's message after " + after_what + " as a JSON text message",
+                 "B received " + describe_event(ev, ctx.io_timeout()));
+    if (ev.type != ws_event::kind::text)
+        ctx.fail("LIMIT-5", "B receives A's message after " + after_what,
+                 describe_event(ev, ctx.io_timeout()));
+    auto m = ctx.observe(ev.data, "B to receive A's message after " + after_what);
     // An earlier marker again is a doubled delivery, ORD-3's matter, not harm from the request
-    if (m.content != "still served after " + after_what &&
-        m.content.rfind("still served after ", 0) == 0)
+    if (m.content != marker && m.content.rfind("still served after ", 0) == 0)
         ctx.fail("ORD-3", "B receives each of A's messages once",
                  "it received \"" + excerpt(m.content, 80) + "\" a second time");
-    if (m.content != "still served after " + after_what)
+    if (m.content != marker)
         ctx.fail("LIMIT-5", "B receives A's next message after " + after_what,
                  "it received \"" + excerpt(m.content, 80) + "\"");
     auto h = co_await ctx.get(ctx.path("/health"), "LIMIT-5");
