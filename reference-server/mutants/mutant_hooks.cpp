@@ -81,6 +81,13 @@ public:
 
     bool take_replay(room& r, const std::shared_ptr<member>& m,
                      std::vector<message_ptr>& history) override {
+        {
+            // A new member's deliveries count from its join: a freed member's address reused
+            // by a later one must not inherit its count (drop-every-100th and
+            // duplicate-delivery are per connection, not per address).
+            std::lock_guard lock(mutex_);
+            counts_.erase(m.get());
+        }
         if (!has(fault::live_before_replay))
             return false;
         // The member sees live messages for 200 ms before its replay.
