@@ -54,9 +54,12 @@ search_result capacity_search(const search_options& o,
         }
     };
     // Runs one step at `rate` and files it under the last pass, the first fail or the lowest
-    // rate the generator could not offer.
+    // rate above the last pass the generator could not offer (below any pass an invalid step
+    // bounds nothing).
     const auto step = [&](double rate) {
         const auto s = confirmed_run(rate);
+        if (s.verdict == step_verdict::invalid && !r.last_pass)
+            return s;
         auto& slot = s.verdict == step_verdict::pass   ? r.last_pass
                      : s.verdict == step_verdict::fail ? r.first_fail
                                                        : r.first_invalid;
@@ -118,8 +121,16 @@ search_result capacity_search(const search_options& o,
         step((r.last_pass->offered_per_s + upper().offered_per_s) / 2);
     }
     if (upper().verdict == step_verdict::invalid) {
+        if (r.first_fail) {
+            // A judged fail above says the generator could offer more: the invalid step is
+            // most likely a stall, and the capacity stays between the pass and that fail.
+            r.ended = could_not_judge(upper()) + "; the capacity lies between the last pass " +
+                      rate_text(r.last_pass->offered_per_s) + " and the first fail " +
+                      rate_text(r.first_fail->offered_per_s) + ", not narrowed further";
+            return r;
+        }
         char buf[96];
-        std::snprintf(buf, sizeof buf, "; the last pass is within %.1f%% below it", width() * 100);
+        std::snprintf(buf, sizeof buf, " (%.1f%% above the last pass)", width() * 100);
         r.ended = "the generator could not offer more: " + could_not_judge(upper()) + buf;
         return r;
     }

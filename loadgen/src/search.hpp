@@ -47,16 +47,17 @@ struct search_result {
 // Runs steps through `run_step(offered deliveries/s)` and returns them with the capacity.
 // While steps pass it multiplies the rate by `growth` (capped at `to`); when the first step
 // already fails it divides instead, until one passes. Then it bisects (arithmetic mean)
-// between the last pass and the nearer of the first fail and the first invalid step (the
-// generator could not keep the schedule: it says nothing of the server), so a generator that
-// saturates above the server's knee still lets the search find it; when the invalid step is
-// the nearer one at the end, the capacity is "at least the last pass". An invalid step before
-// any pass ends the search. A failing or
-// invalid step is rerun up to `confirm` times at the same rate and counts only if every run
-// fails (the last run's verdict): on a shared machine a transient stall can fail a step or
-// starve the generator, but nothing makes an overloaded server pass, so one passing run is
-// the rate's verdict. Every run is a step in the result, and
-// never more than `max_steps` steps run. Throws std::invalid_argument for options out of range.
+// between the last pass and the nearer of the first fail and the first invalid step above it
+// (the generator could not keep the schedule: that says nothing of the server), so a
+// generator that saturates above the server's knee still lets the search find it. When the
+// invalid step is the nearer one at the end, the capacity is "at least the last pass" (or,
+// with a judged fail above it, between the pass and that fail, not narrowed further). An
+// invalid step before any pass ends the search. A failing or invalid step is rerun up to
+// `confirm` times at the same rate (within `max_steps`): on a shared machine a transient
+// stall can fail a step or starve the generator, but nothing makes an overloaded server pass,
+// so a passing run is the rate's verdict; else a failing run (an invalid one says nothing
+// against it); else the last run. Every run is a step in the result, and never more than
+// `max_steps` steps run. Throws std::invalid_argument for options out of range.
 search_result capacity_search(const search_options& options,
                               const std::function<step_outcome(double offered_per_s)>& run_step);
 

@@ -229,9 +229,26 @@ TEST_CASE("Search: an invalid step says nothing of the server: the search looks 
     CHECK_FALSE(r5.first_invalid);
     CHECK(r5.bracketed);
 
-    // An invalid first step ends the search: no rate is known to be measurable.
+    // An invalid step between a pass and a judged fail: the fail shows the generator could
+    // offer more, so the capacity stays between the pass and the fail, and the words say so.
+    auto r6 = capacity_search(o, [&](double rate) {
+        return rate > 64'000 && rate < 128'000 ? invalid("generator stalled") : server(rate);
+    });
+    REQUIRE(r6.last_pass);
+    REQUIRE(r6.first_fail);
+    REQUIRE(r6.first_invalid);
+    CHECK(r6.last_pass->offered_per_s == 64'000);
+    CHECK(r6.first_fail->offered_per_s == 128'000);
+    CHECK_FALSE(r6.bracketed);
+    CHECK_THAT(r6.ended, Catch::Contains("could not be judged") &&
+                             Catch::Contains("between the last pass 64000/s and the first fail "
+                                             "128000/s"));
+
+    // An invalid first step ends the search: no rate is known to be measurable, and no step
+    // bounds the capacity from above.
     auto r4 = capacity_search(o, [&](double) { return invalid("generator saturated"); });
     CHECK_FALSE(r4.last_pass);
+    CHECK_FALSE(r4.first_invalid);
     CHECK(r4.steps.size() == 2); // the step and its confirmation
     CHECK_THAT(r4.ended, Catch::StartsWith("the step at 1000/s could not be judged"));
 
