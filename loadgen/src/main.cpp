@@ -112,9 +112,10 @@ int main(int argc, char** argv) {
         ->check(chat::cli::between(1, 100));
     search_cmd
         ->add_option("--confirm", so.confirm,
-                     "Reruns of a failing or INVALID step at the same rate; it counts only if "
-                     "every run fails (a stall of a shared machine can fail a run or starve the "
-                     "generator, nothing makes an overloaded server pass)")
+                     "Reruns of a failing or INVALID step at the same rate: a passing run "
+                     "decides the rate, else a failing one, else it is INVALID (a stall of a "
+                     "shared machine can fail a run or starve the generator, nothing makes an "
+                     "overloaded server pass)")
         ->capture_default_str()
         ->check(chat::cli::between(0, 5));
     search_cmd->add_option("--growth", so.growth, "Factor between climbing steps")

@@ -48,8 +48,7 @@ search_result capacity_search(const search_options& o,
             r.steps.push_back(s);
             if (s.verdict == step_verdict::fail)
                 failed = s;
-            const bool room_for_another = budget_left();
-            if (s.verdict == step_verdict::pass || attempt > o.confirm || !room_for_another)
+            if (s.verdict == step_verdict::pass || attempt > o.confirm || !budget_left())
                 return s.verdict == step_verdict::invalid && failed ? *failed : s;
         }
     };

@@ -15,13 +15,17 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <chrono>  // seconds
-#include <cstdio>  // printf, fprintf
-#include <cstdlib> // strtol
-#include <memory>  // unique_ptr
-#include <string>  // string
-#include <thread>  // sleep_for
-#include <vector>  // vector
+#include <algorithm>    // find_if
+#include <charconv>     // from_chars
+#include <chrono>       // seconds
+#include <cstdio>       // printf, fprintf
+#include <iterator>     // begin, end
+#include <memory>       // unique_ptr
+#include <string>       // string
+#include <system_error> // errc
+#include <thread>       // sleep_for
+#include <utility>      // pair
+#include <vector>       // vector
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
@@ -79,20 +83,28 @@ std::int64_t total_clients(net::io_context& ioc, const chat::base_url& url) {
 
 int main(int argc, char** argv) {
     options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    const std::pair<const char*, int*> integers[] = {
+        {"--pid", &o.pid}, {"--clients", &o.clients}, {"--rooms", &o.rooms}, {"--hold", &o.hold_s}};
+    for (int i = 1; i < argc; i += 2) {
         const std::string flag = argv[i];
+        if (i + 1 == argc) {
+            std::fprintf(stderr, "chat-idle-memory: %s needs a value\n", flag.c_str());
+            return 2;
+        }
         const std::string value = argv[i + 1];
-        if (flag == "--url")
+        const auto integer = std::find_if(std::begin(integers), std::end(integers),
+                                          [&](const auto& f) { return flag == f.first; });
+        if (flag == "--url") {
             o.url = value;
-        else if (flag == "--pid")
-            o.pid = std::atoi(value.c_str());
-        else if (flag == "--clients")
-            o.clients = std::atoi(value.c_str());
-        else if (flag == "--rooms")
-            o.rooms = std::atoi(value.c_str());
-        else if (flag == "--hold")
-            o.hold_s = std::atoi(value.c_str());
-        else {
+        } else if (integer != std::end(integers)) {
+            const auto [end, ec] =
+                std::from_chars(value.data(), value.data() + value.size(), *integer->second);
+            if (ec != std::errc() || end != value.data() + value.size()) {
+                std::fprintf(stderr, "chat-idle-memory: %s must be an integer (got '%s')\n",
+                             flag.c_str(), value.c_str());
+                return 2;
+            }
+        } else {
             std::fprintf(stderr, "usage: chat-idle-memory --pid PID [--url URL] [--clients N] "
                                  "[--rooms R] [--hold SECONDS]\n");
             return 2;

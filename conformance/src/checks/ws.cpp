@@ -70,8 +70,9 @@ net::awaitable<void> expect_next(check_context& ctx, const peer& to, std::string
 // only, a delivery doubled (ORD-3).
 void expect_both(check_context& ctx, const std::string& got_a, const std::string& got_b,
                  const std::string& marker, const std::string& previous, const std::string& why) {
-    const bool a_again = !previous.empty() && previous != marker && got_a == previous;
-    const bool b_again = !previous.empty() && previous != marker && got_b == previous;
+    const bool can_repeat = !previous.empty() && previous != marker;
+    const bool a_again = can_repeat && got_a == previous;
+    const bool b_again = can_repeat && got_b == previous;
     if (a_again && b_again)
         ctx.fail("WS-5", "A's and B's next message is \"" + marker + "\" (" + why + ")",
                  "both received \"" + excerpt(previous, 80) + "\" a second time");
